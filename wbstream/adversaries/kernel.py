@@ -1,0 +1,84 @@
+"""White-box kernel injection against any linear sketch (papers.md §5.1).
+
+The adversary reads the hash seeds from the state, rebuilds the sketch matrix
+on a few columns it chose, finds a short integer kernel vector ``z`` by lattice
+reduction, and streams ``target + z``. The sketch then equals the sketch of
+``target``, so every answer computed from it is the answer for ``target``:
+CountSketch recovery returns the k-sparse target for a vector that is not
+k-sparse, and AMS reports F2 = 0 for a non-zero vector.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.algorithm import LinearSketch
+from wbstream.engine.registry import adversaries
+from wbstream.engine.stream import Batch
+from wbstream.engine.threat import WHITE_BOX
+
+
+@adversaries.register
+class KernelInjection(Adversary):
+    """Stream ``target + z`` with ``S z = 0``, ``|z_i| <= M``, supports disjoint.
+
+    ``columns`` is how many coordinates the lattice uses (0: 1.25 x sketch rows + 8),
+    grown by half on each of ``attempts`` tries if no short enough vector is found.
+    The target is a random k-sparse vector when the problem has a k, else zero.
+    """
+
+    name = "kernel-injection"
+    needs = WHITE_BOX
+
+    def __init__(self, *, columns: int = 0, attempts: int = 3):
+        if columns < 0 or attempts < 1:
+            raise ValueError("kernel-injection needs columns >= 0 and attempts >= 1")
+        self.columns, self.attempts = columns, attempts
+
+    def applies_to(self, algorithm_cls, problem_cls):
+        if not issubclass(algorithm_cls, LinearSketch):
+            return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
+        if not fpylll_available():
+            return False, "lattice reduction needs fpylll: pip install 'wbstream[attacks]'"
+        return True, ""
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.done = False
+        self.kernel_vector: np.ndarray | None = None
+
+    def _target(self) -> tuple[np.ndarray, np.ndarray]:
+        k, n, M = self.params.get("k", 0), self.params.n, self.params.M
+        support = self.rng.choice(n, size=min(k, n - 1), replace=False).astype(np.int64)
+        half = max(1, M // 2)
+        values = self.rng.integers(1, half + 1, size=len(support)) * self.rng.choice([-1, 1], size=len(support))
+        return support, values.astype(np.int64)
+
+    def act(self, obs):
+        if self.done:
+            return None
+        self.done = True
+        cls, state, params = obs.algorithm.cls, obs.state(), obs.params
+        support, values = self._target()
+        free = np.setdiff1d(np.arange(params.n, dtype=np.int64), support)
+        sketch_rows = cls.sketch_columns(params, state, free[:1]).shape[0]
+        d = min(len(free), self.columns or int(1.25 * sketch_rows) + 8)
+        for _ in range(self.attempts):
+            cols = np.sort(self.rng.choice(free, size=d, replace=False))
+            A = cls.sketch_columns(params, state, cols)
+            A = A[np.any(A != 0, axis=1)]
+            good = [z for z in short_kernel_vectors(A, modulus=cls.modulus) if np.abs(z).max() <= params.M]
+            if good:
+                z = good[0]
+                self.kernel_vector = z
+                nz = np.flatnonzero(z)
+                idx = np.r_[support, cols[nz]]
+                dlt = np.r_[values, z[nz]]
+                order = self.rng.permutation(len(idx))
+                return Batch(idx[order].astype(np.int64), dlt[order].astype(np.int64))
+            if d == len(free):
+                break
+            d = min(len(free), int(1.5 * d))
+        return None  # no short kernel vector within the budget: the attack gives up

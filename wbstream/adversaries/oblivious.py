@@ -1,0 +1,111 @@
+"""Oblivious stream generators: they see only public parameters and the round.
+
+Each plans from its own generator, so the stream could be fixed up front.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.registry import adversaries
+from wbstream.engine.stream import Batch
+from wbstream.engine.threat import OBLIVIOUS
+
+
+def _nonzero_values(rng: np.random.Generator, size: int, bound: int) -> np.ndarray:
+    """Uniform non-zero integers in ``[-bound, bound]``."""
+    mag = rng.integers(1, bound + 1, size=size)
+    return mag * rng.choice(np.array([-1, 1]), size=size)
+
+
+@adversaries.register
+class RandomSparse(Adversary):
+    """A random k-sparse turnstile stream: each round moves x to a fresh sparse vector.
+
+    Every intermediate vector has at most ``sparsity`` non-zeros (default: the
+    problem's k), with entries in ``[-M, M]``; supports sometimes cluster, touch
+    indices 0 and n-1, or have exactly ``sparsity`` entries.
+
+    >>> from wbstream.engine.game import Game
+    >>> Game("sparse-recovery(n=500, k=4, M=9)", "exact", "random-sparse(rounds=3)", "oblivious").play().rounds
+    3
+    """
+
+    name = "random-sparse"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, rounds: int = 20, sparsity: int = 0):
+        if rounds < 0 or sparsity < 0:
+            raise ValueError("random-sparse needs rounds >= 0 and sparsity >= 0")
+        self.rounds, self.sparsity = rounds, sparsity
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.s = self.sparsity or params.get("k", 8)
+        self.x = np.zeros(params.n, dtype=np.int64)
+
+    def _support(self, size: int) -> np.ndarray:
+        n, rng = self.params.n, self.rng
+        size = min(size, n)
+        shape = rng.integers(0, 3)
+        if shape == 0:  # spread out
+            return rng.choice(n, size=size, replace=False)
+        if shape == 1:  # a cluster
+            start = rng.integers(0, n - size + 1)
+            return start + rng.choice(min(n - start, 4 * size), size=size, replace=False)
+        ends = np.array([0, n - 1][:size])  # the universe's ends, plus the rest at random
+        rest = np.setdiff1d(np.arange(n), ends) if n <= 4096 else None
+        extra = rng.choice(rest, size=size - len(ends), replace=False) if rest is not None else \
+            np.setdiff1d(rng.choice(np.arange(1, n - 1), size=size + 8, replace=False), ends)[:size - len(ends)]
+        return np.unique(np.r_[ends, extra])[:size]
+
+    def act(self, obs):
+        if obs.round > self.rounds:
+            return None
+        size = self.s if self.rng.random() < 0.3 else int(self.rng.integers(1, self.s + 1))
+        support = self._support(size)
+        new = np.zeros_like(self.x)
+        new[support] = _nonzero_values(self.rng, len(support), self.params.M)
+        changed = np.flatnonzero(new != self.x)
+        changed = self.rng.permutation(changed)
+        delta = new[changed] - self.x[changed]
+        self.x = new
+        return Batch(changed.astype(np.int64), delta.astype(np.int64))
+
+
+@adversaries.register
+class Dense(Adversary):
+    """A dense random stream: ``batch`` random coordinates per round, random deltas.
+
+    Deltas are drawn in ``[-M/4, M/4]`` (positive only for insertion-only problems)
+    and clipped so the promise ``|x_i| <= M`` always holds.
+    """
+
+    name = "dense"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, rounds: int = 20, batch: int = 256):
+        if rounds < 0 or batch < 1:
+            raise ValueError("dense needs rounds >= 0 and batch >= 1")
+        self.rounds, self.batch = rounds, batch
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.x = np.zeros(params.n, dtype=np.int64)
+        self.positive = bool(params.get("insertion_only", False))
+
+    def act(self, obs):
+        if obs.round > self.rounds:
+            return None
+        n, M = self.params.n, self.params.M
+        idx = self.rng.choice(n, size=min(self.batch, n), replace=False).astype(np.int64)
+        step = max(1, M // 4)
+        if self.positive:
+            delta = np.minimum(self.rng.integers(1, step + 1, size=len(idx)), M - self.x[idx])
+        else:
+            delta = np.clip(_nonzero_values(self.rng, len(idx), step), -M - self.x[idx], M - self.x[idx])
+        keep = delta != 0
+        idx, delta = idx[keep], delta[keep].astype(np.int64)
+        self.x[idx] += delta
+        return Batch(idx, delta)

@@ -1,0 +1,1 @@
+"""Streaming algorithms, one subpackage per problem family."""

@@ -1,0 +1,1 @@
+"""Norm and frequency-moment estimation."""

@@ -1,0 +1,1 @@
+"""k-sparse recovery with detection."""

@@ -1,0 +1,107 @@
+"""CountSketch k-sparse recovery with verification.
+
+A ``rows x cols`` table of signed bucket sums under pairwise-independent bucket
+hashes and 4-wise independent signs. The query estimates every coordinate by the
+median over rows, keeps the non-zero estimates, and returns them only if their
+sketch equals the table exactly; otherwise ``NOT_SPARSE``. Against an oblivious
+stream this is exact on k-sparse x with high probability. Its hash seeds sit in
+the state, so a white-box adversary can compute its matrix and inject a kernel
+vector (see ``kernel-injection``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wbstream.algorithms.hashing import PolynomialHash
+from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
+from wbstream.engine.answers import NOT_SPARSE, SparseVector
+from wbstream.engine.problems import SparseRecovery
+from wbstream.engine.registry import algorithms
+
+_QUERY_CHUNK = 1 << 16
+
+
+@algorithms.register
+class CountSketchRecovery(LinearSketch):
+    """CountSketch k-sparse recovery, verified against the sketch.
+
+    >>> from wbstream.engine.coins import Coins
+    >>> p = SparseRecovery(n=1000, k=3, M=50)
+    >>> cs = CountSketchRecovery(p.params, Coins.from_seed(1, "doc"), rows=5, cols=24)
+    >>> cs.update(np.array([7, 300, 7]), np.array([5, -2, 1]))
+    >>> cs.query()
+    SparseVector(indices=[7, 300], values=[6, -2])
+    """
+
+    name = "countsketch"
+    problem = SparseRecovery
+    guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against oblivious streams only"
+
+    def __init__(self, params, coins, *, rows: int = 5, cols: int = 0):
+        super().__init__(params, coins)
+        cols = cols or max(8, 8 * params.k)
+        if rows < 1 or cols < 2:
+            raise ValueError(f"countsketch needs rows >= 1 and cols >= 2, got rows={rows}, cols={cols}")
+        self.rows, self.cols = int(rows), int(cols)
+        self.buckets = PolynomialHash.draw(coins, "countsketch/buckets", rows=rows, independence=2)
+        self.signs = PolynomialHash.draw(coins, "countsketch/signs", rows=rows, independence=4)
+        self.table = np.zeros((rows, cols), dtype=np.int64)
+        self._offsets = (np.arange(rows, dtype=np.int64) * cols)[:, None]
+
+    def update(self, indices, deltas):
+        cells = self.buckets.buckets(indices, self.cols) + self._offsets
+        np.add.at(self.table.reshape(-1), cells.ravel(), (self.signs.signs(indices) * deltas).ravel())
+
+    def _sketch_of(self, indices, values) -> np.ndarray:
+        table = np.zeros(self.rows * self.cols, dtype=np.int64)
+        cells = self.buckets.buckets(indices, self.cols) + self._offsets
+        np.add.at(table, cells.ravel(), (self.signs.signs(indices) * values).ravel())
+        return table.reshape(self.rows, self.cols)
+
+    def query(self):
+        mid, cap = self.rows // 2, self.table.size // 2
+        found = []
+        count = 0
+        for start in range(0, self.params.n, _QUERY_CHUNK):
+            keys = np.arange(start, min(start + _QUERY_CHUNK, self.params.n), dtype=np.int64)
+            votes = self.signs.signs(keys) * np.take_along_axis(self.table, self.buckets.buckets(keys, self.cols), axis=1)
+            nz = keys[np.partition(votes, mid, axis=0)[mid] != 0]
+            count += len(nz)
+            if count > cap:
+                return NOT_SPARSE
+            found.append(nz)
+        candidates = np.concatenate(found)
+        if len(candidates) == 0:
+            return SparseVector([], []) if not self.table.any() else NOT_SPARSE
+        S = self.sketch_columns(self.params, self.state(), candidates).astype(np.float64)
+        solution = np.linalg.lstsq(S, self.table.reshape(-1).astype(np.float64), rcond=None)[0]
+        values = np.rint(solution).astype(np.int64)
+        keep = values != 0
+        idx, val = candidates[keep], values[keep]
+        if len(idx) > self.params.k or not np.array_equal(self._sketch_of(idx, val), self.table):
+            return NOT_SPARSE
+        return SparseVector(idx, val)
+
+    def state(self):
+        return {"table": self.table,
+                "bucket_coefficients": self.buckets.coefficients,
+                "sign_coefficients": self.signs.coefficients}
+
+    def space(self):
+        bound = self.params.n * self.params.M
+        state_bits = self.table.size * bits_for_range(-bound, bound)
+        return Space(state_bits, self.buckets.key_bits + self.signs.key_bits, nbytes_of(self.state()))
+
+    def sketch(self):
+        return self.table.reshape(-1).copy()
+
+    @classmethod
+    def sketch_columns(cls, params, state, columns):
+        rows, cols = state["table"].shape
+        columns = np.asarray(columns, dtype=np.int64)
+        b = PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, cols)
+        s = PolynomialHash(np.asarray(state["sign_coefficients"])).signs(columns)
+        S = np.zeros((rows * cols, len(columns)), dtype=np.int64)
+        S[b + (np.arange(rows) * cols)[:, None], np.arange(len(columns))[None, :]] = s
+        return S

@@ -1,0 +1,40 @@
+"""The protocol every adversary implements."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+import numpy as np
+
+from .problems import Params, Problem
+from .stream import Batch
+from .threat import OBLIVIOUS, ThreatModel
+
+if TYPE_CHECKING:
+    from .observation import Observation
+
+
+class Adversary(ABC):
+    """Base class: chooses the next batch from what its threat model shows it.
+
+    Subclasses declare ``name``, ``needs`` (the least threat model they can work
+    with) and take options as keyword-only ``__init__`` parameters. ``act``
+    returns a batch, or ``None`` to stop the game.
+    """
+
+    name: ClassVar[str]
+    needs: ClassVar[ThreatModel] = OBLIVIOUS
+
+    def applies_to(self, algorithm_cls: type, problem_cls: type[Problem]) -> tuple[bool, str]:
+        """Whether this adversary can attack ``algorithm_cls``, and if not, why."""
+        return True, ""
+
+    def reset(self, params: Params, rng: np.random.Generator) -> None:
+        """Start a new game. ``rng`` is the adversary's own generator."""
+        self.params = params
+        self.rng = rng
+
+    @abstractmethod
+    def act(self, obs: Observation) -> Batch | None:
+        """The next batch, or ``None`` to stop."""

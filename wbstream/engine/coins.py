@@ -1,0 +1,145 @@
+"""Coins: the engine-owned, keyed PRG from which every algorithm draws.
+
+Each draw names a label; each label is its own AES-256-CTR keystream (nonce from
+the label), so draws under one label do not shift those under another. Every
+draw is logged with the round it happened in. The log is what a white-box
+adversary sees: all past coins. The key never appears in a view, so coins not
+yet drawn stay unknown.
+
+>>> coins = Coins.from_seed(7, "algorithm")
+>>> a = coins.integers("hash", 0, 100, size=3)
+>>> b = Coins.from_seed(7, "algorithm").integers("hash", 0, 100, size=3)
+>>> bool((a == b).all()), len(coins.log)
+(True, 1)
+>>> coins.log[0].label, coins.log[0].round
+('hash', 0)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import numpy as np
+from Crypto.Cipher import AES
+
+
+@dataclass(frozen=True, slots=True)
+class CoinDraw:
+    """One logged draw: when, under which label, which keystream bytes, what values."""
+
+    round: int
+    label: str
+    offset: int
+    nbytes: int
+    values: np.ndarray
+
+
+class Coins:
+    """Labelled AES-CTR randomness with a log of past draws.
+
+    ``round`` is set by the game so the log says when each coin was drawn.
+    """
+
+    __slots__ = ("__key", "_offsets", "_log", "round")
+
+    def __init__(self, key: bytes):
+        if len(key) != 32:
+            raise ValueError("a Coins key is 32 bytes (AES-256)")
+        self.__key = bytes(key)
+        self._offsets: dict[str, int] = {}
+        self._log: list[CoinDraw] = []
+        self.round = 0
+
+    @classmethod
+    def from_seed(cls, seed: int, purpose: str) -> Coins:
+        """Derive the key from a game seed and a purpose string (SHA-256)."""
+        return cls(hashlib.sha256(f"wbstream/coins/{purpose}/{int(seed)}".encode()).digest())
+
+    @classmethod
+    def from_rng(cls, rng: np.random.Generator) -> Coins:
+        """Coins keyed from someone else's generator (e.g. an adversary's simulation)."""
+        return cls(rng.bytes(32))
+
+    def __repr__(self) -> str:
+        return f"Coins(<key hidden>, draws={len(self._log)})"
+
+    def __deepcopy__(self, memo):
+        raise TypeError("Coins are never copied: a copy would carry the key")
+
+    def __reduce__(self):
+        raise TypeError("Coins are never pickled: that would reveal the key")
+
+    @property
+    def log(self) -> tuple[CoinDraw, ...]:
+        """Every draw so far, oldest first."""
+        return tuple(self._log)
+
+    # -- raw keystream -------------------------------------------------------
+    def _keystream(self, label: str, nbytes: int) -> tuple[int, bytes]:
+        offset = self._offsets.get(label, 0)
+        first_block, skip = divmod(offset, 16)
+        nonce = hashlib.sha256(label.encode()).digest()[:8]
+        cipher = AES.new(self.__key, AES.MODE_CTR, nonce=nonce, initial_value=first_block)
+        stream = cipher.encrypt(bytes(skip + nbytes))[skip:]
+        self._offsets[label] = offset + nbytes
+        return offset, stream
+
+    def _record(self, label: str, offset: int, nbytes: int, values: np.ndarray) -> np.ndarray:
+        logged = values.copy()
+        logged.flags.writeable = False
+        self._log.append(CoinDraw(self.round, label, offset, nbytes, logged))
+        return values
+
+    def _words(self, label: str, count: int) -> tuple[int, np.ndarray]:
+        offset, raw = self._keystream(label, 8 * count)
+        return offset, np.frombuffer(raw, dtype="<u8").astype(np.uint64)
+
+    # -- typed draws ---------------------------------------------------------
+    def bytes(self, label: str, nbytes: int) -> bytes:
+        offset, raw = self._keystream(label, nbytes)
+        self._record(label, offset, nbytes, np.frombuffer(raw, dtype=np.uint8))
+        return raw
+
+    def words(self, label: str, size) -> np.ndarray:
+        """Uniform uint64 words of the given shape."""
+        count = int(np.prod(size))
+        offset, w = self._words(label, count)
+        return self._record(label, offset, 8 * count, w.reshape(size))
+
+    def integers(self, label: str, low: int, high: int, size=None) -> np.ndarray | int:
+        """Uniform integers in ``[low, high)``, exactly (rejection sampling)."""
+        if high <= low:
+            raise ValueError(f"empty range [{low}, {high})")
+        span = high - low
+        if span > 2**63:
+            raise ValueError("range wider than 2**63")
+        shape = () if size is None else size
+        count = int(np.prod(shape))
+        mask = np.uint64((1 << max(span - 1, 1).bit_length()) - 1)
+        start = self._offsets.get(label, 0)
+        out = np.empty(0, dtype=np.uint64)
+        while len(out) < count:
+            need = count - len(out)
+            _, w = self._words(label, need + need // 2 + 4)
+            w &= mask
+            out = np.concatenate([out, w[w < np.uint64(span)][:need]])
+        values = (out.astype(np.int64) + low).reshape(shape)
+        self._record(label, start, self._offsets[label] - start, values)
+        return int(values) if size is None else values
+
+    def random(self, label: str, size=None) -> np.ndarray | float:
+        """Uniform floats in ``[0, 1)`` with 53 random bits each."""
+        shape = () if size is None else size
+        count = int(np.prod(shape))
+        offset, w = self._words(label, count)
+        values = ((w >> np.uint64(11)).astype(np.float64) * 2.0**-53).reshape(shape)
+        self._record(label, offset, 8 * count, values)
+        return float(values) if size is None else values
+
+    def signs(self, label: str, size) -> np.ndarray:
+        """Uniform ±1 as int64."""
+        count = int(np.prod(size))
+        offset, w = self._words(label, count)
+        values = (1 - 2 * (w & np.uint64(1)).astype(np.int64)).reshape(size)
+        return self._record(label, offset, 8 * count, values)

@@ -1,0 +1,29 @@
+"""The errors wbstream raises. Each names what is wrong, so a user can fix it."""
+
+
+class WbstreamError(Exception):
+    """Base class of every error wbstream raises on purpose."""
+
+
+class StreamError(WbstreamError, ValueError):
+    """A batch was refused whole; the algorithm and the truth are unchanged."""
+
+
+class SpecError(WbstreamError, ValueError):
+    """A registry spec string is malformed, or names something unknown."""
+
+
+class ThreatModelError(WbstreamError, PermissionError):
+    """An adversary asked for more than its threat model reveals."""
+
+
+class BudgetError(WbstreamError, ValueError):
+    """A game budget is negative or otherwise meaningless."""
+
+
+class NotApplicableError(WbstreamError, TypeError):
+    """An adversary cannot attack this algorithm (the message says why)."""
+
+
+class ReplayMismatch(WbstreamError, AssertionError):
+    """A replayed game diverged from its recorded transcript."""

@@ -1,0 +1,231 @@
+"""The game: an adversary streams batches at an algorithm while the referee judges.
+
+Each round: observe -> act -> validate -> update (timed) -> commit truth -> if a
+query is due: query (timed) -> judge -> record. The same seed replays the same
+game; a recorded transcript replays it exactly (:func:`replay`).
+
+>>> from wbstream.engine.game import Game
+>>> r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=5)", "oblivious", seed=3).play()
+>>> r.failed, r.rounds, r.queries
+(False, 5, 5)
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .adversary import Adversary
+from .answers import answer_digest
+from .coins import Coins
+from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
+from .observation import AlgorithmInfo, Observation
+from .registry import Spec, adversaries, algorithms, problems
+from .result import GameResult, Transcript
+from .stream import Batch, as_batch
+from .threat import OBLIVIOUS, ThreatModel
+
+_ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins
+
+
+@dataclass(frozen=True)
+class Budget:
+    """Limits on a game: total updates, rounds, and wall-clock seconds (None: no limit)."""
+
+    updates: int | None = 10_000_000
+    rounds: int | None = 100_000
+    seconds: float | None = None
+
+    def __post_init__(self):
+        for name in ("updates", "rounds", "seconds"):
+            value = getattr(self, name)
+            if value is not None and (not isinstance(value, (int, float)) or value < 0):
+                raise BudgetError(f"budget {name} must be a non-negative number or None, got {value!r}")
+
+
+def _spec_name(registry, spec) -> tuple[type, dict[str, Any], str]:
+    cls, options = registry.resolve(spec)
+    if isinstance(spec, type):
+        name = getattr(cls, "name", cls.__name__)
+        return cls, options, name
+    return cls, options, registry.canonical(spec)
+
+
+class Game:
+    """One game between an algorithm and an adversary under a threat model.
+
+    Specs may be registry strings (``"countsketch(rows=5)"``) or classes.
+    """
+
+    def __init__(self, problem, algorithm, adversary, threat: str | ThreatModel = "white-box", *,
+                 budget: Budget | None = None, query_every: int = 1, seed: int = 0,
+                 stop_on_failure: bool = True, record_transcript: bool = False,
+                 algorithm_options: dict | None = None, adversary_options: dict | None = None):
+        self.threat = ThreatModel.parse(threat)
+        self.budget = budget if budget is not None else Budget()
+        if not isinstance(self.budget, Budget):
+            raise BudgetError(f"budget must be a Budget, got {type(budget).__name__}")
+        if not isinstance(query_every, int) or query_every < 1:
+            raise BudgetError(f"query_every must be a positive integer, got {query_every!r}")
+        if not isinstance(seed, int) or seed < 0:
+            raise SpecError(f"seed must be a non-negative integer, got {seed!r}")
+        self.query_every, self.seed = query_every, seed
+        self.stop_on_failure, self.record_transcript = stop_on_failure, record_transcript
+        self.problem_cls, self.problem_opts, self.problem_spec = _spec_name(problems, problem)
+        self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm)
+        self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary)
+        self.alg_opts.update(algorithm_options or {})
+        self.adv_opts.update(adversary_options or {})
+        if not self.alg_cls.supports(self.problem_cls):
+            raise SpecError(f"algorithm {self.alg_cls.name!r} answers {self.alg_cls.problem.name!r}, "
+                            f"not {self.problem_cls.name!r}")
+        needs = self.adv_cls.needs
+        if not self.threat.includes(needs):
+            missing = ", ".join(sorted(needs.capabilities - self.threat.capabilities))
+            raise ThreatModelError(
+                f"adversary {self.adv_cls.name!r} needs the {needs.name} threat model (it reads {missing}); "
+                f"this game is {self.threat.name}")
+        ok, why = self.adv_cls(**self.adv_opts).applies_to(self.alg_cls, self.problem_cls)
+        if not ok:
+            raise NotApplicableError(f"adversary {self.adv_cls.name!r} cannot attack {self.alg_cls.name!r}: {why}")
+
+    def play(self) -> GameResult:
+        """Play the game to its end and return the record."""
+        wall0 = time.perf_counter()
+        problem = self.problem_cls(**self.problem_opts)
+        coins = Coins.from_seed(self.seed, "algorithm")
+        alg = self.alg_cls(problem.params, coins, **self.alg_opts)
+        adversary: Adversary = self.adv_cls(**self.adv_opts)
+        adversary.reset(problem.params, np.random.default_rng([self.seed, _ADVERSARY_STREAM]))
+        obs = Observation(self.threat, problem.params,
+                          AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls), alg)
+        res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
+                         threat=self.threat.name, seed=self.seed, query_every=self.query_every)
+        transcript = Transcript() if self.record_transcript else None
+        update_ns: list[float] = []
+        query_ns: list[int] = []
+        adv_ns = 0
+        updates = 0
+        max_rounds = self.budget.rounds if self.budget.rounds is not None else float("inf")
+        max_updates = self.budget.updates if self.budget.updates is not None else float("inf")
+        deadline = (time.perf_counter_ns() + int(self.budget.seconds * 1e9)) if self.budget.seconds is not None else None
+        every = self.query_every
+        now = time.perf_counter_ns
+        act, validate, commit, update = adversary.act, problem.validate, problem.commit, alg.update
+        answers = obs._answers
+        r = 0
+        last_query_round = 0
+        stop = "round-budget"
+        while r < max_rounds:
+            r += 1
+            obs.round = coins.round = r
+            t0 = now()
+            batch = act(obs)
+            t1 = now()
+            adv_ns += t1 - t0
+            if batch is None:
+                r -= 1
+                stop = "adversary-stopped"
+                break
+            if type(batch) is not Batch or batch.indices.dtype != np.int64 or batch.deltas.dtype != np.int64:
+                batch = as_batch(batch)
+            size = len(batch.indices)
+            if updates + size > max_updates:
+                r -= 1
+                stop = "update-budget"
+                break
+            plan = validate(batch)
+            t2 = now()
+            update(batch.indices, batch.deltas)
+            t3 = now()
+            commit(plan)
+            updates += size
+            if size:
+                update_ns.append((t3 - t2) / size)
+            if transcript is not None:
+                transcript.batches.append((r, batch.indices.tolist(), batch.deltas.tolist()))
+            if r % every == 0:
+                last_query_round = r
+                if self._query(r, alg, problem, res, query_ns, answers, transcript):
+                    stop = "failure"
+                    break
+            if deadline is not None and t3 > deadline:
+                stop = "time-budget"
+                break
+        if r > last_query_round:
+            coins.round = r
+            self._query(r, alg, problem, res, query_ns, answers, transcript)
+        res.rounds, res.updates, res.queries = r, updates, len(query_ns)
+        res.stop_reason = stop
+        space = alg.space()
+        res.space_state_bits, res.space_key_bits, res.space_nbytes = space.state_bits, space.key_bits, space.nbytes
+        if update_ns:
+            res.update_ns_median = float(np.median(update_ns))
+            res.update_ns_p99 = float(np.percentile(update_ns, 99))
+        if query_ns:
+            res.query_ns_median = float(np.median(query_ns))
+        res.adversary_seconds = adv_ns / 1e9
+        res.transcript = transcript
+        res.wall_seconds = time.perf_counter() - wall0
+        return res
+
+    def _query(self, r, alg, problem, res, query_ns, answers, transcript) -> bool:
+        """Query, judge and record; True when the game should stop on this failure."""
+        t0 = time.perf_counter_ns()
+        answer = alg.query()
+        query_ns.append(time.perf_counter_ns() - t0)
+        verdict = problem.judge(answer)
+        answers.append((r, answer))
+        if transcript is not None:
+            transcript.answers.append((r, answer_digest(answer), verdict.correct))
+        if verdict.correct:
+            return False
+        res.failed_queries += 1
+        if not res.failed:
+            res.failed = True
+            res.first_failure_round = r
+            res.failure_kind, res.failure_detail = verdict.kind, verdict.detail
+        return self.stop_on_failure
+
+
+class TranscriptAdversary(Adversary):
+    """Re-sends the batches of a recorded transcript, round by round."""
+
+    name = "transcript"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, transcript: Transcript):
+        self._by_round = {r: Batch(np.array(i, np.int64), np.array(d, np.int64))
+                          for r, i, d in transcript.batches}
+        self._last = max(self._by_round, default=0)
+
+    def act(self, obs):
+        if obs.round > self._last:
+            return None
+        return self._by_round.get(obs.round, Batch.concat([]))
+
+
+def replay(result: GameResult) -> GameResult:
+    """Replay a recorded game and check every answer against the transcript.
+
+    Raises :class:`ReplayMismatch` on the first answer that differs.
+    """
+    if result.transcript is None:
+        raise ValueError("this result has no transcript; play with record_transcript=True")
+    game = Game(result.problem, result.algorithm, TranscriptAdversary, result.threat,
+                budget=Budget(updates=None, rounds=None), query_every=result.query_every,
+                seed=result.seed, stop_on_failure=False, record_transcript=True,
+                adversary_options={"transcript": result.transcript})
+    game.adv_spec = result.adversary
+    again = game.play()
+    want = {r: (d, ok) for r, d, ok in result.transcript.answers}
+    got = {r: (d, ok) for r, d, ok in again.transcript.answers}
+    for r in sorted(want):
+        if got.get(r) != want[r]:
+            raise ReplayMismatch(f"round {r}: recorded answer {want[r]} but the replay gave {got.get(r)}")
+    if len(got) != len(want):
+        raise ReplayMismatch(f"the replay made {len(got)} queries, the record {len(want)}")
+    return again

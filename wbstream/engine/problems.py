@@ -1,0 +1,328 @@
+"""Problems: the referee. Each holds the parameters, the exact truth, and a judge.
+
+The truth is a dense int64 vector ``x`` over the universe ``[0, n)``. Every batch is
+validated before anything changes (:meth:`Problem.validate`), and only a
+validated batch is committed (:meth:`Problem.commit`). A refused batch leaves the
+truth exactly as it was.
+
+>>> p = SparseRecovery(n=16, k=2, M=5)
+>>> p.apply(as_batch([3, 3, 9], [2, 1, -5]))
+>>> p.judge(SparseVector([3, 9], [3, -5]))
+Verdict(correct=True, kind=None, detail='exact recovery')
+>>> p.apply(as_batch([15], [6]))
+Traceback (most recent call last):
+...
+wbstream.engine.errors.StreamError: update 0: x[15] would become 6, breaking the promise |x_i| <= M = 5
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .answers import NOT_SPARSE, Detection, SparseVector
+from .errors import StreamError
+from .registry import problems
+from .stream import Batch, as_batch
+
+__all__ = ["Params", "Verdict", "Problem", "SparseRecovery", "DistinctElements", "F2Estimation"]
+
+
+class Params(Mapping):
+    """Read-only problem parameters with attribute access (``params.n``)."""
+
+    __slots__ = ("_values", "kind")
+
+    def __init__(self, kind: str | None = None, **values):
+        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "kind", kind)
+
+    def __getattr__(self, name):
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(f"no parameter {name!r}; have {sorted(self._values)}") from None
+
+    def __setattr__(self, name, value):
+        raise AttributeError("Params are read-only")
+
+    def __getitem__(self, key):
+        return self._values[key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self):
+        return len(self._values)
+
+    def __repr__(self):
+        return f"Params[{self.kind}](" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The referee's judgement of one answer. ``kind`` names the failure."""
+
+    correct: bool
+    kind: str | None
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """A validated batch, ready to commit: net change per distinct index."""
+
+    indices: np.ndarray   # distinct indices touched
+    old: np.ndarray       # their values before
+    new: np.ndarray       # their values after
+
+
+class Problem:
+    """Base referee for problems over an integer vector ``x`` in ``[-M, M]^n``.
+
+    Subclasses set ``name``, define the keyword-only parameters of ``__init__``,
+    and implement :meth:`judge`. Set ``insertion_only`` to require ``delta > 0``.
+    """
+
+    name: ClassVar[str]
+    insertion_only: bool = False
+
+    def __init__(self, *, n: int, M: int, **extra: Any):
+        if n < 1:
+            raise ValueError(f"universe size n must be >= 1, got {n}")
+        if M < 1:
+            raise ValueError(f"entry bound M must be >= 1, got {M}")
+        if M >= 2**62:
+            raise ValueError("entry bound M must be < 2**62 so sums stay exact in int64")
+        self.params = Params(self.name, n=int(n), M=int(M), **extra)
+        self.n, self.M = int(n), int(M)
+        self.x = np.zeros(self.n, dtype=np.int64)
+        self.nnz = 0
+
+    # -- validation and commit ----------------------------------------------
+    def validate(self, batch: Batch) -> _Plan:
+        """Check a batch against the universe and the promise; change nothing."""
+        batch = as_batch(batch)
+        idx, dlt = batch.indices, batch.deltas
+        n, M = self.n, self.M
+        if len(idx) == 1:  # the single-update path: plain Python is faster than numpy here
+            i, d = int(idx[0]), int(dlt[0])
+            if not 0 <= i < n:
+                raise StreamError(f"update 0: index {i} is outside the universe [0, {n})")
+            if self.insertion_only and d <= 0:
+                raise StreamError(f"update 0: delta {d} is not positive, but {self.name} is insertion-only")
+            old = int(self.x[i])
+            if abs(old + d) > M:
+                raise StreamError(f"update 0: x[{i}] would become {old + d}, "
+                                  f"breaking the promise |x_i| <= M = {M}")
+            return _Plan(idx, np.array([old]), np.array([old + d]))
+        if len(idx) == 0:
+            empty = np.zeros(0, np.int64)
+            return _Plan(empty, empty, empty)
+        bad = (idx < 0) | (idx >= n)
+        if bad.any():
+            j = int(np.flatnonzero(bad)[0])
+            raise StreamError(f"update {j}: index {idx[j]} is outside the universe [0, {n})")
+        if self.insertion_only and (dlt <= 0).any():
+            j = int(np.flatnonzero(dlt <= 0)[0])
+            raise StreamError(f"update {j}: delta {dlt[j]} is not positive, but {self.name} is insertion-only")
+        if (np.abs(dlt) > 2 * M).any():
+            j = int(np.flatnonzero(np.abs(dlt) > 2 * M)[0])
+            raise StreamError(f"update {j}: delta {dlt[j]} cannot keep |x_i| <= M = {M}")
+        # The promise holds at all times, so check every prefix, per index.
+        order = np.argsort(idx, kind="stable")
+        sidx, sdlt = idx[order], dlt[order]
+        starts = np.flatnonzero(np.r_[True, sidx[1:] != sidx[:-1]])
+        csum = np.cumsum(sdlt)
+        group_base = np.repeat(csum[starts] - sdlt[starts], np.diff(np.r_[starts, len(sidx)]))
+        running = self.x[sidx] + (csum - group_base)
+        broken = np.abs(running) > M
+        if broken.any():
+            j = int(order[np.flatnonzero(broken)].min())
+            pos = int(np.flatnonzero(order == j)[0])
+            raise StreamError(f"update {j}: x[{idx[j]}] would become {running[pos]}, "
+                              f"breaking the promise |x_i| <= M = {M}")
+        ends = np.r_[starts[1:], len(sidx)] - 1
+        uniq = sidx[starts]
+        return _Plan(uniq, self.x[uniq], running[ends])
+
+    def commit(self, plan: _Plan) -> None:
+        """Apply a plan returned by :meth:`validate`."""
+        if len(plan.indices) == 1:
+            old, new = int(plan.old[0]), int(plan.new[0])
+            self.x[plan.indices[0]] = new
+            self.nnz += (new != 0) - (old != 0)
+            self._committed_one(old, new)
+            return
+        self.x[plan.indices] = plan.new
+        self.nnz += int(np.count_nonzero(plan.new)) - int(np.count_nonzero(plan.old))
+        self._committed(plan.old, plan.new)
+
+    def apply(self, batch) -> None:
+        """Validate and commit in one step (for use outside a game)."""
+        self.commit(self.validate(batch))
+
+    def _committed_one(self, old: int, new: int) -> None:
+        """Hook for subclasses that keep more truth than ``x`` and ``nnz``."""
+
+    def _committed(self, old: np.ndarray, new: np.ndarray) -> None:
+        """Hook for subclasses that keep more truth than ``x`` and ``nnz``."""
+
+    # -- judging ---------------------------------------------------------------
+    def exact_answer(self, x: np.ndarray):
+        """The correct answer for a vector ``x`` (what an exact algorithm returns)."""
+        raise NotImplementedError
+
+    def judge(self, answer) -> Verdict:
+        raise NotImplementedError
+
+    def guarantee(self) -> str:
+        """The correctness criterion in words."""
+        raise NotImplementedError
+
+
+@problems.register
+class SparseRecovery(Problem):
+    """k-sparse recovery with detection: x exactly if nnz(x) <= k, else NOT_SPARSE.
+
+    >>> p = SparseRecovery(n=8, k=1, M=3)
+    >>> p.apply(as_batch([1, 2], [1, 1]))
+    >>> p.judge(SparseVector([1], [1]))
+    Verdict(correct=False, kind='missed-not-sparse', detail='nnz(x) = 2 > k = 1 but a vector was returned')
+    """
+
+    name = "sparse-recovery"
+
+    def __init__(self, *, n: int = 4096, k: int = 8, M: int = 1024):
+        if not 1 <= k <= n:
+            raise ValueError(f"sparsity k must be in [1, n], got k={k}, n={n}")
+        super().__init__(n=n, M=M, k=int(k))
+        self.k = int(k)
+
+    def exact_answer(self, x):
+        x = np.asarray(x)
+        return NOT_SPARSE if np.count_nonzero(x) > self.k else SparseVector.from_dense(x)
+
+    def guarantee(self) -> str:
+        return f"x exactly if nnz(x) <= k = {self.k}, else NOT_SPARSE"
+
+    def judge(self, answer) -> Verdict:
+        sparse = self.nnz <= self.k
+        if answer is NOT_SPARSE:
+            if sparse:
+                return Verdict(False, "false-not-sparse", f"nnz(x) = {self.nnz} <= k = {self.k} but NOT_SPARSE")
+            return Verdict(True, None, "correctly detected a non-sparse vector")
+        if not isinstance(answer, SparseVector):
+            return Verdict(False, "malformed", f"expected a SparseVector or NOT_SPARSE, got {answer!r}")
+        if not sparse:
+            return Verdict(False, "missed-not-sparse",
+                           f"nnz(x) = {self.nnz} > k = {self.k} but a vector was returned")
+        ok = len(answer) == self.nnz and bool(
+            (answer.indices >= 0).all() and (answer.indices < self.n).all()
+            and np.array_equal(self.x[answer.indices], answer.values))
+        if ok:
+            return Verdict(True, None, "exact recovery")
+        return Verdict(False, "wrong-vector", f"returned {len(answer)} entries, not the true {self.nnz}-sparse x")
+
+
+def _factor_bounds(truth: float, eps: float | None, alpha: float | None) -> tuple[float, float]:
+    if alpha is not None:
+        return truth / alpha, truth * alpha
+    return (1 - eps) * truth, (1 + eps) * truth
+
+
+class _Estimation(Problem):
+    """Shared judge for scalar estimates within a factor (1 ± eps, or alpha)."""
+
+    quantity: ClassVar[str]
+
+    def __init__(self, *, n: int, M: int, eps: float, alpha: float | None, **extra):
+        if alpha is not None and alpha < 1:
+            raise ValueError(f"approximation factor alpha must be >= 1, got {alpha}")
+        if not 0 < eps < 1:
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        super().__init__(n=n, M=M, eps=float(eps), alpha=alpha, **extra)
+        self.eps, self.alpha = float(eps), (None if alpha is None else float(alpha))
+
+    def truth(self) -> float:
+        raise NotImplementedError
+
+    def guarantee(self) -> str:
+        factor = f"a factor {self.alpha}" if self.alpha is not None else f"1 ± {self.eps}"
+        return f"estimate of {self.quantity} within {factor}"
+
+    def judge(self, answer) -> Verdict:
+        try:
+            est = float(answer)
+        except (TypeError, ValueError):
+            return Verdict(False, "malformed", f"expected a number, got {answer!r}")
+        truth = self.truth()
+        lo, hi = _factor_bounds(truth, self.eps, self.alpha)
+        if math.isfinite(est) and lo <= est <= hi:
+            return Verdict(True, None, f"{self.quantity} {est:.6g} within [{lo:.6g}, {hi:.6g}]")
+        return Verdict(False, "out-of-factor",
+                       f"{self.quantity} estimate {est:.6g} outside [{lo:.6g}, {hi:.6g}] (truth {truth:.6g})")
+
+
+@problems.register
+class DistinctElements(_Estimation):
+    """Distinct elements: estimate nnz(x) (L0; F0 when insertion-only) within the factor.
+
+    >>> p = DistinctElements(n=10, insertion_only=True)
+    >>> p.apply(as_batch([1, 1, 4], [1, 2, 1]))
+    >>> p.exact_answer(p.x), p.judge(2.1).correct
+    (2, True)
+    """
+
+    name = "distinct-elements"
+    quantity = "L0"
+
+    def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.1, alpha: float | None = None,
+                 insertion_only: bool = False):
+        super().__init__(n=n, M=M, eps=eps, alpha=alpha, insertion_only=bool(insertion_only))
+        self.insertion_only = bool(insertion_only)
+        if self.insertion_only:
+            self.quantity = "F0"
+
+    def exact_answer(self, x):
+        return int(np.count_nonzero(x))
+
+    def truth(self) -> float:
+        return float(self.nnz)
+
+
+@problems.register
+class F2Estimation(_Estimation):
+    """F2 = ||x||_2^2 within 1 ± eps. The truth is kept exactly in int64.
+
+    >>> p = F2Estimation(n=10, M=100, eps=0.1)
+    >>> p.apply(as_batch([0, 1], [3, 4]))
+    >>> p.f2, p.judge(26.0).correct, p.judge(20.0).kind
+    (25, True, 'out-of-factor')
+    """
+
+    name = "f2"
+    quantity = "F2"
+
+    def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None):
+        if n * M * M >= 2**63:
+            raise ValueError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
+        super().__init__(n=n, M=M, eps=eps, alpha=alpha)
+        self.f2 = 0
+
+    def _committed_one(self, old: int, new: int) -> None:
+        self.f2 += new * new - old * old
+
+    def _committed(self, old, new) -> None:
+        self.f2 += int(np.dot(new, new)) - int(np.dot(old, old))
+
+    def exact_answer(self, x):
+        x = np.asarray(x, dtype=np.int64)
+        return float(np.dot(x, x))
+
+    def truth(self) -> float:
+        return float(self.f2)
