@@ -17,7 +17,6 @@ wbstream.engine.errors.StreamError: update 0: x[15] would become 6, breaking the
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -90,6 +89,8 @@ class Problem:
 
     name: ClassVar[str]
     insertion_only: bool = False
+    #: Keep ``sumsq`` = ||x||_2^2 exactly, updated on every commit (the F2 referee needs it).
+    tracks_sumsq: ClassVar[bool] = False
 
     def __init__(self, *, n: int, M: int, **extra: Any):
         if n < 1:
@@ -101,7 +102,9 @@ class Problem:
         self.params = Params(self.name, n=int(n), M=int(M), **extra)
         self.n, self.M = int(n), int(M)
         self.x = np.zeros(self.n, dtype=np.int64)
+        self.xview = memoryview(self.x)  # Python-int access to x for the single-update path
         self.nnz = 0
+        self.sumsq = 0
 
     # -- validation and commit ----------------------------------------------
     def validate(self, batch: Batch) -> _Plan:
@@ -109,17 +112,10 @@ class Problem:
         batch = as_batch(batch)
         idx, dlt = batch.indices, batch.deltas
         n, M = self.n, self.M
-        if len(idx) == 1:  # the single-update path: plain Python is faster than numpy here
-            i, d = int(idx[0]), int(dlt[0])
-            if not 0 <= i < n:
-                raise StreamError(f"update 0: index {i} is outside the universe [0, {n})")
-            if self.insertion_only and d <= 0:
-                raise StreamError(f"update 0: delta {d} is not positive, but {self.name} is insertion-only")
-            old = int(self.x[i])
-            if abs(old + d) > M:
-                raise StreamError(f"update 0: x[{i}] would become {old + d}, "
-                                  f"breaking the promise |x_i| <= M = {M}")
-            return _Plan(idx, np.array([old]), np.array([old + d]))
+        if len(idx) == 1:
+            i, d = idx.item(), dlt.item()
+            old, new = self.validate_one(i, d)
+            return _Plan(idx, np.array([old]), np.array([new]))
         if len(idx) == 0:
             empty = np.zeros(0, np.int64)
             return _Plan(empty, empty, empty)
@@ -150,27 +146,40 @@ class Problem:
         uniq = sidx[starts]
         return _Plan(uniq, self.x[uniq], running[ends])
 
+    def validate_one(self, i: int, d: int) -> tuple[int, int]:
+        """The single-update path of :meth:`validate`, on Python ints: ``(old, new)`` value of x[i]."""
+        if not 0 <= i < self.n:
+            raise StreamError(f"update 0: index {i} is outside the universe [0, {self.n})")
+        old = self.xview[i]
+        new = old + d
+        if new > self.M or new < -self.M:
+            raise StreamError(f"update 0: x[{i}] would become {new}, "
+                              f"breaking the promise |x_i| <= M = {self.M}")
+        if self.insertion_only and d <= 0:
+            raise StreamError(f"update 0: delta {d} is not positive, but {self.name} is insertion-only")
+        return old, new
+
+    def commit_one(self, i: int, old: int, new: int) -> None:
+        """Apply a single update validated by :meth:`validate_one`."""
+        self.xview[i] = new
+        if (new == 0) != (old == 0):
+            self.nnz += 1 if old == 0 else -1
+        if self.tracks_sumsq:
+            self.sumsq += new * new - old * old
+
     def commit(self, plan: _Plan) -> None:
         """Apply a plan returned by :meth:`validate`."""
         if len(plan.indices) == 1:
-            old, new = int(plan.old[0]), int(plan.new[0])
-            self.x[plan.indices[0]] = new
-            self.nnz += (new != 0) - (old != 0)
-            self._committed_one(old, new)
+            self.commit_one(plan.indices.item(), plan.old.item(), plan.new.item())
             return
         self.x[plan.indices] = plan.new
         self.nnz += int(np.count_nonzero(plan.new)) - int(np.count_nonzero(plan.old))
-        self._committed(plan.old, plan.new)
+        if self.tracks_sumsq:  # exact: n * M^2 < 2^63 is checked where sumsq is tracked
+            self.sumsq += int(np.dot(plan.new, plan.new)) - int(np.dot(plan.old, plan.old))
 
     def apply(self, batch) -> None:
         """Validate and commit in one step (for use outside a game)."""
         self.commit(self.validate(batch))
-
-    def _committed_one(self, old: int, new: int) -> None:
-        """Hook for subclasses that keep more truth than ``x`` and ``nnz``."""
-
-    def _committed(self, old: np.ndarray, new: np.ndarray) -> None:
-        """Hook for subclasses that keep more truth than ``x`` and ``nnz``."""
 
     # -- judging ---------------------------------------------------------------
     def exact_answer(self, x: np.ndarray):
@@ -183,6 +192,9 @@ class Problem:
     def guarantee(self) -> str:
         """The correctness criterion in words."""
         raise NotImplementedError
+
+
+_EXACT = Verdict(True, None, "exact recovery")
 
 
 @problems.register
@@ -225,7 +237,7 @@ class SparseRecovery(Problem):
             (answer.indices >= 0).all() and (answer.indices < self.n).all()
             and np.array_equal(self.x[answer.indices], answer.values))
         if ok:
-            return Verdict(True, None, "exact recovery")
+            return _EXACT
         return Verdict(False, "wrong-vector", f"returned {len(answer)} entries, not the true {self.nnz}-sparse x")
 
 
@@ -233,6 +245,9 @@ def _factor_bounds(truth: float, eps: float | None, alpha: float | None) -> tupl
     if alpha is not None:
         return truth / alpha, truth * alpha
     return (1 - eps) * truth, (1 + eps) * truth
+
+
+_WITHIN = Verdict(True, None, "estimate within the stated factor")
 
 
 class _Estimation(Problem):
@@ -262,8 +277,8 @@ class _Estimation(Problem):
             return Verdict(False, "malformed", f"expected a number, got {answer!r}")
         truth = self.truth()
         lo, hi = _factor_bounds(truth, self.eps, self.alpha)
-        if math.isfinite(est) and lo <= est <= hi:
-            return Verdict(True, None, f"{self.quantity} {est:.6g} within [{lo:.6g}, {hi:.6g}]")
+        if lo <= est <= hi:  # NaN fails both comparisons
+            return _WITHIN
         return Verdict(False, "out-of-factor",
                        f"{self.quantity} estimate {est:.6g} outside [{lo:.6g}, {hi:.6g}] (truth {truth:.6g})")
 
@@ -301,28 +316,22 @@ class F2Estimation(_Estimation):
 
     >>> p = F2Estimation(n=10, M=100, eps=0.1)
     >>> p.apply(as_batch([0, 1], [3, 4]))
-    >>> p.f2, p.judge(26.0).correct, p.judge(20.0).kind
+    >>> p.sumsq, p.judge(26.0).correct, p.judge(20.0).kind
     (25, True, 'out-of-factor')
     """
 
     name = "f2"
     quantity = "F2"
+    tracks_sumsq = True
 
     def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None):
         if n * M * M >= 2**63:
             raise ValueError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
         super().__init__(n=n, M=M, eps=eps, alpha=alpha)
-        self.f2 = 0
-
-    def _committed_one(self, old: int, new: int) -> None:
-        self.f2 += new * new - old * old
-
-    def _committed(self, old, new) -> None:
-        self.f2 += int(np.dot(new, new)) - int(np.dot(old, old))
 
     def exact_answer(self, x):
         x = np.asarray(x, dtype=np.int64)
         return float(np.dot(x, x))
 
     def truth(self) -> float:
-        return float(self.f2)
+        return float(self.sumsq)

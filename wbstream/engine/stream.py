@@ -34,6 +34,15 @@ class Batch:
     indices: np.ndarray
     deltas: np.ndarray
 
+    def __post_init__(self):
+        idx, dlt = self.indices, self.deltas
+        if type(idx) is not np.ndarray or idx.dtype != np.int64 or idx.ndim != 1:
+            object.__setattr__(self, "indices", idx := _as_int64(idx, "indices"))
+        if type(dlt) is not np.ndarray or dlt.dtype != np.int64 or dlt.ndim != 1:
+            object.__setattr__(self, "deltas", dlt := _as_int64(dlt, "deltas"))
+        if len(idx) != len(dlt):
+            raise StreamError(f"mismatched lengths: {len(idx)} indices but {len(dlt)} deltas")
+
     def __len__(self) -> int:
         return len(self.indices)
 
@@ -79,21 +88,13 @@ def _as_int64(values, what: str) -> np.ndarray:
 
 
 def as_batch(indices, deltas=None) -> Batch:
-    """Coerce ``(indices, deltas)`` or a :class:`Batch` into an int64 Batch."""
+    """Coerce ``(indices, deltas)``, a pair, or a :class:`Batch` into an int64 Batch."""
     if deltas is None:
         if isinstance(indices, Batch):
-            b = indices
-            if b.indices.dtype == np.int64 and b.deltas.dtype == np.int64 and \
-                    b.indices.ndim == 1 and len(b.indices) == len(b.deltas):
-                return b
-            indices, deltas = b.indices, b.deltas
-        elif isinstance(indices, tuple) and len(indices) == 2:
+            return indices
+        if isinstance(indices, tuple) and len(indices) == 2:
             indices, deltas = indices
         else:
             raise StreamError(
                 f"an adversary must return a Batch or an (indices, deltas) pair, got {type(indices).__name__}")
-    idx = _as_int64(indices, "indices")
-    dlt = _as_int64(deltas, "deltas")
-    if len(idx) != len(dlt):
-        raise StreamError(f"mismatched lengths: {len(idx)} indices but {len(dlt)} deltas")
-    return Batch(idx, dlt)
+    return Batch(indices, deltas)

@@ -1,0 +1,109 @@
+"""Performance measurements, shared by ``benchmarks/perf_ratios.py`` and the ASV suite.
+
+Each function measures both sides of a ratio in the same run.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.algorithm import Space, StreamingAlgorithm
+from wbstream.engine.coins import Coins
+from wbstream.engine.game import Budget, Game
+from wbstream.engine.problems import F2Estimation
+from wbstream.engine.registry import algorithms, problems
+from wbstream.engine.stream import Batch
+from wbstream.engine.threat import ADAPTIVE
+
+
+class NoOpAlgorithm(StreamingAlgorithm):
+    """Does nothing; answers 0. Isolates the engine's own cost."""
+
+    name = "noop"
+    problem = F2Estimation
+
+    def update(self, indices, deltas):
+        return None
+
+    def query(self):
+        return 0.0
+
+    def state(self):
+        return {}
+
+    def space(self):
+        return Space(0, 0, 0)
+
+
+class NoOpAdversary(Adversary):
+    """Sends the same pre-built single update (delta 0) every round."""
+
+    name = "noop"
+
+    def __init__(self):
+        self.batch = Batch(np.zeros(1, np.int64), np.zeros(1, np.int64))
+
+    def act(self, obs):
+        return self.batch
+
+
+def engine_overhead(rounds: int = 100_000, query_every: int = 1, repeats: int = 3) -> dict:
+    """Seconds for an adaptive no-op game vs a bare loop calling the same two methods."""
+    game = Game("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary, ADAPTIVE,
+                budget=Budget(updates=None, rounds=rounds), query_every=query_every, seed=0)
+    best_game = min(_timed(game.play) for _ in range(repeats))
+
+    def bare():
+        alg = NoOpAlgorithm(None, None)
+        adv = NoOpAdversary()
+        obs = None
+        for _ in range(rounds):
+            b = adv.act(obs)
+            alg.update(b.indices, b.deltas)
+
+    best_bare = min(_timed(bare) for _ in range(repeats))
+    return {"rounds": rounds, "game_s": best_game, "bare_s": best_bare, "ratio": best_game / best_bare}
+
+
+def _timed(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def make_algorithm(spec: str, problem_spec: str, seed: int = 0):
+    """An algorithm instance (and its problem) built from specs, as a game would."""
+    pcls, popts = problems.resolve(problem_spec)
+    problem = pcls(**popts)
+    acls, aopts = algorithms.resolve(spec)
+    return acls(problem.params, Coins.from_seed(seed, "algorithm"), **aopts), problem
+
+
+def random_batch(n: int, size: int, bound: int, seed: int = 0) -> Batch:
+    """A random batch with distinct indices and small deltas (promise-safe from zero)."""
+    rng = np.random.default_rng(seed)
+    idx = rng.choice(n, size=min(size, n), replace=False).astype(np.int64)
+    return Batch(idx, rng.integers(-bound, bound + 1, size=len(idx)).astype(np.int64))
+
+
+def batch_speedup(spec: str = "countsketch(rows=5, cols=64)",
+                  problem_spec: str = "sparse-recovery(n=100000, k=8, M=1024)",
+                  batch: int = 10_000, singles: int = 2_000, repeats: int = 3) -> dict:
+    """Updates per second in batches of ``batch`` vs one update per call."""
+    alg, problem = make_algorithm(spec, problem_spec)
+    b = random_batch(problem.n, batch, 1)
+    t_batch = min(_timed(lambda: alg.update(b.indices, b.deltas)) for _ in range(repeats))
+    idx, dlt = b.indices[:singles], b.deltas[:singles]
+    one = [(idx[j:j + 1], dlt[j:j + 1]) for j in range(singles)]
+
+    def singly():
+        for i, d in one:
+            alg.update(i, d)
+
+    t_single = min(_timed(singly) for _ in range(repeats))
+    batch_rate, single_rate = len(b) / t_batch, singles / t_single
+    return {"batch_updates_per_s": batch_rate, "single_updates_per_s": single_rate,
+            "ratio": batch_rate / single_rate}
