@@ -14,23 +14,27 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench,attacks,peers,dist,plots]'
 	touch $(STAMP)
 
+DEMO_PROBLEM   ?= sparse-recovery(n=1024, k=3, M=1024)
+DEMO_ALGORITHM ?= countsketch(rows=5, cols=24)
+
+# The main job: the same CountSketch survives an oblivious stream and falls to a white-box one.
 demo: $(STAMP)
-	$(BIN)/wbstream play --problem 'sparse-recovery(n=2048, k=8, M=1024)' \
-	    --algorithm 'countsketch(rows=5, cols=32)' --adversary kernel-injection \
-	    --threat white-box --trials 20 --seed 1
-	$(BIN)/wbstream play --problem 'sparse-recovery(n=2048, k=8, M=1024)' \
-	    --algorithm 'countsketch(rows=5, cols=32)' --adversary 'random-sparse' \
-	    --threat oblivious --trials 20 --seed 1
+	$(BIN)/wbstream play --problem '$(DEMO_PROBLEM)' --algorithm '$(DEMO_ALGORITHM)' \
+	    --adversary random-sparse --threat oblivious --trials 20 --seed 1
+	$(BIN)/wbstream play --problem '$(DEMO_PROBLEM)' --algorithm '$(DEMO_ALGORITHM)' \
+	    --adversary kernel-injection --threat white-box --trials 20 --seed 1
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -p no:cacheprovider wbstream tests
+	$(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=ci wbstream tests
 
 perf: $(STAMP)
 	$(BIN)/python benchmarks/perf_ratios.py
 
+# ASV against the current environment; results are saved under the current commit.
 bench: $(STAMP) perf
 	cd benchmarks && ../$(BIN)/asv machine --yes --machine local
-	cd benchmarks && ../$(BIN)/asv run -E existing:same --set-commit-hash $$(git rev-parse HEAD) --machine local
+	cd benchmarks && ../$(BIN)/asv run -E existing:$(CURDIR)/$(BIN)/python \
+	    --set-commit-hash $$(git rev-parse HEAD) --machine local
 
 clean:
 	rm -rf $(VENV) benchmarks/results benchmarks/html benchmarks/env

@@ -107,3 +107,25 @@ def batch_speedup(spec: str = "countsketch(rows=5, cols=64)",
     batch_rate, single_rate = len(b) / t_batch, singles / t_single
     return {"batch_updates_per_s": batch_rate, "single_updates_per_s": single_rate,
             "ratio": batch_rate / single_rate}
+
+
+#: The standard first matchups: (problem, algorithm, white-box adversary, oblivious adversary, query_every).
+MATCHUPS = {
+    "countsketch": ("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)",
+                    "random-sparse(rounds=20)", 1),
+    "ams": ("f2(n=2048, M=1024, eps=0.5)", "ams(means=16, medians=5)", "dense(rounds=20, batch=256)", 20),
+}
+
+
+def failure_rate(algorithm: str, adversary: str, trials: int = 20) -> float:
+    """Failure rate over seeds 0..trials-1; ``adversary`` is 'kernel-injection' or 'oblivious'."""
+    problem, spec, oblivious, every = MATCHUPS[algorithm]
+    if adversary == "kernel-injection":
+        game = Game(problem, spec, "kernel-injection", "white-box", seed=0)
+    else:
+        game = Game(problem, spec, oblivious, "oblivious", query_every=every, seed=0)
+    failures = 0
+    for seed in range(trials):
+        game.seed = seed
+        failures += game.play().failed
+    return failures / trials

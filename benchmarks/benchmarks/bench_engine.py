@@ -1,0 +1,59 @@
+"""Engine and first-algorithm benchmarks. Bodies are thin calls into wbstream.perf."""
+
+from wbstream import perf
+
+ALGORITHMS = {
+    "exact": "sparse-recovery(n=100000, k=8, M=1024)",
+    "countsketch(rows=5, cols=64)": "sparse-recovery(n=100000, k=8, M=1024)",
+    "ams(means=16, medians=5)": "f2(n=100000, M=1024, eps=0.5)",
+}
+
+
+class BatchUpdate:
+    """Time of one batch update of 10^4 updates, per algorithm."""
+
+    params = list(ALGORITHMS)
+    param_names = ["algorithm"]
+
+    def setup(self, spec):
+        self.alg, problem = perf.make_algorithm(spec, ALGORITHMS[spec])
+        self.batch = perf.random_batch(problem.n, 10_000, 1)
+
+    def time_batch_update(self, spec):
+        self.alg.update(self.batch.indices, self.batch.deltas)
+
+
+class Space:
+    """Declared bits of state and key, per algorithm (lower is better)."""
+
+    params = list(ALGORITHMS)
+    param_names = ["algorithm"]
+    unit = "bits"
+
+    def track_state_bits(self, spec):
+        return perf.make_algorithm(spec, ALGORITHMS[spec])[0].space().state_bits
+
+    def track_key_bits(self, spec):
+        return perf.make_algorithm(spec, ALGORITHMS[spec])[0].space().key_bits
+
+
+class FailureRate:
+    """Failure rate over fixed seeds: CountSketch and AMS under the kernel attack and oblivious streams."""
+
+    params = (["countsketch", "ams"], ["kernel-injection", "oblivious"])
+    param_names = ["algorithm", "adversary"]
+    unit = "fraction"
+    timeout = 600
+
+    def track_failure_rate(self, algorithm, adversary):
+        return perf.failure_rate(algorithm, adversary, trials=20)
+
+
+class EngineOverhead:
+    """Seconds per round of the no-op adaptive game (engine cost alone)."""
+
+    unit = "seconds"
+
+    def track_engine_seconds_per_round(self):
+        e = perf.engine_overhead(rounds=20_000, repeats=1)
+        return e["game_s"] / e["rounds"]

@@ -1,0 +1,204 @@
+"""The ``wbstream`` command: list the catalogue, play attack games, replay them."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+
+from wbstream.engine.errors import WbstreamError
+from wbstream.engine.game import Budget, Game, replay
+from wbstream.engine.registry import Registry, adversaries, algorithms, problems
+from wbstream.engine.result import GameResult
+from wbstream.engine.summary import TrialSummary, summarize
+from wbstream.engine.threat import ThreatModel
+
+out = Console()
+err = Console(stderr=True)
+
+#: Show a progress bar once a run has taken this long and is not finished.
+PROGRESS_AFTER_SECONDS = 1.5
+
+
+def _first_line(cls) -> str:
+    return (cls.__doc__ or "").strip().splitlines()[0] if cls.__doc__ else ""
+
+
+def _params(cls) -> list[dict]:
+    return [{"name": p.name, "type": p.type_name(), "default": None if p.required else p.default}
+            for p in Registry.parameters(cls)]
+
+
+def _params_text(cls) -> str:
+    return ", ".join(f"{p['name']}={p['default']!r}" for p in _params(cls)) or "-"
+
+
+def catalogue() -> dict:
+    """The registered problems, algorithms, adversaries and threat models, as plain data."""
+    return {
+        "problems": [{"name": n, "summary": _first_line(c), "parameters": _params(c)}
+                     for n in problems.names() for c in [problems.get(n)]],
+        "algorithms": [{"name": n, "problem": c.problem.name if hasattr(c.problem, "name") else "any",
+                        "summary": _first_line(c), "guarantee": c.guarantee, "parameters": _params(c)}
+                       for n in algorithms.names() for c in [algorithms.get(n)]],
+        "adversaries": [{"name": n, "needs": c.needs.name, "summary": _first_line(c), "parameters": _params(c)}
+                        for n in adversaries.names() for c in [adversaries.get(n)]],
+        "threat_models": [{"name": t.name, "sees": t.description} for t in ThreatModel.levels()],
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wbstream")
+def main():
+    """wbstream: white-box adversaries against streaming algorithms."""
+
+
+@main.command("list")
+@click.option("--json", "as_json", is_flag=True, help="Print the catalogue as JSON.")
+def list_cmd(as_json: bool):
+    """Show the problems, algorithms, adversaries and threat models."""
+    cat = catalogue()
+    if as_json:
+        click.echo(json.dumps(cat, indent=2, default=repr))
+        return
+    t = Table(title="Problems", title_justify="left")
+    for col in ("name", "parameters", "what is judged"):
+        t.add_column(col)
+    for n in problems.names():
+        c = problems.get(n)
+        t.add_row(n, _params_text(c), _first_line(c))
+    out.print(t)
+    t = Table(title="Algorithms", title_justify="left")
+    for col in ("name", "problem", "parameters", "claimed guarantee"):
+        t.add_column(col)
+    for n in algorithms.names():
+        c = algorithms.get(n)
+        t.add_row(n, getattr(c.problem, "name", "any"), _params_text(c), c.guarantee)
+    out.print(t)
+    t = Table(title="Adversaries", title_justify="left")
+    for col in ("name", "needs", "parameters", "what it does"):
+        t.add_column(col)
+    for n in adversaries.names():
+        c = adversaries.get(n)
+        t.add_row(n, c.needs.name, _params_text(c), _first_line(c))
+    out.print(t)
+    t = Table(title="Threat models (each sees everything the one above sees)", title_justify="left")
+    t.add_column("name")
+    t.add_column("the adversary sees each round")
+    for level in ThreatModel.levels():
+        t.add_row(level.name, level.description)
+    out.print(t)
+
+
+def _fmt_ns(ns: float | None) -> str:
+    return "-" if ns is None else f"{ns:,.0f} ns"
+
+
+def _print_summary(s: TrialSummary) -> None:
+    t = Table(title=f"{s.algorithm} vs {s.adversary} ({s.threat})", title_justify="left", show_header=False)
+    t.add_column("metric", style="bold")
+    t.add_column("value")
+    lo, hi = s.failure_ci
+    colour = "red" if s.failure_rate > 0.5 else "yellow" if s.failures else "green"
+    t.add_row("problem", s.problem)
+    t.add_row("failure rate", f"[{colour}]{s.failure_rate:.1%}[/] ({s.failures}/{s.trials}), "
+                              f"Wilson 95% CI [{lo:.1%}, {hi:.1%}]")
+    if s.failure_kinds:
+        t.add_row("failure kinds", ", ".join(f"{k}: {v}" for k, v in s.failure_kinds.items()))
+    t.add_row("median rounds to first failure",
+              "-" if s.median_rounds_to_failure is None else f"{s.median_rounds_to_failure:g}")
+    t.add_row("space", f"{s.space_state_bits:,} state bits + {s.space_key_bits:,} key bits")
+    t.add_row("update time (median)", _fmt_ns(s.update_ns_median) + " per update")
+    t.add_row("query time (median)", _fmt_ns(s.query_ns_median))
+    t.add_row("games ended by", ", ".join(f"{k}: {v}" for k, v in s.stop_reasons.items()))
+    out.print(t)
+
+
+def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> list[GameResult]:
+    """Play one game per seed; a progress bar appears if the run is not quick."""
+    results: list[GameResult] = []
+    start = time.perf_counter()
+    progress = None
+    try:
+        for seed in seeds:
+            game.seed = seed
+            results.append(game.play())
+            if progress is None and show_progress and len(results) < len(seeds) \
+                    and time.perf_counter() - start > PROGRESS_AFTER_SECONDS:
+                progress = Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(),
+                                    TimeRemainingColumn(), console=err, transient=True)
+                progress.start()
+                task = progress.add_task("games", total=len(seeds), completed=len(results))
+            elif progress is not None:
+                progress.update(task, completed=len(results))
+    finally:
+        if progress is not None:
+            progress.stop()
+    return results
+
+
+@main.command()
+@click.option("--problem", "problem", default="sparse-recovery", show_default=True, help="Problem spec.")
+@click.option("--algorithm", "algorithm", required=True, help='Algorithm spec, e.g. "countsketch(rows=5, cols=32)".')
+@click.option("--adversary", "adversary", required=True, help='Adversary spec, e.g. "kernel-injection".')
+@click.option("--threat", default="white-box", show_default=True,
+              type=click.Choice([t.name for t in ThreatModel.levels()]), help="Threat model.")
+@click.option("--trials", default=10, show_default=True, type=click.IntRange(min=1), help="Games to play.")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the first game.")
+@click.option("--query-every", default=1, show_default=True, type=click.IntRange(min=1), help="Rounds between queries.")
+@click.option("--max-rounds", default=100_000, show_default=True, type=int, help="Round budget per game.")
+@click.option("--max-updates", default=10_000_000, show_default=True, type=int, help="Update budget per game.")
+@click.option("--max-seconds", default=None, type=float, help="Wall-clock budget per game.")
+@click.option("--keep-going", is_flag=True, help="Keep playing after the first failure.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+@click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write every game record (JSON lines, with transcripts) to this file.")
+def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
+         max_seconds, keep_going, as_json, out_path):
+    """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them."""
+    try:
+        game = Game(problem, algorithm, adversary, threat,
+                    budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
+                    query_every=query_every, seed=seed, stop_on_failure=not keep_going,
+                    record_transcript=out_path is not None)
+        results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
+    except WbstreamError as exc:
+        raise click.ClickException(str(exc)) from None
+    summary = summarize(results)
+    if out_path is not None:
+        with out_path.open("w") as fh:
+            for r in results:
+                fh.write(r.to_json() + "\n")
+    if as_json:
+        click.echo(json.dumps(summary.to_dict()))
+    else:
+        _print_summary(summary)
+        if out_path is not None:
+            err.print(f"wrote {len(results)} game records to {out_path}")
+
+
+@main.command("replay")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--game", "index", default=0, show_default=True, type=int, help="Which record of the file (0-based).")
+def replay_cmd(path: Path, index: int):
+    """Replay a game recorded with ``play --out`` and check every answer matches."""
+    lines = path.read_text().splitlines()
+    if not 0 <= index < len(lines):
+        raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
+    try:
+        recorded = GameResult.from_json(lines[index])
+        again = replay(recorded)
+    except (WbstreamError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches "
+              f"(failed={again.failed}, first failure round={again.first_failure_round})")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())
