@@ -59,6 +59,7 @@ class Batch:
 
 
 def _as_int64(values, what: str) -> np.ndarray:
+    one = {"indices": "index", "deltas": "delta"}[what]
     arr = np.asarray(values)
     if arr.ndim != 1:
         raise StreamError(f"{what} must be one-dimensional, got shape {arr.shape}")
@@ -74,11 +75,11 @@ def _as_int64(values, what: str) -> np.ndarray:
         bad = ~np.isfinite(arr)
         if bad.any():
             j = int(np.flatnonzero(bad)[0])
-            raise StreamError(f"update {j}: {what[:-1]} {arr[j]} is not a finite integer")
+            raise StreamError(f"update {j}: {one} {arr[j]} is not a finite integer")
         frac = arr != np.round(arr)
         if frac.any():
             j = int(np.flatnonzero(frac)[0])
-            raise StreamError(f"update {j}: {what[:-1]} {arr[j]} is not an integer")
+            raise StreamError(f"update {j}: {one} {arr[j]} is not an integer")
         if arr.size and np.abs(arr).max() >= 2.0**63:
             raise StreamError(f"{what} do not fit in int64")
         return arr.astype(np.int64)
