@@ -41,6 +41,8 @@ class Params(Mapping):
         object.__setattr__(self, "kind", kind)
 
     def __getattr__(self, name):
+        if name.startswith("_"):  # copy/pickle probe dunders before _values exists
+            raise AttributeError(name)
         try:
             return self._values[name]
         except KeyError:
@@ -48,6 +50,15 @@ class Params(Mapping):
 
     def __setattr__(self, name, value):
         raise AttributeError("Params are read-only")
+
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self  # immutable
+
+    def __reduce__(self):
+        return (_rebuild_params, (self.kind, self._values))
 
     def __getitem__(self, key):
         return self._values[key]
@@ -60,6 +71,10 @@ class Params(Mapping):
 
     def __repr__(self):
         return f"Params[{self.kind}](" + ", ".join(f"{k}={v!r}" for k, v in self._values.items()) + ")"
+
+
+def _rebuild_params(kind, values):
+    return Params(kind, **values)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +120,15 @@ class Problem:
         self.xview = memoryview(self.x)  # Python-int access to x for the single-update path
         self.nnz = 0
         self.sumsq = 0
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        del state["xview"]  # a view of x; rebuilt on copy
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.xview = memoryview(self.x)
 
     # -- validation and commit ----------------------------------------------
     def validate(self, batch: Batch) -> _Plan:
@@ -262,6 +286,7 @@ class _Estimation(Problem):
             raise ValueError(f"eps must be in (0, 1), got {eps}")
         super().__init__(n=n, M=M, eps=float(eps), alpha=alpha, **extra)
         self.eps, self.alpha = float(eps), (None if alpha is None else float(alpha))
+        self._low, self._high = _factor_bounds(1.0, self.eps, self.alpha)
 
     def truth(self) -> float:
         raise NotImplementedError
@@ -271,12 +296,15 @@ class _Estimation(Problem):
         return f"estimate of {self.quantity} within {factor}"
 
     def judge(self, answer) -> Verdict:
-        try:
-            est = float(answer)
-        except (TypeError, ValueError):
-            return Verdict(False, "malformed", f"expected a number, got {answer!r}")
+        if type(answer) is float:
+            est = answer
+        else:
+            try:
+                est = float(answer)
+            except (TypeError, ValueError):
+                return Verdict(False, "malformed", f"expected a number, got {answer!r}")
         truth = self.truth()
-        lo, hi = _factor_bounds(truth, self.eps, self.alpha)
+        lo, hi = self._low * truth, self._high * truth
         if lo <= est <= hi:  # NaN fails both comparisons
             return _WITHIN
         return Verdict(False, "out-of-factor",

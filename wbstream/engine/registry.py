@@ -65,17 +65,19 @@ def parse_spec(text: str | Spec) -> Spec:
         call = ast.parse("f" + rest, mode="eval").body
     except SyntaxError as exc:
         raise SpecError(f"malformed spec {text!r}: {exc.msg} near column {exc.offset}") from None
-    if not isinstance(call, ast.Call):
-        raise SpecError(f"malformed spec {text!r}")
+    if not isinstance(call, ast.Call) or not isinstance(call.func, ast.Name):
+        raise SpecError(f"malformed spec {text!r}: expected exactly one (key=value, ...) after the name")
     if call.args:
         raise SpecError(f"malformed spec {text!r}: options must be named, as key=value")
     options: dict[str, Any] = {}
     for kw in call.keywords:
         if kw.arg is None:
             raise SpecError(f"malformed spec {text!r}: ** is not allowed")
+        if kw.arg in options:
+            raise SpecError(f"malformed spec {text!r}: option {kw.arg!r} is given twice")
         try:
             options[kw.arg] = ast.literal_eval(kw.value)
-        except ValueError:
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
             raise SpecError(f"malformed spec {text!r}: the value of {kw.arg!r} must be a literal "
                             f"(number, string, bool, None, tuple)") from None
     return Spec(name, options)

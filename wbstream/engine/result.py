@@ -63,6 +63,7 @@ class GameResult:
     space_state_bits: int = 0
     space_key_bits: int = 0
     space_nbytes: int = 0
+    timed_rounds: int = 0
     update_ns_median: float | None = None
     update_ns_p99: float | None = None
     query_ns_median: float | None = None
