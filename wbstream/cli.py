@@ -67,33 +67,23 @@ def list_cmd(as_json: bool):
     if as_json:
         click.echo(json.dumps(cat, indent=2, default=repr))
         return
-    t = Table(title="Problems", title_justify="left")
-    for col in ("name", "parameters", "what is judged"):
-        t.add_column(col)
-    for n in problems.names():
-        c = problems.get(n)
-        t.add_row(n, _params_text(c), _first_line(c))
-    out.print(t)
-    t = Table(title="Algorithms", title_justify="left")
-    for col in ("name", "problem", "parameters", "claimed guarantee"):
-        t.add_column(col)
-    for n in algorithms.names():
-        c = algorithms.get(n)
-        t.add_row(n, getattr(c.problem, "name", "any"), _params_text(c), c.guarantee)
-    out.print(t)
-    t = Table(title="Adversaries", title_justify="left")
-    for col in ("name", "needs", "parameters", "what it does"):
-        t.add_column(col)
-    for n in adversaries.names():
-        c = adversaries.get(n)
-        t.add_row(n, c.needs.name, _params_text(c), _first_line(c))
-    out.print(t)
-    t = Table(title="Threat models (each sees everything the one above sees)", title_justify="left")
-    t.add_column("name")
-    t.add_column("the adversary sees each round")
-    for level in ThreatModel.levels():
-        t.add_row(level.name, level.description)
-    out.print(t)
+    def table(title: str, columns: tuple[str, ...], rows) -> None:
+        t = Table(title=title, title_justify="left")
+        for col in columns:
+            t.add_column(col)
+        for row in rows:
+            t.add_row(*row)
+        out.print(t)
+
+    table("Problems", ("name", "parameters", "what is judged"),
+          [(n, _params_text(c), _first_line(c)) for n in problems.names() for c in [problems.get(n)]])
+    table("Algorithms", ("name", "problem", "parameters", "claimed guarantee"),
+          [(n, getattr(c.problem, "name", "any"), _params_text(c), c.guarantee)
+           for n in algorithms.names() for c in [algorithms.get(n)]])
+    table("Adversaries", ("name", "needs", "parameters", "what it does"),
+          [(n, c.needs.name, _params_text(c), _first_line(c)) for n in adversaries.names() for c in [adversaries.get(n)]])
+    table("Threat models (each sees everything the one above sees)", ("name", "the adversary sees each round"),
+          [(level.name, level.description) for level in ThreatModel.levels()])
 
 
 def _fmt_ns(ns: float | None) -> str:

@@ -35,6 +35,7 @@ _ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the alg
 #: cheap round (~0.1 µs). Batches of more than one update are always timed.
 TIMED_PREFIX = 1024
 TIMING_STRIDE = 8
+_UNLIMITED = 1 << 62
 
 
 @dataclass(frozen=True)
@@ -114,8 +115,8 @@ class Game:
         update_ns: list[float] = []
         query_ns: list[int] = []
         adv_ns = timed_rounds = updates = 0
-        max_rounds = self.budget.rounds if self.budget.rounds is not None else float("inf")
-        max_updates = self.budget.updates if self.budget.updates is not None else float("inf")
+        max_rounds = self.budget.rounds if self.budget.rounds is not None else _UNLIMITED
+        max_updates = self.budget.updates if self.budget.updates is not None else _UNLIMITED
         deadline = (time.perf_counter_ns() + int(self.budget.seconds * 1e9)) if self.budget.seconds is not None else None
         every = self.query_every
         now = time.perf_counter_ns
@@ -127,7 +128,19 @@ class Game:
         answers = obs._answers
         query, judge = alg.query, problem.judge
         stop_on_failure = self.stop_on_failure
+
+        def judge_and_record(r: int, answer) -> bool:
+            """Judge an answer, show it to the adversary, log it; True if it was correct."""
+            verdict = judge(answer)
+            answers.append((r, answer))
+            if transcript is not None:
+                transcript.answers.append((r, answer_digest(answer), verdict.correct))
+            if not verdict.correct:
+                _record_failure(res, r, verdict)
+            return verdict.correct
+
         r = last_query_round = queries = 0
+        dnnz = dsq = 0  # changes to the referee's nnz and sumsq, folded in before each judgement
         next_query = every
         t3 = now()
         stop = None
@@ -141,7 +154,7 @@ class Game:
                 seg_end, mask = min(TIMED_PREFIX, max_rounds), 0
             else:
                 seg_end, mask = max_rounds, TIMING_STRIDE - 1
-            for r in range(r + 1, int(min(seg_end, r + 2**62)) + 1):
+            for r in range(r + 1, seg_end + 1):
                 obs.round = coins.round = r
                 timed = not r & mask
                 if timed:
@@ -158,16 +171,18 @@ class Game:
                     batch = as_batch(batch)
                 indices, deltas = batch.indices, batch.deltas
                 size = len(indices)
-                if updates + size > max_updates:
+                updates += size
+                if updates > max_updates:
+                    updates -= size
                     stop = "update-budget"
                     break
                 if size == 1:  # the common single update, inlined on Python ints
                     i, d = indices.item(), deltas.item()
-                    if not 0 <= i < n:
+                    if i < 0 or i >= n:
                         validate_one(i, d)  # raises, naming the rule
                     old = xview[i]
                     new = old + d
-                    if new > M or new < -M or (positive_only and d <= 0):
+                    if not -M <= new <= M or (positive_only and d <= 0):
                         validate_one(i, d)  # raises, naming the rule
                     if timed:
                         t2 = now()
@@ -178,9 +193,9 @@ class Game:
                         update(indices, deltas)
                     xview[i] = new
                     if (new == 0) != (old == 0):
-                        problem.nnz += 1 if old == 0 else -1
+                        dnnz += 1 if old == 0 else -1
                     if sumsq:
-                        problem.sumsq += new * new - old * old
+                        dsq += new * new - old * old
                 else:
                     plan = validate(batch)
                     t2 = now()
@@ -189,7 +204,6 @@ class Game:
                     commit(plan)
                     if size:
                         record((t3 - t2) / size)
-                updates += size
                 if transcript is not None:
                     transcript.batches.append((r, indices.tolist(), deltas.tolist()))
                 if r == next_query:
@@ -202,32 +216,27 @@ class Game:
                         query_ns.append(now() - t0)
                     else:
                         answer = query()
-                    verdict = judge(answer)
-                    answers.append((r, answer))
-                    if transcript is not None:
-                        transcript.answers.append((r, answer_digest(answer), verdict.correct))
-                    if not verdict.correct:
-                        _record_failure(res, r, verdict)
-                        if stop_on_failure:
-                            stop = "failure"
-                            break
+                    if dnnz or dsq:
+                        problem.nnz += dnnz
+                        problem.sumsq += dsq
+                        dnnz = dsq = 0
+                    if not judge_and_record(r, answer) and stop_on_failure:
+                        stop = "failure"
+                        break
                 if deadline is not None and timed and t3 > deadline:
                     stop = "time-budget"
                     break
             if stop == "adversary-stopped" or stop == "update-budget":
                 r -= 1  # that round sent nothing
+        problem.nnz += dnnz
+        problem.sumsq += dsq
         if r > last_query_round:  # the final answer is always judged
             coins.round = r
             t0 = now()
             answer = query()
             query_ns.append(now() - t0)
             queries += 1
-            verdict = judge(answer)
-            answers.append((r, answer))
-            if transcript is not None:
-                transcript.answers.append((r, answer_digest(answer), verdict.correct))
-            if not verdict.correct:
-                _record_failure(res, r, verdict)
+            judge_and_record(r, answer)
         res.rounds, res.updates, res.queries, res.timed_rounds = r, updates, queries, timed_rounds
         res.stop_reason = stop
         space = alg.space()
