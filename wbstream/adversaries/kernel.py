@@ -27,6 +27,11 @@ class KernelInjection(Adversary):
     ``columns`` is how many coordinates the lattice uses (0: 1.25 x sketch rows + 8),
     grown by half on each of ``attempts`` tries if no short enough vector is found.
     The target is a random k-sparse vector when the problem has a k, else zero.
+
+    >>> from wbstream.engine.game import Game
+    >>> r = Game("f2(n=1024, M=64, eps=0.5)", "ams(means=8, medians=3)", "kernel-injection", seed=2).play()
+    >>> r.failed, r.failure_kind
+    (True, 'out-of-factor')
     """
 
     name = "kernel-injection"

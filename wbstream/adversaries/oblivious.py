@@ -80,6 +80,12 @@ class Dense(Adversary):
 
     Deltas are drawn in ``[-M/4, M/4]`` (positive only for insertion-only problems)
     and clipped so the promise ``|x_i| <= M`` always holds.
+
+    >>> from wbstream.engine.game import Game
+    >>> r = Game("f2(n=4096, M=64, eps=0.5)", "ams(means=16, medians=5)", "dense(rounds=4, batch=512)",
+    ...          "oblivious", query_every=4, seed=1).play()
+    >>> r.updates <= 4 * 512, r.failed
+    (True, False)
     """
 
     name = "dense"

@@ -21,6 +21,14 @@ class Adversary(ABC):
     Subclasses declare ``name``, ``needs`` (the least threat model they can work
     with) and take options as keyword-only ``__init__`` parameters. ``act``
     returns a batch, or ``None`` to stop the game.
+
+    >>> from wbstream.engine.game import Game
+    >>> class OneInsert(Adversary):
+    ...     name = "one-insert"
+    ...     def act(self, obs):
+    ...         return Batch.single(obs.round, 1) if obs.round <= 3 else None
+    >>> Game("f2(n=8, M=4, eps=0.5)", "exact", OneInsert, "oblivious").play().updates
+    3
     """
 
     name: ClassVar[str]

@@ -21,7 +21,11 @@ from .problems import Params, Problem
 
 @dataclass(frozen=True, slots=True)
 class Space:
-    """Bits of working state, bits of stored key/randomness, and bytes actually held."""
+    """Bits of working state, bits of stored key/randomness, and bytes actually held.
+
+    >>> Space(state_bits=640, key_bits=124, nbytes=96).total_bits
+    764
+    """
 
     state_bits: int
     key_bits: int
@@ -62,6 +66,16 @@ class StreamingAlgorithm(ABC):
     Subclasses declare ``name`` (registry name), ``problem`` (the Problem class
     they answer; ``Problem`` itself means any), ``guarantee`` (the claim, in
     words), and take their options as keyword-only ``__init__`` parameters.
+
+    >>> from wbstream.engine.problems import F2Estimation
+    >>> class Zero(StreamingAlgorithm):
+    ...     name, problem = "zero", F2Estimation
+    ...     def update(self, indices, deltas): return None
+    ...     def query(self): return 0.0
+    ...     def state(self): return {}
+    ...     def space(self): return Space(0, 0, 0)
+    >>> Zero.supports(F2Estimation), Zero(None, None).query()
+    (True, 0.0)
     """
 
     name: ClassVar[str]

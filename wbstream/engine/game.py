@@ -40,7 +40,15 @@ _UNLIMITED = 1 << 62
 
 @dataclass(frozen=True)
 class Budget:
-    """Limits on a game: total updates, rounds, and wall-clock seconds (None: no limit)."""
+    """Limits on a game: total updates, rounds, and wall-clock seconds (None: no limit).
+
+    >>> Budget(rounds=10).rounds
+    10
+    >>> Budget(updates=-1)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.BudgetError: budget updates must be a non-negative number or None, got -1
+    """
 
     updates: int | None = 10_000_000
     rounds: int | None = 100_000
@@ -64,7 +72,14 @@ def _spec_name(registry, spec) -> tuple[type, dict[str, Any], str]:
 class Game:
     """One game between an algorithm and an adversary under a threat model.
 
-    Specs may be registry strings (``"countsketch(rows=5)"``) or classes.
+    Specs may be registry strings (``"countsketch(rows=5)"``) or classes. ``play()``
+    may be called again (set ``seed`` between calls to play other trials).
+
+    >>> g = Game("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)",
+    ...          "kernel-injection", "white-box", seed=0)
+    >>> r = g.play()
+    >>> r.failed, r.failure_kind, r.rounds
+    (True, 'missed-not-sparse', 1)
     """
 
     def __init__(self, problem, algorithm, adversary, threat: str | ThreatModel = "white-box", *,

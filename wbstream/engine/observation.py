@@ -39,7 +39,23 @@ def _readonly(value):
 
 
 class Observation:
-    """The adversary's view. The engine advances ``round`` and appends answers."""
+    """The adversary's view. The engine advances ``round`` and appends answers.
+
+    >>> import numpy as np
+    >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.problems import SparseRecovery
+    >>> from wbstream.engine.threat import ADAPTIVE, WHITE_BOX
+    >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
+    >>> p = SparseRecovery(n=64, k=2, M=8)
+    >>> alg = CS(p.params, Coins.from_seed(0, "doc"), rows=3, cols=8)
+    >>> obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(CS.name, "countsketch", CS), alg)
+    >>> obs.state()["table"].flags.writeable, len(obs.coins)
+    (False, 2)
+    >>> Observation(ADAPTIVE, p.params, AlgorithmInfo(CS.name, "countsketch", CS), alg).state()
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.ThreatModelError: the adaptive threat model does not reveal the algorithm's state
+    """
 
     __slots__ = ("threat", "params", "algorithm", "round", "_answers", "_alg", "_state", "_state_round")
 

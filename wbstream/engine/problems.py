@@ -32,7 +32,12 @@ __all__ = ["Params", "Verdict", "Problem", "SparseRecovery", "DistinctElements",
 
 
 class Params(Mapping):
-    """Read-only problem parameters with attribute access (``params.n``)."""
+    """Read-only problem parameters with attribute access (``params.n``).
+
+    >>> p = Params("f2", n=16, M=4)
+    >>> p.n, p["M"], p.kind, dict(p)
+    (16, 4, 'f2', {'n': 16, 'M': 4})
+    """
 
     __slots__ = ("_values", "kind")
 

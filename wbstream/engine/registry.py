@@ -125,7 +125,12 @@ def _check_type(owner: str, p: Parameter, value):
 
 
 class Registry(Generic[T]):
-    """Named classes of one kind, created from spec strings."""
+    """Named classes of one kind, created from spec strings.
+
+    >>> cls, options = algorithms.resolve("countsketch(rows=7)")
+    >>> cls.name, options, algorithms.canonical("countsketch(rows=7)")
+    ('countsketch', {'rows': 7}, 'countsketch(rows=7, cols=0)')
+    """
 
     def __init__(self, kind: str):
         self.kind = kind

@@ -21,7 +21,7 @@ from .stats import wilson_interval
 
 @dataclass
 class TrialSummary:
-    """What ``wbstream play`` prints, as one record."""
+    """What ``wbstream play`` prints, as one record (see :func:`summarize` for an example)."""
 
     problem: str
     algorithm: str
