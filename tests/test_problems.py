@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -141,18 +142,26 @@ def test_the_zero_vector_is_sparse():
 
 # -- estimation problems -------------------------------------------------------------------
 
-def factor_reference(truth: float, estimate, eps: float, alpha: float | None) -> tuple[bool, str | None]:
+def factor_reference(truth: int, estimate, eps: float, alpha: float | None) -> tuple[bool | None, str | None]:
+    """The verdict in exact rational arithmetic; ``None`` when the estimate is within rounding of a bound."""
     try:
         est = float(estimate)
     except (TypeError, ValueError):
         return False, "malformed"
-    if alpha is not None:
-        lo, hi = truth / alpha, truth * alpha
-    else:
-        lo, hi = (1 - eps) * truth, (1 + eps) * truth
     if math.isnan(est):
         return False, "out-of-factor"
-    return (True, None) if lo <= est <= hi else (False, "out-of-factor")
+    if math.isinf(est):
+        return False, "out-of-factor"
+    t = Fraction(truth)
+    if alpha is not None:
+        lo, hi = t / Fraction(alpha), t * Fraction(alpha)
+    else:
+        lo, hi = (1 - Fraction(eps)) * t, (1 + Fraction(eps)) * t
+    e = Fraction(est)
+    slack = Fraction(1, 2**40) * max(t, 1)
+    if abs(e - lo) <= slack or abs(e - hi) <= slack:
+        return None, None  # a float formula may round either way here
+    return (True, None) if lo <= e <= hi else (False, "out-of-factor")
 
 
 @st.composite
@@ -160,6 +169,7 @@ def estimates(draw, truth: float, eps: float, alpha: float | None):
     lo, hi = (truth / alpha, truth * alpha) if alpha is not None else ((1 - eps) * truth, (1 + eps) * truth)
     return draw(st.one_of(
         st.sampled_from([truth, lo, hi, float(np.nextafter(lo, -np.inf)), float(np.nextafter(hi, np.inf)),
+                         lo * (1 - 1e-6), hi * (1 + 1e-6), lo * (1 + 1e-6), hi * (1 - 1e-6),
                          0.0, -truth, float("nan"), float("inf"), float("-inf")]),
         st.floats(min_value=0.0, max_value=3 * truth + 3, allow_nan=False),
         st.floats(allow_nan=False),
@@ -170,6 +180,19 @@ def estimates(draw, truth: float, eps: float, alpha: float | None):
 
 EPS = st.floats(min_value=0.01, max_value=0.99)
 ALPHA = st.one_of(st.none(), st.floats(min_value=1.0, max_value=8.0))
+# Parameters whose bounds are exact in binary floating point, so the boundary itself can be checked.
+DYADIC_EPS = st.integers(1, 63).map(lambda j: j / 64)
+DYADIC_ALPHA = st.one_of(st.none(), st.sampled_from([1.0, 2.0, 4.0, 8.0]))
+
+
+def check_estimate(p, exact_truth: int, estimate, eps, alpha) -> None:
+    verdict = p.judge(estimate)
+    assert isinstance(verdict, Verdict) and verdict.detail
+    correct, kind = factor_reference(exact_truth, estimate, eps, alpha)
+    if correct is not None:
+        assert (verdict.correct, verdict.kind) == (correct, kind), (estimate, exact_truth, eps, alpha)
+    else:
+        assert verdict.kind in (None, "out-of-factor")
 
 
 @given(vectors(), st.booleans(), EPS, ALPHA, st.data())
@@ -179,11 +202,9 @@ def test_distinct_elements_judge_matches_brute_force(vec, insertion_only, eps, a
         x = np.abs(x)
     p = DistinctElements(n=n, M=M, eps=eps, alpha=alpha, insertion_only=insertion_only)
     feed(p, x, data)
-    truth = float(np.count_nonzero(x))
-    assert p.nnz == np.count_nonzero(x) and p.truth() == truth and p.exact_answer(p.x) == truth
-    estimate = data.draw(estimates(truth, eps, alpha), label="estimate")
-    verdict = p.judge(estimate)
-    assert (verdict.correct, verdict.kind) == factor_reference(truth, estimate, eps, alpha)
+    exact = int(np.count_nonzero(x))
+    assert p.nnz == exact and p.truth() == float(exact) and p.exact_answer(p.x) == exact
+    check_estimate(p, exact, data.draw(estimates(float(exact), eps, alpha), label="estimate"), eps, alpha)
     assert p.judge(p.exact_answer(p.x)).correct
     assert p.quantity == ("F0" if insertion_only else "L0")
 
@@ -195,12 +216,31 @@ def test_f2_judge_matches_brute_force(vec, eps, alpha, data):
     feed(p, x, data)
     exact = sum(int(v) ** 2 for v in x)
     assert p.sumsq == exact and isinstance(p.sumsq, int)
-    truth = float(exact)
-    assert p.truth() == truth and p.exact_answer(p.x) == truth
-    estimate = data.draw(estimates(truth, eps, alpha), label="estimate")
-    verdict = p.judge(estimate)
-    assert (verdict.correct, verdict.kind) == factor_reference(truth, estimate, eps, alpha)
-    assert p.judge(np.float64(truth)).correct and p.judge(np.int64(exact)).correct
+    assert p.truth() == float(exact) and p.exact_answer(p.x) == float(exact)
+    check_estimate(p, exact, data.draw(estimates(float(exact), eps, alpha), label="estimate"), eps, alpha)
+    assert p.judge(np.float64(exact)).correct and p.judge(np.int64(exact)).correct
+
+
+@given(vectors(max_M=1000), DYADIC_EPS, DYADIC_ALPHA, st.sampled_from(["f2", "l0"]), st.data())
+def test_the_bounds_themselves_are_inside_and_the_next_float_is_outside(vec, eps, alpha, which, data):
+    n, M, x = vec
+    if which == "f2":
+        p, exact = F2Estimation(n=n, M=M, eps=eps, alpha=alpha), sum(int(v) ** 2 for v in x)
+    else:
+        p, exact = DistinctElements(n=n, M=M, eps=eps, alpha=alpha), int(np.count_nonzero(x))
+    feed(p, x, data)
+    t = Fraction(exact)
+    lo, hi = (t / Fraction(alpha), t * Fraction(alpha)) if alpha is not None else \
+        ((1 - Fraction(eps)) * t, (1 + Fraction(eps)) * t)
+    assert float(lo) == lo and float(hi) == hi  # exactly representable
+    assert p.judge(float(lo)).correct and p.judge(float(hi)).correct
+    assert p.judge(float(np.nextafter(float(hi), np.inf))).kind == "out-of-factor"
+    below = float(np.nextafter(float(lo), -np.inf))
+    assert p.judge(below).kind == "out-of-factor"
+    estimate = data.draw(estimates(float(exact), eps, alpha), label="estimate")
+    correct, kind = factor_reference(exact, estimate, eps, alpha)
+    if correct is not None:
+        assert (p.judge(estimate).correct, p.judge(estimate).kind) == (correct, kind)
 
 
 def test_estimation_failure_kinds_and_details():

@@ -38,10 +38,11 @@ class CoinDraw:
 class Coins:
     """Labelled AES-CTR randomness with a log of past draws.
 
-    ``round`` is set by the game so the log says when each coin was drawn.
+    Each draw is logged with ``clock.round``. The clock is the Coins object itself
+    (set ``round`` by hand) unless a game points it at its round counter.
     """
 
-    __slots__ = ("__key", "_offsets", "_log", "round")
+    __slots__ = ("__key", "_offsets", "_log", "round", "clock")
 
     def __init__(self, key: bytes):
         if len(key) != 32:
@@ -50,6 +51,7 @@ class Coins:
         self._offsets: dict[str, int] = {}
         self._log: list[CoinDraw] = []
         self.round = 0
+        self.clock = self
 
     @classmethod
     def from_seed(cls, seed: int, purpose: str) -> Coins:
@@ -88,7 +90,7 @@ class Coins:
     def _record(self, label: str, offset: int, nbytes: int, values: np.ndarray) -> np.ndarray:
         logged = values.copy()
         logged.flags.writeable = False
-        self._log.append(CoinDraw(self.round, label, offset, nbytes, logged))
+        self._log.append(CoinDraw(self.clock.round, label, offset, nbytes, logged))
         return values
 
     def _words(self, label: str, count: int) -> tuple[int, np.ndarray]:

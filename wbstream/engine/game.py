@@ -124,6 +124,7 @@ class Game:
         adversary.reset(problem.params, np.random.default_rng([self.seed, _ADVERSARY_STREAM]))
         obs = Observation(self.threat, problem.params,
                           AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls), alg)
+        coins.clock = obs  # coins drawn during round r are logged with round r
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
                          threat=self.threat.name, seed=self.seed, query_every=self.query_every)
         transcript = Transcript() if self.record_transcript else None
@@ -170,7 +171,7 @@ class Game:
             else:
                 seg_end, mask = max_rounds, TIMING_STRIDE - 1
             for r in range(r + 1, seg_end + 1):
-                obs.round = coins.round = r
+                obs.round = r
                 timed = not r & mask
                 if timed:
                     t0 = now()
@@ -246,7 +247,7 @@ class Game:
         problem.nnz += dnnz
         problem.sumsq += dsq
         if r > last_query_round:  # the final answer is always judged
-            coins.round = r
+            obs.round = r
             t0 = now()
             answer = query()
             query_ns.append(now() - t0)
