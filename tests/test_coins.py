@@ -16,12 +16,13 @@ from wbstream.algorithms.norms.ams import AMS
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.coins import CoinDraw, Coins
-from wbstream.engine.errors import ThreatModelError
+from wbstream.engine.answers import SparseVector
+from wbstream.engine.errors import SpecError, ThreatModelError
 from wbstream.engine.game import Game
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.problems import F2Estimation, SparseRecovery
 from wbstream.engine.stream import Batch
-from wbstream.engine.threat import ADAPTIVE, OBLIVIOUS, WHITE_BOX
+from wbstream.engine.threat import ADAPTIVE, OBLIVIOUS, WHITE_BOX, ThreatModel
 
 
 PURPOSES = st.text(alphabet="abcdefghijklmnopqrstuvwxyz/-_0123456789 éλ", min_size=1, max_size=12)
@@ -117,14 +118,24 @@ def test_small_ranges_are_covered_and_respected(low, span, seed):
     assert set(values.tolist()) == set(range(low, low + span))  # every value is hit
 
 
-@given(st.integers(-2**62, 2**62), st.integers(1, 2**63), st.integers(0, 100))
+@given(st.integers(-2**63, 2**63 - 1), st.integers(1, 2**63), st.integers(0, 100))
 def test_wide_ranges_are_respected(low, span, seed):
-    high = low + span
+    high = min(low + span, 2**63)  # every value of [low, high) fits in int64
     values = Coins.from_seed(seed, "wide").integers("x", low, high, size=50)
+    assert values.dtype == np.int64
     as_ints = [int(v) for v in values]
     assert all(low <= v < high for v in as_ints)
     one = Coins.from_seed(seed, "wide").integers("y", low, high)
     assert isinstance(one, int) and low <= one < high
+
+
+@pytest.mark.parametrize("low, high", [(2**63 - 10, 2**63 + 10), (-2**63 - 5, -2**63 + 5), (2**64, 2**64 + 5)])
+def test_ranges_beyond_int64_are_refused_not_wrapped(low, high):
+    coins = Coins.from_seed(0, "beyond")
+    with pytest.raises(ValueError):
+        values = coins.integers("x", low, high, size=20)
+        # were it not refused, it would have to be right
+        assert all(low <= int(v) < high for v in values), values
 
 
 def test_range_errors_and_typed_draws():
@@ -365,3 +376,40 @@ def test_threat_model_error_is_a_permission_error_and_names_the_model():
     obs, _ = make_observation(OBLIVIOUS)
     with pytest.raises(PermissionError, match="oblivious"):
         obs.state()
+
+
+class AnswerWatcher(Adversary):
+    """An adaptive adversary that records the answers it is shown."""
+
+    name = "answer-watcher"
+    needs = ADAPTIVE
+
+    def act(self, obs):
+        if obs.round > 6:
+            return None
+        SEEN.append((obs.round, obs.answers))
+        with pytest.raises(ThreatModelError):
+            obs.state()
+        return Batch.single(obs.round, obs.round)
+
+
+def test_an_adaptive_adversary_sees_every_past_answer_and_nothing_more():
+    SEEN.clear()
+    r = Game("sparse-recovery(n=64, k=8, M=64)", "exact", AnswerWatcher, "adaptive", query_every=2).play()
+    assert r.rounds == 6 and r.queries == 3 and len(SEEN) == 6
+    for rnd, answers in SEEN:
+        assert [a for a, _ in answers] == [q for q in (2, 4) if q < rnd]
+        for q, answer in answers:  # the answer of round q is x after rounds 1..q
+            assert answer == SparseVector(list(range(1, q + 1)), list(range(1, q + 1)))
+
+
+def test_threat_models_are_ordered_and_parsed():
+    assert WHITE_BOX.includes(ADAPTIVE) and ADAPTIVE.includes(OBLIVIOUS) and WHITE_BOX.includes(OBLIVIOUS)
+    assert not OBLIVIOUS.includes(ADAPTIVE) and not ADAPTIVE.includes(WHITE_BOX)
+    assert [t.name for t in ThreatModel.levels()][:3] == ["oblivious", "adaptive", "white-box"]
+    for text in ("white-box", "whitebox", "White_Box", " WHITE-BOX "):
+        assert ThreatModel.parse(text) is WHITE_BOX
+    assert ThreatModel.parse(ADAPTIVE) is ADAPTIVE
+    with pytest.raises(SpecError, match="oblivious, adaptive, white-box"):
+        ThreatModel.parse("grey-box")
+    assert WHITE_BOX.grants("coins") and not ADAPTIVE.grants("state") and OBLIVIOUS.grants("round")

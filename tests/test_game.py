@@ -159,6 +159,23 @@ def test_meaningless_budgets_raise(kwargs):
         Budget(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [{"seconds": float("nan")}, {"rounds": float("nan")}, {"updates": float("nan")}])
+def test_nan_budgets_are_meaningless(kwargs):
+    with pytest.raises(BudgetError):
+        Budget(**kwargs)
+
+
+@pytest.mark.parametrize("rounds, expect", [(2.5, 2), (float("inf"), 1100)])
+def test_a_round_budget_that_is_not_an_integer_is_refused_or_honoured(rounds, expect):
+    try:
+        budget = Budget(rounds=rounds)
+    except BudgetError:
+        return  # refusing it up front is fine
+    r = Game("f2(n=16, M=3, eps=0.5)", "exact", RandomWalk, "oblivious", budget=budget,
+             adversary_options={"rounds": 1100}).play()
+    assert r.rounds == expect and not r.failed
+
+
 @pytest.mark.parametrize("every", [0, -1, 1.5])
 def test_query_every_must_be_a_positive_integer(every):
     with pytest.raises(BudgetError, match="query_every"):
@@ -289,6 +306,16 @@ def test_kernel_injection_against_exact_is_not_applicable():
     assert "exact" in str(info.value)
 
 
+def test_options_given_separately_are_recorded_and_replay():
+    r = Game(CS_PROBLEM, "countsketch", "random-sparse(rounds=5)", "oblivious", seed=2,
+             algorithm_options={"rows": 7, "cols": 32}, adversary_options={"rounds": 3},
+             record_transcript=True).play()
+    assert r.rounds == 3  # the options were used...
+    assert r.algorithm == "countsketch(rows=7, cols=32)"  # ...so the record must name them
+    assert r.adversary == "random-sparse(rounds=3, sparsity=0)"
+    assert outcome(replay(r)) == outcome(r)
+
+
 def test_game_result_records_canonical_specs():
     r = Game("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)",
              "random-sparse(rounds=2)", "oblivious", seed=9).play()
@@ -297,3 +324,64 @@ def test_game_result_records_canonical_specs():
     assert r.problem == "sparse-recovery(n=512, k=2, M=1024)"
     assert (r.threat, r.seed) == ("oblivious", 9)
     assert dataclasses.asdict(r)["version"] == r.version
+
+
+# -- long games ------------------------------------------------------------------------
+
+class RandomWalk(Adversary):
+    """Mostly single ±1 updates on a small universe, a 3-update batch every fifth round; keeps |x_i| <= M."""
+
+    name = "random-walk"
+
+    def __init__(self, *, rounds: int = 10**9):
+        self.rounds = rounds
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.x = np.zeros(params.n, dtype=np.int64)
+        self.steps = rng.integers(0, 2 * params.n, size=1 << 14)
+
+    def _step(self, k):
+        s = int(self.steps[k % len(self.steps)])
+        i, d = s >> 1, 1 if s & 1 else -1
+        if abs(self.x[i] + d) > self.params.M:
+            d = -d
+        self.x[i] += d
+        return i, d
+
+    def act(self, obs):
+        r = obs.round
+        if r > self.rounds:
+            return None
+        if r % 5:
+            i, d = self._step(r)
+            return Batch.single(i, d)
+        n = self.params.n
+        picks = [(i % n, d) for i, d in (self._step(r * 7 + j) for j in range(3))]
+        return Batch(np.array([i for i, _ in picks], dtype=np.int64), np.array([d for _, d in picks], dtype=np.int64))
+
+
+@pytest.mark.parametrize("problem", ["f2(n=16, M=3, eps=0.01)", "distinct-elements(n=16, M=3, eps=0.01)"])
+def test_long_games_keep_the_truth_across_the_timed_prefix(problem):
+    # exact answers are judged correct only if the referee's nnz / sumsq stay right on every path
+    r = Game(problem, "exact", RandomWalk, "oblivious", query_every=7, adversary_options={"rounds": 3000},
+             record_transcript=True).play()
+    assert (r.failed, r.rounds, r.stop_reason) == (False, 3000, "adversary-stopped")
+    assert r.queries == 3000 // 7 + 1 and r.transcript.answers[-1][0] == 3000
+    assert r.updates == sum(len(i) for _, i, _ in r.transcript.batches) == 2400 + 600 * 3
+    assert outcome(replay(r)) == outcome(r)
+    capped = Game(problem, "exact", RandomWalk, "oblivious", budget=Budget(rounds=1500, updates=None)).play()
+    assert (capped.rounds, capped.stop_reason, capped.queries, capped.failed) == (1500, "round-budget", 1500, False)
+    by_updates = Game(problem, "exact", RandomWalk, "oblivious", budget=Budget(rounds=None, updates=2000)).play()
+    assert by_updates.stop_reason == "update-budget" and 1990 <= by_updates.updates <= 2000
+    assert by_updates.rounds > 1024 and not by_updates.failed
+
+
+def test_a_time_budget_stops_a_long_fast_game():
+    t0 = time.perf_counter()
+    r = Game("f2(n=16, M=3, eps=0.01)", "exact", RandomWalk, "oblivious", query_every=50,
+             budget=Budget(seconds=0.3, rounds=None, updates=None)).play()
+    elapsed = time.perf_counter() - t0
+    assert r.stop_reason == "time-budget" and not r.failed
+    assert r.rounds > 1024  # well past the fully timed prefix
+    assert elapsed < 3.0

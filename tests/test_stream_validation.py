@@ -180,6 +180,29 @@ def test_intermediate_prefix_breaking_the_promise_is_refused():
     assert_truth_equal(p, before)
 
 
+@pytest.mark.parametrize("pkind", PROBLEMS)
+@pytest.mark.parametrize("delta", [-2**63, -2**63 + 1, 2**63 - 1, -2**62, 2**62])
+@pytest.mark.parametrize("fillers", [0, 1, 3])
+def test_extreme_int64_deltas_are_refused(pkind, delta, fillers):
+    p = make_problem(pkind, 8, 5)
+    p.apply(as_batch([6], [2]))
+    before = truth(p)
+    idx = list(range(fillers)) + [7]
+    dlt = [1] * fillers + [delta]
+    with pytest.raises(StreamError, match=rf"^update {fillers}: "):
+        p.apply(as_batch(np.array(idx, dtype=np.int64), np.array(dlt, dtype=np.int64)))
+    assert_truth_equal(p, before)
+    assert np.abs(p.x.astype(object)).max() <= p.M
+
+
+def test_a_game_refuses_an_int64_min_delta():
+    game = Game("sparse-recovery(n=8, k=2, M=5)", "exact", BadOnRoundTwo, "oblivious",
+                adversary_options={"good": Batch.single(3, 1),
+                                   "bad": (np.array([1, 2], dtype=np.int64), np.array([0, -2**63], dtype=np.int64))})
+    with pytest.raises(StreamError, match="^update 1: "):
+        game.play()
+
+
 def test_insertion_only_refuses_zero_and_negative_deltas():
     p = DistinctElements(n=8, M=5, insertion_only=True)
     p.apply(as_batch([1], [2]))

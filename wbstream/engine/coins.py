@@ -113,6 +113,8 @@ class Coins:
         """Uniform integers in ``[low, high)``, exactly (rejection sampling)."""
         if high <= low:
             raise ValueError(f"empty range [{low}, {high})")
+        if low < -2**63 or high > 2**63:
+            raise ValueError(f"range [{low}, {high}) does not fit in int64")
         span = high - low
         if span > 2**63:
             raise ValueError("range wider than 2**63")

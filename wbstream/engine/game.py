@@ -12,6 +12,7 @@ game; a recorded transcript replays it exactly (:func:`replay`).
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -23,7 +24,7 @@ from .answers import answer_digest
 from .coins import Coins
 from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
 from .observation import AlgorithmInfo, Observation
-from .registry import Spec, adversaries, algorithms, problems
+from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
 from .stream import Batch, as_batch
 from .threat import OBLIVIOUS, ThreatModel
@@ -47,7 +48,7 @@ class Budget:
     >>> Budget(updates=-1)
     Traceback (most recent call last):
     ...
-    wbstream.engine.errors.BudgetError: budget updates must be a non-negative number or None, got -1
+    wbstream.engine.errors.BudgetError: budget updates must be a non-negative integer or None, got -1
     """
 
     updates: int | None = 10_000_000
@@ -55,18 +56,24 @@ class Budget:
     seconds: float | None = None
 
     def __post_init__(self):
-        for name in ("updates", "rounds", "seconds"):
+        for name in ("updates", "rounds"):
             value = getattr(self, name)
-            if value is not None and (not isinstance(value, (int, float)) or value < 0):
-                raise BudgetError(f"budget {name} must be a non-negative number or None, got {value!r}")
+            if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+                raise BudgetError(f"budget {name} must be a non-negative integer or None, got {value!r}")
+        s = self.seconds
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s < math.inf):
+            raise BudgetError(f"budget seconds must be a non-negative finite number or None, got {s!r}")
 
 
-def _spec_name(registry, spec) -> tuple[type, dict[str, Any], str]:
-    cls, options = registry.resolve(spec)
+def _spec_name(registry, spec, extra: dict | None) -> tuple[type, dict[str, Any], str]:
+    """Class, checked options and the canonical spec to record, with ``extra`` options merged in."""
     if isinstance(spec, type):
-        name = getattr(cls, "name", cls.__name__)
-        return cls, options, name
-    return cls, options, registry.canonical(spec)
+        return spec, dict(extra or {}), getattr(spec, "name", spec.__name__)
+    parsed = parse_spec(spec)
+    if extra:
+        parsed = Spec(parsed.name, {**parsed.options, **extra})
+    cls, options = registry.resolve(parsed)
+    return cls, options, registry.canonical(parsed)
 
 
 class Game:
@@ -96,11 +103,9 @@ class Game:
             raise SpecError(f"seed must be a non-negative integer, got {seed!r}")
         self.query_every, self.seed = query_every, seed
         self.stop_on_failure, self.record_transcript = stop_on_failure, record_transcript
-        self.problem_cls, self.problem_opts, self.problem_spec = _spec_name(problems, problem)
-        self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm)
-        self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary)
-        self.alg_opts.update(algorithm_options or {})
-        self.adv_opts.update(adversary_options or {})
+        self.problem_cls, self.problem_opts, self.problem_spec = _spec_name(problems, problem, None)
+        self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm, algorithm_options)
+        self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary, adversary_options)
         if not self.alg_cls.supports(self.problem_cls):
             raise SpecError(f"algorithm {self.alg_cls.name!r} answers {self.alg_cls.problem.name!r}, "
                             f"not {self.problem_cls.name!r}")

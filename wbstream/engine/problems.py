@@ -155,8 +155,9 @@ class Problem:
         if self.insertion_only and (dlt <= 0).any():
             j = int(np.flatnonzero(dlt <= 0)[0])
             raise StreamError(f"update {j}: delta {dlt[j]} is not positive, but {self.name} is insertion-only")
-        if (np.abs(dlt) > 2 * M).any():
-            j = int(np.flatnonzero(np.abs(dlt) > 2 * M)[0])
+        too_big = (dlt > 2 * M) | (dlt < -2 * M)  # not np.abs: it overflows at -2**63
+        if too_big.any():
+            j = int(np.flatnonzero(too_big)[0])
             raise StreamError(f"update {j}: delta {dlt[j]} cannot keep |x_i| <= M = {M}")
         # The promise holds at all times, so check every prefix, per index.
         order = np.argsort(idx, kind="stable")
@@ -165,7 +166,7 @@ class Problem:
         csum = np.cumsum(sdlt)
         group_base = np.repeat(csum[starts] - sdlt[starts], np.diff(np.r_[starts, len(sidx)]))
         running = self.x[sidx] + (csum - group_base)
-        broken = np.abs(running) > M
+        broken = (running > M) | (running < -M)
         if broken.any():
             j = int(order[np.flatnonzero(broken)].min())
             pos = int(np.flatnonzero(order == j)[0])
@@ -179,13 +180,13 @@ class Problem:
         """The single-update path of :meth:`validate`, on Python ints: ``(old, new)`` value of x[i]."""
         if not 0 <= i < self.n:
             raise StreamError(f"update 0: index {i} is outside the universe [0, {self.n})")
+        if self.insertion_only and d <= 0:
+            raise StreamError(f"update 0: delta {d} is not positive, but {self.name} is insertion-only")
         old = self.xview[i]
         new = old + d
         if new > self.M or new < -self.M:
             raise StreamError(f"update 0: x[{i}] would become {new}, "
                               f"breaking the promise |x_i| <= M = {self.M}")
-        if self.insertion_only and d <= 0:
-            raise StreamError(f"update 0: delta {d} is not positive, but {self.name} is insertion-only")
         return old, new
 
     def commit_one(self, i: int, old: int, new: int) -> None:
