@@ -74,7 +74,8 @@ class KernelInjection(Adversary):
             cols = np.sort(self.rng.choice(free, size=d, replace=False))
             A = cls.sketch_columns(params, state, cols)
             A = A[np.any(A != 0, axis=1)]
-            good = [z for z in short_kernel_vectors(A, modulus=cls.modulus) if np.abs(z).max() <= params.M]
+            modulus = cls.sketch_modulus(params, state)
+            good = [z for z in short_kernel_vectors(A, modulus=modulus) if np.abs(z).max() <= params.M]
             if good:
                 z = good[0]
                 self.kernel_vector = z

@@ -114,8 +114,13 @@ class LinearSketch(StreamingAlgorithm):
     from the state it was shown and the public code, not from the live object.
     """
 
-    #: None for sketches over the integers; q for sketches mod q.
+    #: None for sketches over the integers; q for sketches mod a fixed q.
     modulus: ClassVar[int | None] = None
+
+    @classmethod
+    def sketch_modulus(cls, params: Params, state: Mapping) -> int | None:
+        """The modulus of ``S`` as a reader of the state sees it (override if it is per instance)."""
+        return cls.modulus
 
     @classmethod
     @abstractmethod
