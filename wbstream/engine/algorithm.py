@@ -107,6 +107,28 @@ class StreamingAlgorithm(ABC):
         """Declared bits of state and key, and bytes actually held."""
 
 
+class TestedRecovery(StreamingAlgorithm):
+    """Relaxed recovery plus a linear hash tester (FW'23, FJW'24), both rebuildable from the state.
+
+    A white-box collision attack needs both matrices: the relaxed recovery's
+    (so the decoder returns its chosen vector) and the tester's (so the hashes
+    agree). Each classmethod returns ``(matrix, modulus)`` for the given columns.
+    """
+
+    #: The name of the deterministic relaxed recovery inside (e.g. "vandermonde").
+    relaxed_recovery: ClassVar[str]
+
+    @classmethod
+    @abstractmethod
+    def recovery_columns(cls, params: Params, state: Mapping, columns: np.ndarray) -> tuple[np.ndarray, int]:
+        """The relaxed recovery's matrix on ``columns`` and its modulus."""
+
+    @classmethod
+    @abstractmethod
+    def tester_columns(cls, params: Params, state: Mapping, columns: np.ndarray) -> tuple[np.ndarray, int]:
+        """The tester's matrix on ``columns`` and its modulus."""
+
+
 class LinearSketch(StreamingAlgorithm):
     """A sketch ``y = S x`` whose matrix ``S`` a reader of ``state()`` can rebuild.
 

@@ -1,0 +1,1 @@
+"""PRG/XOF, modular and gadget arithmetic, SIS, GSW-style pseudorandom ciphertexts."""
