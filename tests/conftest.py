@@ -1,6 +1,9 @@
 """Shared pytest configuration: hypothesis profiles (``ci`` when $CI is set, else ``dev``)."""
 
 import os
+import sys
+
+sys.path.insert(0, os.path.dirname(__file__))  # shared helpers such as streams.py
 
 from hypothesis import settings
 

@@ -18,6 +18,7 @@ from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
 from wbstream.engine.threat import ThreatModel
+from wbstream.perf import preset_table
 
 out = Console()
 err = Console(stderr=True)
@@ -171,6 +172,30 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
         _print_summary(summary)
         if out_path is not None:
             err.print(f"wrote {len(results)} game records to {out_path}")
+
+
+@main.command()
+@click.option("--n", "n", default=10**6, show_default=True, type=click.IntRange(min=2), help="Universe size.")
+@click.option("--k", "k", default=100, show_default=True, type=click.IntRange(min=1), help="Sparsity.")
+@click.option("--M", "M", default=2**20, show_default=True, type=click.IntRange(min=1), help="Entry bound.")
+@click.option("--json", "as_json", is_flag=True, help="Print the table as JSON.")
+def presets(n, k, M, as_json):
+    """The fw23 and fjw24 parameter presets: space and security estimates (core-SVP)."""
+    rows = preset_table(n, k, M)
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    t = Table(title=f"Presets at n = {n:,}, k = {k}, M = {M:,} (estimates, core-SVP model; see docs/sparse-recovery.md)",
+              title_justify="left")
+    for col in ("algorithm", "preset", "parameters", "state bits", "key bits", "collision", "LWE"):
+        t.add_column(col)
+    for r in rows:
+        t.add_row(r["algorithm"], r["preset"], r["parameters"], f"{r['state_bits']:,}", f"{r['key_bits']:,}",
+                  f"{r['collision_bits']:.0f} bits", "-" if r["lwe_bits"] is None else f"{r['lwe_bits']:.0f} bits")
+    out.print(t)
+    for r in rows:
+        out.print(f"  {r['algorithm']} {r['preset']}: {r['label']}")
+    out.print(f"storing x exactly: {n * max(1, (2 * M).bit_length()):,} bits")
 
 
 @main.command("replay")

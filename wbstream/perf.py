@@ -5,6 +5,7 @@ Each function measures both sides of a ratio in the same run.
 
 from __future__ import annotations
 
+import math
 import time
 
 import numpy as np
@@ -135,3 +136,25 @@ def failure_rate(algorithm: str, adversary: str, trials: int = 20) -> float:
         game.seed = seed
         failures += game.play().failed
     return failures / trials
+
+
+def preset_table(n: int, k: int, M: int) -> list[dict]:
+    """Space and security estimates of every fw23 and fjw24 preset at (n, k, M), without building keys."""
+    from wbstream.crypto.params import FJW24_PRESETS, FW23_PRESETS
+
+    L = max(1, math.ceil(math.log2(n)))
+    vandermonde_bits = 2 * k * 31
+    rows = []
+    for name, pre in FW23_PRESETS.items():
+        sis_rows = pre.sis_rows(n, k)
+        rows.append({"algorithm": "fw23", "preset": name, "parameters": f"rows={sis_rows}, q=2^{pre.log2_q}",
+                     "state_bits": vandermonde_bits + sis_rows * pre.log2_q, "key_bits": 256,
+                     "collision_bits": pre.estimates(M=M, k=k, n=n)["collision_bits"], "lwe_bits": None,
+                     "label": pre.note})
+    for name, pre in FJW24_PRESETS.items():
+        est = pre.estimates(M=M, k=k)
+        rows.append({"algorithm": "fjw24", "preset": name,
+                     "parameters": f"n_lwe={pre.n_lwe}, B_g=2^{pre.base_bits}, L={L}",
+                     "state_bits": vandermonde_bits + (pre.n_lwe + 1) * 64, "key_bits": pre.key_bits(n),
+                     "collision_bits": est["collision_bits"], "lwe_bits": est["lwe_bits"], "label": pre.note})
+    return rows

@@ -145,8 +145,13 @@ class FW23Preset:
     breakable: bool
     note: str
 
-    def estimates(self, *, M: int, k: int, p_bits: int = 31) -> dict:
-        collision = collision_security_bits(self.rows, self.log2_q, 2 * M, 2 * k * p_bits)
+    def sis_rows(self, n: int, k: int) -> int:
+        """FW'23's reduction needs at least k log2 n rows, so the preset's rows are a floor."""
+        return max(self.rows, k * max(1, math.ceil(math.log2(n))))
+
+    def estimates(self, *, M: int, k: int, n: int = 0, p_bits: int = 31) -> dict:
+        rows = self.sis_rows(n, k) if n else self.rows
+        collision = collision_security_bits(rows, self.log2_q, 2 * M, 2 * k * p_bits)
         return {"collision_bits": collision, "estimate_bits": collision}
 
 
@@ -154,13 +159,15 @@ FJW24_PRESETS = {
     "toy": FJW24Preset("toy", n_lwe=8, base_bits=16, breakable=True,
                        note="breakable: LLL finds collisions in seconds; for demonstrating the attack"),
     "moderate": FJW24Preset("moderate", n_lwe=256, base_bits=8, breakable=False,
-                            note="below 128-bit LWE security; lattice attacks fail within practical budgets"),
+                            note="the collision attack fails within practical budgets, but the proof-world "
+                                 "LWE (n_lwe = 256, q = 2^64) is weak: nothing is proven here"),
     "high": FJW24Preset("high", n_lwe=2432, base_bits=8, breakable=False,
                         note="about 128-bit LWE security with q = 2^64 (HE-standard-like); a key of gigabytes"),
 }
 
 FW23_PRESETS = {
-    "toy": FW23Preset("toy", rows=16, log2_q=32, breakable=True, note="breakable: LLL finds SIS collisions"),
+    "toy": FW23Preset("toy", rows=16, log2_q=32, breakable=True,
+                      note="breakable at small k (rows = max(16, k log2 n)): LLL finds SIS collisions"),
     "moderate": FW23Preset("moderate", rows=128, log2_q=64, breakable=False,
                            note="holds against LLL/BKZ within practical budgets for M <= 2^10"),
     "high": FW23Preset("high", rows=512, log2_q=64, breakable=False,

@@ -1,0 +1,97 @@
+"""FJW'24: Vandermonde relaxed recovery plus a GSW pseudorandom-ciphertext tester, no random oracle.
+
+The key is L = ceil(log2 n) uniformly random "ciphertexts" ``C_1..C_L`` in
+``Z_q^{N x N ell}`` (q = 2^64), drawn once from the coins and stored in the state:
+nothing is secret and nothing is encrypted. Column j of the tester is
+``EvalCol(j)``, column c* of the GSW evaluation of the equality-to-j circuit on
+the key (papers.md §2.7.2); the state keeps the running hash
+``h = sum_j x_j EvalCol(j) mod q``. In the security proof the key is replaced by
+encryptions of the bits of a hidden index v, and a collision would decrypt to
+``x_v != x̂_v`` with equal hashes: impossible. ``cache_levels = t`` stores the
+chain vectors of the innermost t levels (2^t columns of N words), so each update
+runs L - t levels instead of L.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wbstream.algorithms.sparse.tested import TestedSparseRecovery
+from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, eval_cols
+from wbstream.crypto.params import FJW24_PRESETS
+from wbstream.engine.registry import algorithms
+
+
+class GswTester:
+    """The running hash ``h = sum_j x_j EvalCol(j) mod 2^64``."""
+
+    def __init__(self, gsw: GswParams, key: GswKey, cache_levels: int):
+        self.gsw, self.key = gsw, key
+        self.cache = EvalCache(key, cache_levels) if cache_levels else None
+        self.state_bits = gsw.N * 64
+        cached = self.cache.vectors.size if self.cache is not None else 0
+        self.key_bits = (int(key.C.size) + cached) * 64  # the cache is derived from the key
+
+    def zero(self):
+        return np.zeros(self.gsw.N, dtype=np.uint64)
+
+    def hash_of(self, indices, values):
+        W = eval_cols(self.key, np.asarray(indices, np.int64), self.cache)
+        return (W * np.asarray(values, np.int64).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
+
+    def add(self, h, indices, deltas):
+        return h + self.hash_of(indices, deltas)
+
+    def state(self):
+        g = self.gsw
+        out = {"key": self.key.C, "n_lwe": g.n_lwe, "base_bits": g.base_bits, "L": g.L, "t_star": g.t_star}
+        if self.cache is not None:
+            out["cache"] = self.cache.vectors
+        return out
+
+
+@algorithms.register
+class FJW24(TestedSparseRecovery):
+    """Feng–Jain–Woodruff 2024: relaxed recovery + GSW pseudorandom-ciphertext tester.
+
+    >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.problems import SparseRecovery
+    >>> p = SparseRecovery(n=256, k=2, M=100)
+    >>> alg = FJW24(p.params, Coins.from_seed(0, "doc"), preset="toy")
+    >>> alg.update(np.array([3, 200]), np.array([-4, 9]))
+    >>> alg.query()
+    SparseVector(indices=[3, 200], values=[-4, 9])
+    >>> alg.update(np.arange(10, 20), np.ones(10, dtype=np.int64))
+    >>> alg.query()
+    NOT_SPARSE
+    """
+
+    name = "fjw24"
+    guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
+
+    def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
+                 L: int = 0, cache_levels: int = 0, p: int = 0):
+        if preset not in FJW24_PRESETS:
+            raise ValueError(f"fjw24: unknown preset {preset!r}; choose one of {', '.join(FJW24_PRESETS)}")
+        chosen = FJW24_PRESETS[preset]
+        self.preset = preset
+        gsw = GswParams.for_universe(params.n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, params.M)
+        if L:
+            if (1 << L) < params.n:
+                raise ValueError(f"fjw24: L = {L} levels index only 2^{L} = {1 << L} < n = {params.n} columns")
+            gsw = GswParams(gsw.n_lwe, gsw.base_bits, L, gsw.t_star)
+        self.gsw = gsw
+        if not 0 <= cache_levels <= self.gsw.L:
+            raise ValueError(f"fjw24: cache_levels must be in [0, L = {self.gsw.L}], got {cache_levels}")
+        self.cache_levels = cache_levels
+        super().__init__(params, coins, p=p)
+
+    def make_tester(self):
+        key = GswKey.sample(self.gsw, lambda shape: self.coins.words("fjw24/key", shape))
+        return GswTester(self.gsw, key, self.cache_levels)
+
+    @classmethod
+    def tester_columns(cls, params, state, columns):
+        gsw = GswParams(int(state["n_lwe"]), int(state["base_bits"]), int(state["L"]), int(state["t_star"]))
+        key = GswKey(gsw, np.asarray(state["key"]))
+        return eval_cols(key, np.asarray(columns, np.int64)), 1 << 64
