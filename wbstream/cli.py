@@ -198,6 +198,61 @@ def presets(n, k, M, as_json):
     out.print(f"storing x exactly: {n * max(1, (2 * M).bit_length()):,} bits")
 
 
+@main.group()
+def bench():
+    """Print performance figures, each side measured in the same run."""
+
+
+@bench.command("engine")
+def bench_engine():
+    """Engine overhead against a bare loop, and the batch path against single updates."""
+    from wbstream.perf import batch_speedup, engine_overhead
+
+    for label, every in [("no queries until the end", 100_000), ("a query every round", 1)]:
+        e = engine_overhead(rounds=100_000, query_every=every)
+        out.print(f"engine overhead, adaptive no-op game of {e['rounds']:,} single-update rounds, {label}: "
+                  f"game {e['game_s']:.3f} s vs bare loop {e['bare_s']:.3f} s -> {e['ratio']:.1f}x")
+    b = batch_speedup()
+    out.print(f"batch path, countsketch(rows=5, cols=64), n=100000: batches of 10^4 {b['batch_updates_per_s']:,.0f} "
+              f"updates/s vs one per call {b['single_updates_per_s']:,.0f} updates/s -> {b['ratio']:.0f}x")
+
+
+@bench.command("sparse")
+def bench_sparse():
+    """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time."""
+    from wbstream.perf import fjw24_blas_share, sparse_report_vs_k, sparse_update_vs_k
+
+    rows = sparse_update_vs_k()
+    t = Table(title="Update time against k (n = 2^20, M = 2^20, batches of 256, toy presets)", title_justify="left")
+    for col in ("k", "fw23 ns/update", "fjw24 ns/update", "fw23 tester", "fjw24 tester", "fw23 / fjw24"):
+        t.add_column(col, justify="right")
+    by = {(r["algorithm"], r["k"]): r for r in rows}
+    for k in sorted({r["k"] for r in rows}):
+        fw, fj = by["fw23", k], by["fjw24", k]
+        t.add_row(str(k), f"{fw['update_ns']:,.0f}", f"{fj['update_ns']:,.0f}", f"{fw['tester_ns']:,.0f}",
+                  f"{fj['tester_ns']:,.0f}", f"{fw['update_ns'] / fj['update_ns']:.2f}")
+    out.print(t)
+    ks = sorted({r["k"] for r in rows})
+    out.print(f"growth from k = {ks[0]} to k = {ks[-1]}: fw23 x{by['fw23', ks[-1]]['update_ns'] / by['fw23', ks[0]]['update_ns']:.1f}, "
+              f"fjw24 tester x{by['fjw24', ks[-1]]['tester_ns'] / by['fjw24', ks[0]]['tester_ns']:.2f}")
+    b = fjw24_blas_share()
+    out.print(f"\nfjw24 moderate tester, batch of {b['batch']}: {b['update_s'] * 1e3:.1f} ms for {b['levels']} levels of "
+              f"({b['N']}x{b['width']})@({b['width']}x{b['batch']}) mod 2^64; one float64 matmul of that shape "
+              f"{b['matmul_s'] * 1e3:.2f} ms")
+    out.print(f"  same-shape throughput ratio {b['same_shape_ratio']:.0%} (ceiling 50%: two 32-bit limbs per product); "
+              f"share of time in BLAS at full speed {b['blas_share']:.0%}")
+    t = Table(title="Report time against k (n = 2^16, M = 2^10)", title_justify="left")
+    t.add_column("k", justify="right")
+    names = ["vandermonde", "fw23", "fjw24"]
+    for name in names:
+        t.add_column(f"{name} ms", justify="right")
+    rep = {(r["algorithm"], r["k"]): r["query_ms"] for r in sparse_report_vs_k()}
+    for k in ks:
+        t.add_row(str(k), *[f"{rep[name, k]:.2f}" for name in names])
+    out.print(t)
+    out.print("\nspace at n = 10^6, k = 100, M = 2^20: see `wbstream presets` (state bits, key bits, storing x exactly)")
+
+
 @main.command("replay")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--game", "index", default=0, show_default=True, type=int, help="Which record of the file (0-based).")

@@ -141,7 +141,7 @@ class GswKey:
     ((2, 3, 12), 576)
     """
 
-    __slots__ = ("params", "C")
+    __slots__ = ("params", "C", "_limbs")
 
     def __init__(self, params: GswParams, C: np.ndarray):
         C = np.asarray(C)
@@ -150,6 +150,18 @@ class GswKey:
             raise ValueError(f"C must be uint64 of shape {shape}, got {C.dtype} {C.shape}")
         self.params = params
         self.C = C
+        self._limbs: list[LimbMatrix | None] = [None] * params.L
+
+    def limbs(self, level: int) -> LimbMatrix:
+        """``C_level`` split into float64 limbs, made once on first use (the key never changes).
+
+        This cache holds twice the key's bytes; it is a representation of the key,
+        not extra randomness, so key-bit accounting ignores it.
+        """
+        lm = self._limbs[level - 1]
+        if lm is None:
+            lm = self._limbs[level - 1] = LimbMatrix(self.C[level - 1], self.params.base_bits)
+        return lm
 
     @classmethod
     def sample(cls, params: GswParams, draw_words: Callable[[tuple], np.ndarray]) -> GswKey:
@@ -205,7 +217,7 @@ class EvalCache:
         c = key.C[p.L - 1][:, p.c_star]
         W = np.stack([p.g_column() - c, c], axis=1)  # prefix p = bit_L
         for lev in range(p.L - 1, p.L - t, -1):
-            U = _apply_level(LimbMatrix(key.C[lev - 1], p.base_bits), W, p.base_bits)
+            U = _apply_level(key.limbs(lev), W, p.base_bits)
             W = np.stack([W - U, U], axis=2).reshape(p.N, -1)  # child prefix 2p + bit_lev
         self.vectors = W
 
@@ -255,7 +267,7 @@ def eval_cols(key: GswKey, indices: np.ndarray, cache: EvalCache | None = None) 
     for lev in range(p.L - t, 0, -1):
         if idx.size == 0:
             break
-        U = _apply_level(LimbMatrix(key.C[lev - 1], p.base_bits), W, p.base_bits)
+        U = _apply_level(key.limbs(lev), W, p.base_bits)
         bit = ((idx >> (lev - 1)) & 1).astype(bool)[None, :]
         W = np.where(bit, U, W - U)
     return np.ascontiguousarray(W)
