@@ -250,7 +250,14 @@ def bench_sparse():
     for k in ks:
         t.add_row(str(k), *[f"{rep[name, k]:.2f}" for name in names])
     out.print(t)
-    out.print("\nspace at n = 10^6, k = 100, M = 2^20: see `wbstream presets` (state bits, key bits, storing x exactly)")
+    n, k, M = 10**6, 100, 1 << 20
+    t = Table(title=f"Space at n = 10^6, k = {k}, M = 2^20 (storing x exactly: {n * (2 * M).bit_length():,} bits)",
+              title_justify="left")
+    for col in ("algorithm", "preset", "state bits", "key bits"):
+        t.add_column(col, justify="right")
+    for r in preset_table(n, k, M):
+        t.add_row(r["algorithm"], r["preset"], f"{r['state_bits']:,}", f"{r['key_bits']:,}")
+    out.print(t)
 
 
 @main.command("replay")
