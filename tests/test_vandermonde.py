@@ -14,6 +14,7 @@ from wbstream.algorithms.sparse import vandermonde as vmod
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.algorithms.sparse.vandermonde import (P31, SyndromeDecoder, VandermondeRecovery,
                                                     vandermonde_columns)
+from wbstream.crypto.modular import is_prime
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.coins import Coins
@@ -28,7 +29,7 @@ from streams import make_stream
 def next_prime(m: int) -> int:
     """The smallest prime > m."""
     m += 1
-    while not vmod._is_prime(m):
+    while not is_prime(m):
         m += 1
     return m
 
@@ -319,11 +320,11 @@ def test_primality_helper_matches_a_sieve_and_known_pseudoprimes():
     for i in range(2, 142):
         if sieve[i]:
             sieve[i * i::i] = False
-    assert [m for m in range(20000) if vmod._is_prime(m)] == np.flatnonzero(sieve).tolist()
-    assert vmod._is_prime(P31) and vmod._is_prime(2**61 - 1) and not vmod._is_prime(2**31 + 1)
+    assert [m for m in range(20000) if is_prime(m)] == np.flatnonzero(sieve).tolist()
+    assert is_prime(P31) and is_prime(2**61 - 1) and not is_prime(2**31 + 1)
     # strong pseudoprimes to several small bases
     for m in (2047, 1373653, 25326001, 3215031751, 2152302898747, 3474749660383, 341550071728321):
-        assert not vmod._is_prime(m)
+        assert not is_prime(m)
 
 
 # -- bad input leaves the algorithm untouched -------------------------------------------------------------

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
+from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
+from wbstream.adversaries.reduction import short_kernel_vectors
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import LinearSketch
 from wbstream.engine.registry import adversaries
-from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
 
 
@@ -45,9 +45,7 @@ class KernelInjection(Adversary):
     def applies_to(self, algorithm_cls, problem_cls):
         if not issubclass(algorithm_cls, LinearSketch):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
-        if not fpylll_available():
-            return False, "lattice reduction needs fpylll: pip install 'wbstream[attacks]'"
-        return True, ""
+        return lattice_ready()
 
     def reset(self, params, rng):
         super().reset(params, rng)
@@ -55,11 +53,7 @@ class KernelInjection(Adversary):
         self.kernel_vector: np.ndarray | None = None
 
     def _target(self) -> tuple[np.ndarray, np.ndarray]:
-        k, n, M = self.params.get("k", 0), self.params.n, self.params.M
-        support = self.rng.choice(n, size=min(k, n - 1), replace=False).astype(np.int64)
-        half = max(1, M // 2)
-        values = self.rng.integers(1, half + 1, size=len(support)) * self.rng.choice([-1, 1], size=len(support))
-        return support, values.astype(np.int64)
+        return sparse_target(self.rng, self.params)
 
     def act(self, obs):
         if self.done:
@@ -77,13 +71,8 @@ class KernelInjection(Adversary):
             modulus = cls.sketch_modulus(params, state)
             good = [z for z in short_kernel_vectors(A, modulus=modulus) if np.abs(z).max() <= params.M]
             if good:
-                z = good[0]
-                self.kernel_vector = z
-                nz = np.flatnonzero(z)
-                idx = np.r_[support, cols[nz]]
-                dlt = np.r_[values, z[nz]]
-                order = self.rng.permutation(len(idx))
-                return Batch(idx[order].astype(np.int64), dlt[order].astype(np.int64))
+                self.kernel_vector = good[0]
+                return target_plus(self.rng, support, values, cols, good[0])
             if d == len(free):
                 break
             d = min(len(free), int(1.5 * d))

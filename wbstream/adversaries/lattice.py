@@ -25,12 +25,11 @@ import multiprocessing as mp
 
 import numpy as np
 
-from wbstream.adversaries.reduction import fpylll_available
+from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
 from wbstream.crypto.params import LLL_DELTA, delta_of_beta
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
 from wbstream.engine.registry import adversaries
-from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
 
 
@@ -93,9 +92,7 @@ class LatticeCollision(Adversary):
     def applies_to(self, algorithm_cls, problem_cls):
         if not issubclass(algorithm_cls, TestedRecovery):
             return False, "it is not a relaxed recovery with a tester (TestedRecovery)"
-        if not fpylll_available():
-            return False, "lattice reduction needs fpylll: pip install 'wbstream[attacks]'"
-        return True, ""
+        return lattice_ready()
 
     def reset(self, params, rng):
         super().reset(params, rng)
@@ -109,8 +106,7 @@ class LatticeCollision(Adversary):
         self.done = True
         params, state, cls = obs.params, obs.state(), obs.algorithm.cls
         n, k, M = params.n, params.k, params.M
-        support = self.rng.choice(n, size=k, replace=False).astype(np.int64)
-        values = self.rng.integers(1, max(1, M // 2) + 1, size=k) * self.rng.choice([-1, 1], size=k)
+        support, values = sparse_target(self.rng, params)
         free = np.setdiff1d(np.arange(n, dtype=np.int64), support)
         A, q = cls.tester_columns(params, state, free[:1])
         V, p = cls.recovery_columns(params, state, free[:1])
@@ -141,9 +137,6 @@ class LatticeCollision(Adversary):
                 continue
             z = z.astype(np.int64)
             self.outcome = f"collision found (d = {d}, |z|_inf = {int(np.abs(z).max())})"
-            nz = np.flatnonzero(z)
-            idx, dlt = np.r_[support, cols[nz]], np.r_[values, z[nz]]
-            order = self.rng.permutation(len(idx))
-            return Batch(idx[order].astype(np.int64), dlt[order].astype(np.int64))
+            return target_plus(self.rng, support, values, cols, z)
         self.outcome = f"no vector with |z|_inf <= M = {M} (d = {d})"
         return None

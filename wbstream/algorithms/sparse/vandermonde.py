@@ -25,6 +25,7 @@ import operator
 
 import numpy as np
 
+from wbstream.crypto.modular import is_prime, mod_inv
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.problems import SparseRecovery
@@ -41,38 +42,6 @@ _ROOT_CHUNK = 1 << 16
 #: Updates processed at once by ``update`` (bounds memory and keeps column sums < 2^63).
 _UPDATE_CHUNK = 1 << 20
 
-# -- small modular helpers (could later come from wbstream.crypto.modular) -------------------
-
-_MR_BASES = (2, 3, 5, 7, 11, 13, 17, 19, 23, 29, 31, 37)
-
-
-def _is_prime(m: int) -> bool:
-    """Deterministic Miller–Rabin; exact for every ``m < 3.3e24`` (far above the 2^31 we accept)."""
-    if m < 2:
-        return False
-    for q in _MR_BASES:
-        if m % q == 0:
-            return m == q
-    d, r = m - 1, 0
-    while d % 2 == 0:
-        d //= 2
-        r += 1
-    for a in _MR_BASES:
-        x = pow(a, d, m)
-        if x == 1 or x == m - 1:
-            continue
-        for _ in range(r - 1):
-            x = x * x % m
-            if x == m - 1:
-                break
-        else:
-            return False
-    return True
-
-
-def _mod_inv(a: int, p: int) -> int:
-    """The inverse of ``a`` mod the prime ``p`` (``a`` not divisible by ``p``)."""
-    return pow(a, -1, p)
 
 
 def vandermonde_columns(indices, rows: int, p: int) -> np.ndarray:
@@ -107,7 +76,7 @@ def _berlekamp_massey(s: list[int], p: int) -> tuple[list[int], int]:
         if d == 0:
             m += 1
             continue
-        coef = d * _mod_inv(b, p) % p
+        coef = d * mod_inv(b, p) % p
         T = C[:]
         if len(C) < len(B) + m:
             C += [0] * (len(B) + m - len(C))
@@ -161,7 +130,7 @@ class SyndromeDecoder:
             raise ValueError(f"entry bound M must be >= 1, got {M}")
         if p >= P_LIMIT:
             raise ValueError(f"p = {p} must be < 2^31 so a product of two residues fits in int64 exactly")
-        if not _is_prime(p):
+        if not is_prime(p):
             raise ValueError(f"p = {p} is not prime: the syndromes must live in the field F_p")
         if p <= n:
             raise ValueError(f"p = {p} must be > n = {n} so the evaluation points alpha_i = i + 1 "
@@ -255,7 +224,7 @@ class SyndromeDecoder:
             den = 0
             for coef in q:
                 den = (den * a + coef) % p
-            values.append(num * _mod_inv(den, p) % p)
+            values.append(num * mod_inv(den, p) % p)
         return values
 
     def decode(self) -> SparseVector | None:
