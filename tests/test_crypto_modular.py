@@ -229,3 +229,13 @@ def test_centered_mod_2_64():
     assert centered(Q - 1, Q) == -1 and centered(2**63, Q) == 2**63  # Python ints: (-q/2, q/2]
     with pytest.raises(ValueError, match="q must"):
         centered(3, 1)
+
+
+def test_security_estimates_floor_at_lll_and_cap_at_the_model():
+    """0.0 means LLL suffices (for collisions and for LWE alike); beyond the model is inf, not a number."""
+    import math
+
+    from wbstream.crypto.params import collision_security_bits, lwe_security_bits
+    assert lwe_security_bits(256, 64) == 0.0 and collision_security_bits(8, 32, 2**20) == 0.0
+    assert collision_security_bits(4000, 64, 2) == math.inf
+    assert 80 < lwe_security_bits(2432, 64) < 140

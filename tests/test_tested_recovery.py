@@ -175,3 +175,9 @@ def test_fjw24_cache_changes_speed_not_answers():
     np.testing.assert_array_equal(plain.h, cached.h)
     assert plain.query() == cached.query() == SparseVector([700, 1023], [-6, 7])
     assert cached.space().key_bits > plain.space().key_bits
+
+
+def test_fw23_refuses_fewer_rows_than_k_log_n():
+    with pytest.raises(ValueError, match="k log2 n = 20"):
+        build("fw23", 1024, 2, 100, rows=19)
+    assert build("fw23", 1024, 2, 100, rows=20)[0].rows == 20

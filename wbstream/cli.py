@@ -87,6 +87,10 @@ def list_cmd(as_json: bool):
           [(level.name, level.description) for level in ThreatModel.levels()])
 
 
+def _bits(value: float) -> str:
+    return "beyond the model" if value == float("inf") else f"{value:.0f} bits"
+
+
 def _fmt_ns(ns: float | None) -> str:
     return "-" if ns is None else f"{ns:,.0f} ns"
 
@@ -191,7 +195,7 @@ def presets(n, k, M, as_json):
         t.add_column(col)
     for r in rows:
         t.add_row(r["algorithm"], r["preset"], r["parameters"], f"{r['state_bits']:,}", f"{r['key_bits']:,}",
-                  f"{r['collision_bits']:.0f} bits", "-" if r["lwe_bits"] is None else f"{r['lwe_bits']:.0f} bits")
+                  _bits(r["collision_bits"]), "-" if r["lwe_bits"] is None else _bits(r["lwe_bits"]))
     out.print(t)
     for r in rows:
         out.print(f"  {r['algorithm']} {r['preset']}: {r['label']}")

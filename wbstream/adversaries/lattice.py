@@ -26,7 +26,7 @@ import multiprocessing as mp
 import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
-from wbstream.crypto.params import LLL_DELTA, delta_of_beta
+from wbstream.crypto.params import LLL_DELTA, delta_of_beta, linf_from_l2
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
 from wbstream.engine.registry import adversaries
@@ -35,7 +35,7 @@ from wbstream.engine.threat import WHITE_BOX
 
 def predicted_log2_linf(d: int, log_volume: float, delta: float) -> float:
     """log2 of the l_inf norm of the vector reduction is predicted to find in dimension d."""
-    return d * math.log2(delta) + log_volume / d - 0.5 * math.log2(d)
+    return linf_from_l2(d * math.log2(delta) + log_volume / d, d)
 
 
 def choose_dimension(log_volume: float, bound: float, low: int, high: int, delta: float = LLL_DELTA) -> int:

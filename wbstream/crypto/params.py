@@ -13,7 +13,8 @@ terms. BKZ-beta reaches root-Hermite factor
   and ``|z_i| <= 2M`` (papers.md §2.2). For r rows mod q, BKZ-beta on the best
   sub-lattice of dimension ``d* = sqrt(r log q / log delta)`` finds vectors of
   l2 length about ``2^(2 sqrt(r log q log delta))`` (Micciancio–Regev); the l_inf
-  norm of such a vector is about its l2 length / sqrt(d*). The attack succeeds when
+  norm of such a vector is about its l2 length times ``sqrt(2 ln 2d*) / sqrt(d*)``
+  (papers.md §5.2(c)). The attack succeeds when
   that is at most 2M. The Vandermonde rows of the relaxed recovery add
   ``2k log p`` to ``r log q`` (papers.md §5.2(c)).
 * **LWE** (FJW'24's proof world, key = encryptions under n_lwe-dimensional LWE with
@@ -57,28 +58,36 @@ def delta_of_beta(beta: int) -> float:
     return ((math.pi * beta) ** (1 / beta) * beta / (2 * math.pi * math.e)) ** (1 / (2 * (beta - 1)))
 
 
-def _beta_for_delta(target: float) -> int | None:
-    """Smallest block size with delta(beta) <= target, or None if LLL already suffices."""
+#: Block sizes beyond this are outside the model: the estimate is reported as infinite.
+MAX_BETA = 4000
+
+
+def _beta_for_delta(target: float) -> float | None:
+    """Smallest block size with delta(beta) <= target; None if LLL suffices, inf beyond MAX_BETA."""
     if target >= LLL_DELTA:
         return None
-    for beta in range(2, 4000):
+    for beta in range(2, MAX_BETA + 1):
         if delta_of_beta(beta) <= target:
             return beta
-    return 4000
+    return math.inf
+
+
+def linf_from_l2(log2_l2: float, d: float) -> float:
+    """log2 of the l_inf norm of a vector of that l2 length in dimension d (papers.md §5.2(c))."""
+    return log2_l2 + 0.5 * math.log2(2 * math.log(2 * d)) - 0.5 * math.log2(d)
 
 
 def sis_linf_found(log_volume: float, delta: float) -> float:
     """l_inf norm (log2) of the vector BKZ finds in the best sub-lattice."""
     d = math.sqrt(log_volume / math.log2(delta))
-    log2_l2 = 2 * math.sqrt(log_volume * math.log2(delta))
-    return log2_l2 - 0.5 * math.log2(d)
+    return linf_from_l2(2 * math.sqrt(log_volume * math.log2(delta)), d)
 
 
 def collision_security_bits(rows: int, log2_q: float, bound: int, extra_log_volume: float = 0.0) -> float:
     """Estimated bits of work to find z != 0, A z = 0 mod q, |z|_inf <= bound (core-SVP).
 
     ``extra_log_volume`` adds the Vandermonde constraints (``2k log2 p``). Returns 0.0
-    when LLL is predicted to suffice.
+    when LLL is predicted to suffice, ``inf`` when no block size up to MAX_BETA does.
     """
     log_volume = rows * log2_q + extra_log_volume
     target = math.log2(bound)
@@ -97,9 +106,12 @@ def collision_security_bits(rows: int, log2_q: float, bound: int, extra_log_volu
 
 
 def lwe_security_bits(n_lwe: int, log2_q: float, sigma: float = 3.2) -> float:
-    """Estimated bits of work of the primal uSVP attack on LWE (core-SVP, ADPS'16 condition)."""
+    """Estimated bits of work of the primal uSVP attack on LWE (core-SVP, ADPS'16 condition).
+
+    0.0 when a block size of 10 or less already succeeds (LLL territory), as for collisions.
+    """
     best = math.inf
-    for beta in range(10, 4000, 2):
+    for beta in range(10, MAX_BETA + 1, 2):
         delta = delta_of_beta(beta)
         # the best number of samples m for this beta, scanned coarsely
         for m in range(max(1, n_lwe // 4), 4 * n_lwe + 512, max(1, n_lwe // 16)):
@@ -107,7 +119,7 @@ def lwe_security_bits(n_lwe: int, log2_q: float, sigma: float = 3.2) -> float:
             lhs = 0.5 * math.log2(beta) + math.log2(sigma)
             rhs = (2 * beta - d) * math.log2(delta) + (m / d) * log2_q
             if lhs <= rhs:
-                best = min(best, CORE_SVP_EXPONENT * beta)
+                best = 0.0 if beta == 10 else min(best, CORE_SVP_EXPONENT * beta)
                 break
         if best < math.inf:
             return best

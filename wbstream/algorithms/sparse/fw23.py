@@ -65,7 +65,10 @@ class FW23(TestedSparseRecovery):
             raise ValueError(f"fw23: unknown preset {preset!r}; choose one of {', '.join(FW23_PRESETS)}")
         chosen = FW23_PRESETS[preset]
         self.preset = preset
-        self.rows = rows or max(chosen.rows, params.k * max(1, math.ceil(math.log2(params.n))))
+        floor = params.k * max(1, math.ceil(math.log2(params.n)))
+        if rows and rows < floor:
+            raise ValueError(f"fw23: rows = {rows} is below k log2 n = {floor}, which FW'23's reduction needs")
+        self.rows = rows or max(chosen.rows, floor)
         self.log2_q = log2_q or chosen.log2_q
         if (1 << self.log2_q) <= 2 * params.M:
             raise ValueError(f"fw23: q = 2^{self.log2_q} must exceed 2M = {2 * params.M}, "
