@@ -23,6 +23,7 @@ from .adversary import Adversary
 from .answers import answer_digest
 from .coins import Coins
 from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
+from .loop import play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
@@ -31,11 +32,6 @@ from .threat import OBLIVIOUS, ThreatModel
 
 _ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins
 
-#: Every one of the first TIMED_PREFIX rounds is timed; after that one round in
-#: TIMING_STRIDE, a uniform sample, because a clock read costs about as much as a
-#: cheap round (~0.1 µs). Batches of more than one update are always timed.
-TIMED_PREFIX = 1024
-TIMING_STRIDE = 8
 _UNLIMITED = 1 << 62
 
 
@@ -133,22 +129,9 @@ class Game:
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
                          threat=self.threat.name, seed=self.seed, query_every=self.query_every)
         transcript = Transcript() if self.record_transcript else None
-        update_ns: list[float] = []
-        query_ns: list[int] = []
-        adv_ns = timed_rounds = updates = 0
-        max_rounds = self.budget.rounds if self.budget.rounds is not None else _UNLIMITED
-        max_updates = self.budget.updates if self.budget.updates is not None else _UNLIMITED
         deadline = (time.perf_counter_ns() + int(self.budget.seconds * 1e9)) if self.budget.seconds is not None else None
-        every = self.query_every
-        now = time.perf_counter_ns
-        act, update = adversary.act, alg.update
-        validate, commit, validate_one = problem.validate, problem.commit, problem.validate_one
-        xview, n, M = problem.xview, problem.n, problem.M
-        positive_only, sumsq = problem.insertion_only, problem.tracks_sumsq
-        record = update_ns.append
         answers = obs._answers
         query, judge = alg.query, problem.judge
-        stop_on_failure = self.stop_on_failure
 
         def judge_and_record(r: int, answer) -> bool:
             """Judge an answer, show it to the adversary, log it; True if it was correct."""
@@ -160,97 +143,12 @@ class Game:
                 _record_failure(res, r, verdict)
             return verdict.correct
 
-        r = last_query_round = queries = 0
-        dnnz = dsq = 0  # changes to the referee's nnz and sumsq, folded in before each judgement
-        next_query = every
-        t3 = now()
-        stop = None
-        # Rounds run in segments that end at the round budget or the end of the fully
-        # timed prefix, so the loop body checks little but the round itself.
-        while stop is None:
-            if r >= max_rounds:
-                stop = "round-budget"
-                break
-            if r < TIMED_PREFIX:
-                seg_end, mask = min(TIMED_PREFIX, max_rounds), 0
-            else:
-                seg_end, mask = max_rounds, TIMING_STRIDE - 1
-            for r in range(r + 1, seg_end + 1):
-                obs.round = r
-                timed = not r & mask
-                if timed:
-                    t0 = now()
-                    batch = act(obs)
-                    adv_ns += now() - t0
-                    timed_rounds += 1
-                else:
-                    batch = act(obs)
-                if batch is None:
-                    stop = "adversary-stopped"
-                    break
-                if type(batch) is not Batch:
-                    batch = as_batch(batch)
-                indices, deltas = batch.indices, batch.deltas
-                size = len(indices)
-                updates += size
-                if updates > max_updates:
-                    updates -= size
-                    stop = "update-budget"
-                    break
-                if size == 1:  # the common single update, inlined on Python ints
-                    i, d = indices.item(), deltas.item()
-                    if i < 0 or i >= n:
-                        validate_one(i, d)  # raises, naming the rule
-                    old = xview[i]
-                    new = old + d
-                    if not -M <= new <= M or (positive_only and d <= 0):
-                        validate_one(i, d)  # raises, naming the rule
-                    if timed:
-                        t2 = now()
-                        update(indices, deltas)
-                        t3 = now()
-                        record(t3 - t2)
-                    else:
-                        update(indices, deltas)
-                    xview[i] = new
-                    if (new == 0) != (old == 0):
-                        dnnz += 1 if old == 0 else -1
-                    if sumsq:
-                        dsq += new * new - old * old
-                else:
-                    plan = validate(batch)
-                    t2 = now()
-                    update(indices, deltas)
-                    t3 = now()
-                    commit(plan)
-                    if size:
-                        record((t3 - t2) / size)
-                if transcript is not None:
-                    transcript.batches.append((r, indices.tolist(), deltas.tolist()))
-                if r == next_query:
-                    next_query += every
-                    last_query_round = r
-                    queries += 1
-                    if timed:
-                        t0 = now()
-                        answer = query()
-                        query_ns.append(now() - t0)
-                    else:
-                        answer = query()
-                    if dnnz or dsq:
-                        problem.nnz += dnnz
-                        problem.sumsq += dsq
-                        dnnz = dsq = 0
-                    if not judge_and_record(r, answer) and stop_on_failure:
-                        stop = "failure"
-                        break
-                if deadline is not None and timed and t3 > deadline:
-                    stop = "time-budget"
-                    break
-            if stop == "adversary-stopped" or stop == "update-budget":
-                r -= 1  # that round sent nothing
-        problem.nnz += dnnz
-        problem.sumsq += dsq
+        (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
+            obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
+            self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
+            self.budget.updates if self.budget.updates is not None else _UNLIMITED,
+            deadline, self.stop_on_failure)
+        now = time.perf_counter_ns
         if r > last_query_round:  # the final answer is always judged
             obs.round = r
             t0 = now()
