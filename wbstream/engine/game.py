@@ -23,7 +23,7 @@ from .adversary import Adversary
 from .answers import answer_digest
 from .coins import Coins
 from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
-from .loop import play_rounds
+from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
@@ -33,6 +33,7 @@ from .threat import OBLIVIOUS, ThreatModel
 _ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins
 
 _UNLIMITED = 1 << 62
+play_rounds = select_play_rounds()
 
 
 @dataclass(frozen=True)
@@ -145,8 +146,8 @@ class Game:
 
         (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
             obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
-            self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
-            self.budget.updates if self.budget.updates is not None else _UNLIMITED,
+            min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
+            min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
             deadline, self.stop_on_failure)
         now = time.perf_counter_ns
         if r > last_query_round:  # the final answer is always judged

@@ -1,9 +1,10 @@
 """The round loop of a game: act -> validate -> update (timed) -> commit -> query -> judge.
 
 This is plain Python and the only implementation. Where Cython is installed at
-build time, ``setup.py`` compiles this same file (with the C types declared in
-``loop.pxd``) into an extension module that Python then imports in its place;
-``wbstream.engine.loop.COMPILED`` says which one is running.
+build time, ``setup.py`` also compiles this same file, with the C types declared
+in ``_cloop.pxd``, into the extension ``wbstream.engine._cloop``.
+:func:`select_play_rounds` picks the compiled one when it exists and is not older
+than this file, so an edit here is never shadowed by a stale build.
 
 Rounds run in segments that end at the round budget or at the end of the fully
 timed prefix; within a segment the body checks little but the round itself.
@@ -18,13 +19,14 @@ import time
 
 from .stream import Batch, as_batch
 
+COMPILED = not __file__.endswith(".py")  # True in the extension module built from this file
+
 TIMED_PREFIX = 1024
 TIMING_STRIDE = 8
-COMPILED = False  # the compiled module is built from this file with this line intact
 
 
-def play_rounds(obs, act, update, problem, query, judge_and_record, transcript, every: int,
-                max_rounds: int, max_updates: int, deadline, stop_on_failure: bool):
+def play_rounds(obs, act, update, problem, query, judge_and_record, transcript, every,
+                max_rounds, max_updates, deadline, stop_on_failure):
     """Play rounds until something stops the game.
 
     Returns ``(rounds, updates, queries, last_query_round, timed_rounds, adversary_ns,
@@ -128,3 +130,19 @@ def play_rounds(obs, act, update, problem, query, judge_and_record, transcript, 
     problem.nnz += dnnz
     problem.sumsq += dsq
     return r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns
+
+
+def select_play_rounds():
+    """The compiled :func:`play_rounds` if it is built and up to date, else this module's."""
+    import os
+    import warnings
+
+    try:
+        from . import _cloop
+    except ImportError:
+        return play_rounds
+    if os.path.getmtime(_cloop.__file__) < os.path.getmtime(__file__):
+        warnings.warn("wbstream.engine._cloop is older than loop.py; using the pure-Python loop "
+                      "(rebuild with: pip install -e .)", RuntimeWarning, stacklevel=2)
+        return play_rounds
+    return _cloop.play_rounds
