@@ -28,7 +28,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=ci wbstream tests
 
 perf: $(STAMP)
-	$(BIN)/python benchmarks/perf_ratios.py
+	$(BIN)/wbstream bench engine
+	$(BIN)/wbstream bench sparse
 
 # ASV against the current environment; results are saved under the current commit.
 bench: $(STAMP) perf
