@@ -10,7 +10,8 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 
-$(STAMP): pyproject.toml | $(BIN)/python
+# loop.py is also compiled (setup.py), so a change to it reinstalls
+$(STAMP): pyproject.toml setup.py wbstream/engine/loop.py wbstream/engine/_cloop.pxd | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[test,bench,attacks,peers,dist,plots]'
 	touch $(STAMP)
 
