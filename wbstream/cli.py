@@ -202,6 +202,71 @@ def presets(n, k, M, as_json):
     out.print(f"storing x exactly: {n * max(1, (2 * M).bit_length()):,} bits")
 
 
+def _executor(serial: bool, workers, scheduler, dask_local):
+    from wbstream.arena.executors import DaskExecutor, PoolExecutor, SerialExecutor
+
+    if scheduler or dask_local:
+        return DaskExecutor(scheduler=scheduler, local_workers=dask_local)
+    return SerialExecutor() if serial else PoolExecutor(workers)
+
+
+@main.command()
+@click.option("--suite", "suite_name", default="standard", show_default=True,
+              help="quick, standard, paper, or a TOML file of [[matchup]] tables.")
+@click.option("--trials", type=click.IntRange(min=1), default=None, help="Games per matchup (default: the suite's).")
+@click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the first trial.")
+@click.option("--out", "out_dir", default="results", show_default=True,
+              type=click.Path(file_okay=False, path_type=Path), help="Directory of results.sqlite and the reports.")
+@click.option("--serial", is_flag=True, help="Play in this process instead of a process pool.")
+@click.option("--workers", type=click.IntRange(min=1), default=None, help="Process-pool size (default: CPUs).")
+@click.option("--scheduler", default=None, help="Run on an existing Dask cluster, e.g. tcp://host:8786.")
+@click.option("--dask-local", type=click.IntRange(min=1), default=None, help="Start a Dask LocalCluster of N workers.")
+@click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
+              help="Seconds a game may run before it is recorded as a timeout.")
+@click.option("--no-report", is_flag=True, help="Store the games but write no reports.")
+def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report):
+    """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
+
+    A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
+    """
+    from wbstream.arena.arena import run_arena
+    from wbstream.arena.matchups import SUITE_TRIALS, load_toml, suite
+
+    try:
+        if suite_name.endswith(".toml"):
+            matchups, file_trials = load_toml(suite_name)
+        else:
+            matchups, file_trials = suite(suite_name), None
+        trials = trials or file_trials or SUITE_TRIALS.get(suite_name, 3)
+        executor = _executor(serial, workers, scheduler, dask_local)
+        progress = Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            console=err, transient=True)
+        with progress:
+            task = progress.add_task("games", total=len(matchups) * trials)
+            try:
+                run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
+                                timeout=timeout, progress=lambda done, total: progress.update(task, completed=done))
+            finally:
+                executor.close()
+    except WbstreamError as exc:
+        raise click.ClickException(str(exc)) from None
+    out.print(f"{len(matchups)} matchups x {trials} trials on {executor.name}: played {run.played}, "
+              f"already stored {run.skipped}, errors {run.errors}, {run.wall_seconds:.1f} s")
+    out.print(f"arena overhead per game on top of the game itself: {run.overhead_fraction:.1%} "
+              f"({run.overhead_seconds:.2f} s over {run.game_seconds:.2f} s of games)")
+    if not no_report:
+        from wbstream.arena.report import render_terminal, write_reports
+        from wbstream.arena.store import ResultStore
+
+        paths = write_reports(run.store, out_dir)
+        with ResultStore(run.store) as store:
+            from wbstream.arena.report import flags, leaderboard
+            rows = store.rows()
+            render_terminal(out, leaderboard(rows), flags(rows))
+        for label, path in paths.items():
+            out.print(f"wrote {label}: {path}")
+
+
 @main.group()
 def bench():
     """Print performance figures, each side measured in the same run."""
@@ -219,6 +284,28 @@ def bench_engine():
     b = batch_speedup()
     out.print(f"batch path, countsketch(rows=5, cols=64), n=100000: batches of 10^4 {b['batch_updates_per_s']:,.0f} "
               f"updates/s vs one per call {b['single_updates_per_s']:,.0f} updates/s -> {b['ratio']:.0f}x")
+
+
+@bench.command("arena")
+@click.option("--trials", default=3, show_default=True, type=click.IntRange(min=1))
+def bench_arena(trials):
+    """The quick suite serially and on the process pool: throughput ratio and the arena's overhead."""
+    import tempfile
+
+    from wbstream.arena.arena import run_arena
+    from wbstream.arena.executors import PoolExecutor, SerialExecutor
+    from wbstream.arena.matchups import suite
+
+    matchups = suite("quick")
+    runs = {}
+    for name, executor in (("serial", SerialExecutor()), ("pool", PoolExecutor())):
+        with tempfile.TemporaryDirectory() as d:
+            runs[name] = run_arena(matchups, trials=trials, seed=0, out_dir=d, executor=executor)
+    s, p = runs["serial"], runs["pool"]
+    out.print(f"quick suite, {s.total} games: serial {s.wall_seconds:.1f} s, pool of {PoolExecutor().workers} "
+              f"{p.wall_seconds:.1f} s -> {s.wall_seconds / p.wall_seconds:.2f}x throughput")
+    out.print(f"arena overhead per game on top of the game itself: serial {s.overhead_fraction:.1%}, "
+              f"pool {p.overhead_fraction:.1%}")
 
 
 @bench.command("sparse")
@@ -262,6 +349,27 @@ def bench_sparse():
     for r in preset_table(n, k, M):
         t.add_row(r["algorithm"], r["preset"], f"{r['state_bits']:,}", f"{r['key_bits']:,}")
     out.print(t)
+
+
+@main.command("report")
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
+def report_cmd(directory: Path):
+    """Regenerate DIRECTORY's leaderboard.md and report.html from its results.sqlite."""
+    from wbstream.arena.report import flags, leaderboard, render_terminal, write_reports
+    from wbstream.arena.store import ResultStore
+
+    path = directory / "results.sqlite"
+    if not path.is_file():
+        raise click.ClickException(f"no result store at {path}: run `wbstream arena` with that directory first")
+    try:
+        with ResultStore(path) as store:
+            rows = store.rows()
+            render_terminal(out, leaderboard(rows), flags(rows))
+            written = write_reports(store, directory)
+    except (WbstreamError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    for kind, p in written.items():
+        out.print(f"wrote {kind}: {p}")
 
 
 @main.command("replay")

@@ -229,3 +229,14 @@ def attack_failure_rate(spec: str, adversary: str, trials: int = 5,
         game.seed = seed
         failures += game.play().failed
     return failures / trials
+
+
+def matchup_failure_rate(matchup, trials: int = 5) -> float:
+    """Failure rate of an arena matchup over seeds 0..trials-1 (games that error count as failures)."""
+    failures = 0
+    for seed in range(trials):
+        try:
+            failures += matchup.game(seed).play().failed
+        except Exception:
+            failures += 1
+    return failures / trials

@@ -21,7 +21,6 @@ attack then gives up. Against ``toy`` presets it succeeds in seconds; against
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 
 import numpy as np
 
@@ -29,6 +28,7 @@ from wbstream.adversaries.injection import lattice_ready, sparse_target, target_
 from wbstream.crypto.params import LLL_DELTA, delta_of_beta, linf_from_l2
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
+from wbstream.engine.isolation import ForkTimeout, run_forked
 from wbstream.engine.registry import adversaries
 from wbstream.engine.threat import WHITE_BOX
 
@@ -47,30 +47,21 @@ def choose_dimension(log_volume: float, bound: float, low: int, high: int, delta
     return best
 
 
-def _reduce(rows, block_size, conn):
+def _reduce(rows, block_size):
     from fpylll import BKZ, LLL, IntegerMatrix
     B = IntegerMatrix.from_matrix(rows)
     LLL.reduction(B)
     if block_size >= 2:
         BKZ.reduction(B, BKZ.Param(block_size=block_size, max_loops=4))
-    conn.send([list(B[i]) for i in range(B.nrows)])
-    conn.close()
+    return [list(B[i]) for i in range(B.nrows)]
 
 
 def reduce_within(rows: list[list[int]], block_size: int, seconds: float) -> list[list[int]] | None:
     """LLL (and BKZ-block_size) on ``rows`` in a child process; None if it overran ``seconds``."""
-    ctx = mp.get_context("fork")
-    parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=_reduce, args=(rows, block_size, child), daemon=True)
-    proc.start()
-    child.close()
     try:
-        if parent.poll(seconds):
-            return parent.recv()
+        return run_forked(_reduce, rows, block_size, seconds=seconds)
+    except ForkTimeout:
         return None
-    finally:
-        proc.kill()
-        proc.join()
 
 
 @adversaries.register

@@ -81,6 +81,8 @@ class StreamingAlgorithm(ABC):
     name: ClassVar[str]
     problem: ClassVar[type[Problem]] = Problem
     guarantee: ClassVar[str] = ""
+    #: The small problem the arena plays this algorithm on by default (a spec string).
+    arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
 
     def __init__(self, params: Params, coins: Coins):
         self.params = params

@@ -146,6 +146,10 @@ class Registry(Generic[T]):
         self._classes[name] = cls
         return cls
 
+    def unregister(self, name: str) -> None:
+        """Remove ``name`` (for tests and plugins that register temporarily)."""
+        self._classes.pop(name, None)
+
     def names(self) -> list[str]:
         load_plugins()
         return sorted(self._classes)

@@ -11,8 +11,8 @@ def wilson_interval(failures: int, trials: int, z: float = 1.959963984540054) ->
     >>> lo, hi = wilson_interval(0, 40)
     >>> lo, round(hi, 4)
     (0.0, 0.0876)
-    >>> wilson_interval(40, 40)[1]
-    1.0
+    >>> wilson_interval(40, 40)[1], wilson_interval(0, 3)[0]
+    (1.0, 0.0)
     """
     if trials <= 0:
         return 0.0, 1.0
@@ -22,4 +22,7 @@ def wilson_interval(failures: int, trials: int, z: float = 1.959963984540054) ->
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact at the ends: the interval of 0 failures starts at 0, of all failures ends at 1
+    low = 0.0 if failures == 0 else max(0.0, centre - half)
+    high = 1.0 if failures == trials else min(1.0, centre + half)
+    return low, high

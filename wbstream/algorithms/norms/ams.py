@@ -34,6 +34,7 @@ class AMS(LinearSketch):
     name = "ams"
     problem = F2Estimation
     guarantee = "F2 within 1 ± eps w.h.p. against oblivious streams only"
+    arena_problem = "f2(n=2048, M=1024, eps=0.5)"
 
     def __init__(self, params, coins, *, means: int = 0, medians: int = 5):
         super().__init__(params, coins)

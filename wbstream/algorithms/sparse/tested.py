@@ -42,6 +42,7 @@ class TestedSparseRecovery(TestedRecovery):
 
     problem = SparseRecovery
     relaxed_recovery = "vandermonde"
+    arena_problem = "sparse-recovery(n=1024, k=2, M=1048576)"
 
     def __init__(self, params, coins, *, p: int = 0):
         super().__init__(params, coins)

@@ -272,6 +272,7 @@ class VandermondeRecovery(LinearSketch):
     """
 
     name = "vandermonde"
+    arena_problem = "sparse-recovery(n=1024, k=2, M=1048576)"
     problem = SparseRecovery
     guarantee = "x exactly whenever nnz(x) <= k (deterministic); arbitrary otherwise — no detection"
     #: The finite-difference attack recognises its targets by this attribute.

@@ -1,0 +1,238 @@
+"""Arena reports: leaderboard numbers against a brute-force recount, flags, Markdown/HTML/plots, `wbstream report`."""
+
+import base64
+import re
+import shutil
+import statistics
+import subprocess
+
+import pytest
+from click.testing import CliRunner
+from rich.console import Console
+
+from wbstream.arena import plots
+from wbstream.arena.report import flags, leaderboard, render_terminal, to_html, to_markdown, write_reports
+from wbstream.arena.store import ResultStore, StoreError
+from wbstream.cli import main
+from wbstream.engine.game import Game
+from wbstream.engine.registry import algorithms
+from wbstream.engine.result import GameResult
+from wbstream.engine.stats import wilson_interval
+
+SPARSE = "sparse-recovery(n=512, k=2, M=1024)"
+SPARSE4 = "sparse-recovery(n=1024, k=4, M=1024)"
+CS = "countsketch(rows=5, cols=16)"
+F2 = "f2(n=2048, M=1024, eps=0.5)"
+AMS = "ams(means=16, medians=5)"
+MATCHUPS = [
+    ("cs-ki", SPARSE, CS, "kernel-injection", "white-box"),
+    ("cs-rand", SPARSE, CS, "random-sparse(rounds=20)", "oblivious"),
+    ("cs4-ki", SPARSE4, CS, "kernel-injection", "white-box"),
+    ("ams-dense", F2, AMS, "dense", "oblivious"),
+    ("ams-ki", F2, AMS, "kernel-injection", "white-box"),
+]
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def row(result: GameResult, matchup: str, status="ok", error=None, specs=None):
+    """A store row; ``specs`` are the matchup's own (problem, algorithm, adversary, threat), as the arena writes."""
+    problem, algorithm, adversary, threat = specs or (result.problem, result.algorithm, result.adversary, result.threat)
+    return {"key": f"{matchup}/{result.seed}", "matchup": matchup, "problem": problem,
+            "algorithm": algorithm, "adversary": adversary, "threat": threat,
+            "seed": result.seed, "status": status, "error": error,
+            "result": result if status == "ok" else None, "failed": result.failed if status == "ok" else None}
+
+
+def fake(adversary, threat, seed, *, failed=False, algorithm=CS, problem=SPARSE, stop="round-budget", updates=10,
+         first=None):
+    return GameResult(problem, algorithm, adversary, threat, seed, failed=failed,
+                      first_failure_round=(first or 2) if failed else None, rounds=10, updates=updates,
+                      stop_reason=stop, update_ns_median=100.0 + seed, space_state_bits=64, space_key_bits=32)
+
+
+@pytest.fixture(scope="module")
+def real_rows():
+    rows = []
+    for mid, problem, alg, adv, threat in MATCHUPS:
+        for seed in (1, 2, 3):
+            rows.append(row(Game(problem, alg, adv, threat, seed=seed).play(), mid, specs=(problem, alg, adv, threat)))
+    rows.append(row(fake("kernel-injection", "white-box", 4), "cs-ki", status="error", error="RuntimeError: boom"))
+    return rows
+
+
+@pytest.fixture(scope="module")
+def store_dir(tmp_path_factory, real_rows):
+    d = tmp_path_factory.mktemp("arena")
+    with ResultStore(d / "results.sqlite") as store:
+        for r in real_rows:
+            f = {k: r[k] for k in ("matchup", "problem", "algorithm", "adversary", "threat", "seed", "status")}
+            store.add(r["key"], **f, result=r["result"], error=r["error"])
+    return d
+
+
+def test_leaderboard_matches_a_brute_force_recount(real_rows):
+    board = leaderboard(real_rows)
+    assert len(board) == len(MATCHUPS)
+    assert [lr.algorithm for lr in board] == sorted(lr.algorithm for lr in board)
+    for alg in {lr.algorithm for lr in board}:
+        rates = [lr.failure_rate for lr in board if lr.algorithm == alg]
+        assert rates == sorted(rates)
+    for lr in board:
+        mine = [r for r in real_rows if (r["algorithm"], r["adversary"], r["threat"], r["problem"])
+                == (lr.algorithm, lr.adversary, lr.threat, lr.problem)]
+        ok = [r["result"] for r in mine if r["status"] == "ok"]
+        fails = [g for g in ok if g.failed]
+        assert (lr.trials, lr.failures) == (len(ok), len(fails))
+        assert lr.failure_rate == len(fails) / len(ok)
+        assert lr.failure_ci == wilson_interval(len(fails), len(ok))
+        assert lr.median_rounds_to_failure == (statistics.median(g.first_failure_round for g in fails) if fails else None)
+        assert lr.state_bits == statistics.median(g.space_state_bits for g in ok)
+        assert lr.key_bits == statistics.median(g.space_key_bits for g in ok)
+        assert lr.update_ns_median == statistics.median(g.update_ns_median for g in ok)
+        assert lr.errors == sum(r["status"] != "ok" for r in mine)
+        assert lr.guarantee == algorithms.get(lr.algorithm.split("(")[0]).guarantee
+    by = {(lr.algorithm, lr.adversary): lr for lr in board}
+    assert by[CS, "kernel-injection"].failure_rate == 1.0 and by[CS, "kernel-injection"].errors == 1
+    assert by[CS, "random-sparse(rounds=20)"].failure_rate == 0.0
+    assert "oblivious streams only" in by[AMS, "dense"].guarantee
+    assert leaderboard([row(fake("x", "white-box", 1, algorithm="nosuch(a=1)"), "m")])[0].guarantee == ""
+
+
+def test_a_clean_evaluation_raises_only_the_error_flag(real_rows):
+    got = flags(real_rows)
+    assert [f.kind for f in got] == ["errors"]
+    assert got[0].message.startswith("1 of 4 games errored: RuntimeError: boom")
+    assert flags([r for r in real_rows if r["status"] == "ok"]) == []
+
+
+def test_oblivious_beats_white_box_flag():
+    rows = [row(fake("random-sparse", "oblivious", s, failed=s < 3), "obl") for s in range(4)]
+    weak = [row(fake("kernel-injection", "white-box", s, failed=s < 1), "wb") for s in range(4)]
+    got = flags(rows + weak)
+    assert [f.kind for f in got] == ["oblivious-beats-white-box"]
+    assert "oblivious beats white-box" in got[0].message and "75%" in got[0].message and "25%" in got[0].message
+    assert "kernel-injection" in got[0].matchup
+    equal = [row(fake("kernel-injection", "white-box", s, failed=s < 3), "wb") for s in range(4)]
+    assert flags(rows + equal) == []
+    # an adversary that does not need white-box, or another algorithm/problem, is not compared
+    dense_wb = [row(fake("dense", "white-box", s), "dwb") for s in range(4)]
+    other_problem = [row(fake("kernel-injection", "white-box", s, problem=SPARSE4), "wb4") for s in range(4)]
+    assert flags(rows + dense_wb + other_problem) == []
+
+
+def test_attack_never_used_its_budget_flags():
+    gave_up = [row(fake("kernel-injection", "white-box", s, stop="adversary-stopped", updates=0), "g")
+               for s in range(3)]
+    got = flags(gave_up)
+    assert [f.kind for f in got] == ["attack-gave-up"] and "0 updates" in got[0].message
+    one_streamed = gave_up[:2] + [row(fake("kernel-injection", "white-box", 2, stop="adversary-stopped"), "g")]
+    assert flags(one_streamed) == []
+    timed = [row(fake("kernel-injection", "white-box", s, stop="time-budget"), "t") for s in range(3)]
+    got = flags(timed)
+    assert [f.kind for f in got] == ["attack-timed-out"] and "time budget" in got[0].message
+    assert flags(timed[:2] + [row(fake("kernel-injection", "white-box", 2, stop="round-budget"), "t")]) == []
+    budgets = [row(fake("kernel-injection", "white-box", s, stop=stop), "b")
+               for s, stop in enumerate(["round-budget", "update-budget"])]
+    assert flags(budgets) == []
+
+
+def test_error_flag_counts_errors_and_timeouts():
+    rows = [row(fake("dense", "oblivious", 0), "e"),
+            row(fake("dense", "oblivious", 1), "e", status="timeout", error="timed out after 5 s"),
+            row(fake("dense", "oblivious", 2), "e", status="error", error="later")]
+    got = flags(rows)
+    assert [f.kind for f in got] == ["errors"]
+    assert got[0].message.startswith("2 of 3 games errored: timed out after 5 s")
+    only_errors = leaderboard(rows[1:])
+    assert only_errors[0].trials == 0 and only_errors[0].failure_rate is None and only_errors[0].errors == 2
+
+
+def test_markdown_terminal_and_html(real_rows):
+    board, fl = leaderboard(real_rows), flags(real_rows)
+    md = to_markdown(board, fl)
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert len(table) == 2 + len(MATCHUPS)
+    assert all(line.count(" | ") == table[0].count(" | ") for line in table[2:])
+    assert "games errored" in md and "Wilson 95% CI" in md
+    console = Console(record=True, width=250)
+    render_terminal(console, board, fl)
+    text = console.export_text()
+    assert "kernel-injection" in text and "1 of 4 games errored" in text and "100.0%" in text
+    figures = {"failure_vs_rounds": plots.failure_vs_rounds(real_rows), "space_vs_n": plots.space_vs_n([])}
+    page = to_html(board, fl, figures)
+    assert "http://" not in page and "https://" not in page and "<script" not in page.lower()
+    assert "<link" not in page and "<style>" in page
+    images = re.findall(r'src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    assert len(images) == 2 and all(base64.b64decode(i).startswith(PNG) for i in images)
+    assert page.count("<tr>") == 1 + len(MATCHUPS)
+    evil = [row(fake("dense", "oblivious", 0), "e", status="error", error="<b>see https://example.org</b>")]
+    page = to_html(leaderboard(evil), flags(evil), {})
+    assert "https://" not in page and "<b>" not in page and "&lt;b&gt;" in page
+
+
+def test_plots_draw_with_data_and_without(real_rows):
+    figs = plots.all_figures(real_rows)
+    assert set(figs) == {"failure_vs_rounds", "update_time_vs_k", "space_vs_n", "attack_success_vs_preset"}
+    empty = plots.all_figures([])
+    for name, png in figs.items():
+        assert png.startswith(PNG) and empty[name].startswith(PNG)
+    # the real rows have two k and two n for countsketch, failures, and no preset= specs
+    for name in ("failure_vs_rounds", "update_time_vs_k", "space_vs_n"):
+        assert len(figs[name]) > 2 * len(empty[name]), name
+    assert len(figs["attack_success_vs_preset"]) == len(empty["attack_success_vs_preset"])
+    presets = [row(fake(adv, "white-box", s, failed=s < f, algorithm=f"fw23(preset={p!r})"), f"{p}-{adv}")
+               for p, f in [("toy", 3), ("moderate", 1)] for adv in ("kernel-injection", "lattice")
+               for s in range(4)]
+    assert len(plots.attack_success_vs_preset(presets)) > 2 * len(empty["attack_success_vs_preset"])
+    junk = [row(fake("dense", "oblivious", 0, problem="not a spec((", algorithm="(("), "j"),
+            row(fake("dense", "oblivious", 1), "e", status="error", error="x")]
+    for png in plots.all_figures(junk).values():
+        assert png.startswith(PNG)
+
+
+def test_write_reports_and_the_report_command(store_dir, tmp_path):
+    paths = write_reports(store_dir / "results.sqlite", tmp_path / "out")
+    assert set(paths) == {"markdown", "html"}
+    assert paths["markdown"] == tmp_path / "out" / "leaderboard.md" and paths["html"].name == "report.html"
+    assert paths["html"].read_text().count("data:image/png;base64,") == 4
+    with pytest.raises(StoreError, match="no result store"):
+        write_reports(tmp_path / "missing.sqlite", tmp_path / "out2")
+    res = CliRunner().invoke(main, ["report", str(store_dir)])
+    assert res.exit_code == 0, res.output
+    assert "Leaderboard" in res.output and "games errored" in res.output
+    assert "leaderboard.md" in res.output and "report.html" in res.output
+    assert (store_dir / "leaderboard.md").is_file() and (store_dir / "report.html").is_file()
+    missing = CliRunner().invoke(main, ["report", str(tmp_path / "nowhere")])
+    assert missing.exit_code != 0 and "no result store at" in missing.output
+
+
+@pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed")
+def test_chromium_renders_the_self_contained_report(store_dir, tmp_path):
+    page = write_reports(store_dir / "results.sqlite", tmp_path / "rep")["html"]
+    text = page.read_text()
+    assert "http://" not in text and "https://" not in text
+    shot = tmp_path / "shot.png"
+    subprocess.run(["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                    f"--user-data-dir={tmp_path / 'profile'}", f"--screenshot={shot}", "--window-size=1200,1600",
+                    f"file://{page}"], capture_output=True, timeout=60, check=False)
+    assert shot.is_file(), "chromium wrote no screenshot"
+    data = shot.read_bytes()
+    assert data.startswith(PNG) and len(data) > 20_000 and len(set(data)) > 200
+
+
+def test_preset_plot_copes_with_all_failed_and_none_failed_groups():
+    """Wilson bounds at 0 failures once rounded to +5.6e-17, a negative error bar that matplotlib refused."""
+    from types import SimpleNamespace
+
+    from wbstream.arena.plots import attack_success_vs_preset
+    from wbstream.engine.result import GameResult
+
+    def row(failed, preset):
+        r = GameResult("p", f"fjw24(preset='{preset}')", "lattice", "white-box", 0, failed=failed)
+        return {"status": "ok", "result": r, "algorithm": r.algorithm, "adversary": "lattice",
+                "threat": "white-box", "problem": "p"}
+
+    rows = [row(True, "toy") for _ in range(7)] + [row(False, "moderate") for _ in range(3)]
+    png = attack_success_vs_preset(rows)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000

@@ -1,0 +1,84 @@
+"""The arena: play a suite of matchups, store every game, resume where a run stopped.
+
+>>> import tempfile
+>>> from wbstream.arena.matchups import Matchup
+>>> m = Matchup("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)", "kernel-injection", "white-box")
+>>> with tempfile.TemporaryDirectory() as d:
+...     run = run_arena([m], trials=2, seed=0, out_dir=d, executor=SerialExecutor())
+...     again = run_arena([m], trials=2, seed=0, out_dir=d, executor=SerialExecutor())
+>>> run.played, again.played, again.skipped
+(2, 0, 2)
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from .executors import SerialExecutor
+from .matchups import Matchup
+from .store import ResultStore, StoreError
+
+STORE_NAME = "results.sqlite"
+DEFAULT_TIMEOUT = 300.0
+
+
+@dataclass
+class ArenaRun:
+    """What one arena run did, with its own timing."""
+
+    total: int
+    skipped: int
+    played: int
+    errors: int
+    wall_seconds: float
+    game_seconds: float
+    overhead_seconds: float
+    store: Path
+
+    @property
+    def overhead_fraction(self) -> float:
+        """The arena's time per game on top of the games' own, as a fraction of the latter."""
+        return self.overhead_seconds / self.game_seconds if self.game_seconds else 0.0
+
+
+def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str | Path, executor=None,
+              timeout: float | None = DEFAULT_TIMEOUT, progress: Callable[[int, int], None] | None = None) -> ArenaRun:
+    """Play every (matchup, trial) not yet in ``out_dir/results.sqlite``, writing each game as it ends.
+
+    Trial t of a matchup uses seed ``seed + t``. ``progress(done, total)`` is called after each game.
+    """
+    if trials < 1:
+        raise ValueError(f"trials must be >= 1, got {trials}")
+    out = Path(out_dir)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the output directory {out}: {exc.strerror}") from None
+    executor = executor or SerialExecutor()
+    t_start = time.perf_counter()
+    with ResultStore(out / STORE_NAME) as store:
+        done = store.keys()
+        tasks = [(m, seed + t) for m in matchups for t in range(trials) if m.key(seed + t) not in done]
+        total = len(matchups) * trials
+        skipped = total - len(tasks)
+        played = errors = 0
+        game_s = overhead_s = 0.0
+        for (m, s), outcome in executor.run(tasks, timeout):
+            t0 = time.perf_counter()
+            store.add(m.key(s), matchup=m.id, problem=m.problem, algorithm=m.algorithm, adversary=m.adversary,
+                      threat=m.threat, seed=s, status=outcome.status, result=outcome.result,
+                      error=outcome.error, task_seconds=outcome.task_seconds)
+            write_s = time.perf_counter() - t0
+            played += 1
+            if outcome.status == "ok":
+                game_s += outcome.result.wall_seconds
+                overhead_s += max(0.0, outcome.task_seconds - outcome.result.wall_seconds) + write_s
+            else:
+                errors += 1
+            if progress is not None:
+                progress(skipped + played, total)
+    return ArenaRun(total, skipped, played, errors, time.perf_counter() - t_start, game_s, overhead_s,
+                    out / STORE_NAME)

@@ -1,0 +1,151 @@
+"""Matchups and suites: which games the arena plays.
+
+A :class:`Matchup` is one (problem, algorithm, adversary, threat) with its game
+options; the arena plays it once per trial seed. Suites:
+
+* ``quick``: every registered algorithm against every adversary that applies to
+  it, at the least threat level the adversary needs, 3 trials;
+* ``standard``: the same at every threat level the adversary supports, 5 trials;
+* ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers,
+  10 trials;
+* a TOML file: ``[[matchup]]`` tables with ``problem``, ``algorithm``,
+  ``adversary``, ``threat`` and optionally ``query_every``, ``rounds``,
+  ``updates``, ``seconds``; a top-level ``trials`` sets the default count.
+
+Every algorithm and adversary registered anywhere shows up without changes here.
+
+>>> ms = suite("quick")
+>>> any(m.algorithm.startswith("countsketch") and m.adversary.startswith("kernel-injection") for m in ms)
+True
+>>> len({m.id for m in ms}) == len(ms)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tomllib
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from pathlib import Path
+
+from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
+from wbstream.engine.game import Budget, Game
+from wbstream.engine.registry import adversaries, algorithms, problems
+from wbstream.engine.threat import ThreatModel
+
+#: Default trial counts per built-in suite.
+SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10}
+
+
+class SuiteError(WbstreamError, ValueError):
+    """An unknown suite name or a malformed suite file."""
+
+
+@dataclass(frozen=True)
+class Matchup:
+    """One algorithm against one adversary under one threat model, on one problem."""
+
+    problem: str
+    algorithm: str
+    adversary: str
+    threat: str
+    query_every: int = 1
+    rounds: int | None = 10_000
+    updates: int | None = 10_000_000
+    seconds: float | None = None
+
+    @cached_property
+    def id(self) -> str:
+        """A stable short id of everything that defines the games, every option spelled out.
+
+        Specs are kept as written (short, for reports); the id canonicalises them, so a
+        changed default makes a new matchup instead of mixing with stored games.
+        """
+        fields = asdict(self)
+        fields["problem"] = problems.canonical(self.problem)
+        fields["algorithm"] = algorithms.canonical(self.algorithm)
+        fields["adversary"] = adversaries.canonical(self.adversary)
+        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+
+    def key(self, seed: int) -> str:
+        return f"{self.id}/{seed}"
+
+    def game(self, seed: int) -> Game:
+        return Game(self.problem, self.algorithm, self.adversary, self.threat,
+                    budget=Budget(updates=self.updates, rounds=self.rounds, seconds=self.seconds),
+                    query_every=self.query_every, seed=seed)
+
+
+def _playable(m: Matchup) -> bool:
+    try:
+        m.game(0)
+    except (SpecError, ThreatModelError, NotApplicableError):
+        return False
+    return True
+
+
+def registry_matchups(all_levels: bool) -> list[Matchup]:
+    """Every registered algorithm on its arena problem against every adversary that applies."""
+    out = []
+    for a in algorithms.names():
+        alg_cls = algorithms.get(a)
+        for d in adversaries.names():
+            needs = adversaries.get(d).needs
+            levels = [t for t in ThreatModel.levels() if t.includes(needs)] if all_levels else [needs]
+            for level in levels:
+                m = Matchup(alg_cls.arena_problem, a, d, level.name)
+                if _playable(m):
+                    out.append(m)
+    return out
+
+
+def paper_matchups() -> list[Matchup]:
+    """The seed papers' comparisons: sparse recovery with and without testers, and linear sketches."""
+    names = ("vandermonde", "fw23", "fjw24", "countsketch", "ams")
+    return [m for m in registry_matchups(all_levels=False) if m.algorithm.split("(")[0] in names]
+
+
+def load_toml(path: str | Path) -> tuple[list[Matchup], int | None]:
+    """Matchups and the default trial count from a TOML suite file."""
+    try:
+        data = tomllib.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise SuiteError(f"no suite file {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise SuiteError(f"malformed suite file {path}: {exc}") from None
+    tables = data.get("matchup")
+    if not isinstance(tables, list) or not tables:
+        raise SuiteError(f"suite file {path} has no [[matchup]] tables")
+    fields = set(Matchup.__dataclass_fields__)
+    out = []
+    for i, t in enumerate(tables):
+        unknown = set(t) - fields
+        missing = {"problem", "algorithm", "adversary", "threat"} - set(t)
+        if unknown or missing:
+            raise SuiteError(f"{path}: matchup {i + 1} " + (f"has unknown keys {sorted(unknown)}" if unknown
+                                                            else f"lacks {sorted(missing)}"))
+        m = Matchup(**t)
+        try:
+            m.game(0)
+        except WbstreamError as exc:
+            raise SuiteError(f"{path}: matchup {i + 1} cannot be played: {exc}") from None
+        out.append(m)
+    trials = data.get("trials")
+    if trials is not None and (not isinstance(trials, int) or trials < 1):
+        raise SuiteError(f"{path}: trials must be a positive integer, got {trials!r}")
+    return out, trials
+
+
+def suite(name: str) -> list[Matchup]:
+    """The matchups of a built-in suite or a TOML file path."""
+    if name == "quick":
+        return registry_matchups(all_levels=False)
+    if name == "standard":
+        return registry_matchups(all_levels=True)
+    if name == "paper":
+        return paper_matchups()
+    if name.endswith(".toml"):
+        return load_toml(name)[0]
+    raise SuiteError(f"unknown suite {name!r}; choose quick, standard, paper, or a .toml file")
