@@ -15,15 +15,10 @@ $(STAMP): pyproject.toml setup.py wbstream/engine/loop.py wbstream/engine/_cloop
 	$(BIN)/python -m pip install --quiet -e '.[test,bench,attacks,peers,dist,plots]'
 	touch $(STAMP)
 
-DEMO_PROBLEM   ?= sparse-recovery(n=1024, k=3, M=1024)
-DEMO_ALGORITHM ?= countsketch(rows=5, cols=24)
-
-# The main job: the same CountSketch survives an oblivious stream and falls to a white-box one.
+# The main job: the standard suite (every registered algorithm against every adversary that
+# applies, at every threat level), stored in results/ with a leaderboard, flags and report.html.
 demo: $(STAMP)
-	$(BIN)/wbstream play --problem '$(DEMO_PROBLEM)' --algorithm '$(DEMO_ALGORITHM)' \
-	    --adversary random-sparse --threat oblivious --trials 20 --seed 1
-	$(BIN)/wbstream play --problem '$(DEMO_PROBLEM)' --algorithm '$(DEMO_ALGORITHM)' \
-	    --adversary kernel-injection --threat white-box --trials 20 --seed 1
+	$(BIN)/wbstream arena --suite standard --out results
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -p no:cacheprovider --hypothesis-profile=ci wbstream tests
@@ -37,6 +32,7 @@ bench: $(STAMP) perf
 	cd benchmarks && ../$(BIN)/asv machine --yes --machine local
 	cd benchmarks && ../$(BIN)/asv run -E existing:$(CURDIR)/$(BIN)/python \
 	    --set-commit-hash $$(git rev-parse HEAD) --machine local
+	cd benchmarks && ../$(BIN)/asv publish
 
 clean:
 	rm -rf $(VENV) benchmarks/results benchmarks/html benchmarks/env
