@@ -175,3 +175,23 @@ def test_every_registered_algorithm_and_adversary_shows_up_in_the_standard_suite
     assert {m.algorithm.split("(")[0] for m in ms} == set(algorithms.names())
     assert {m.adversary.split("(")[0] for m in ms} == set(adversaries.names())
     assert {m.threat for m in ms} == {"oblivious", "adaptive", "white-box"}
+
+
+def test_stored_arena_games_replay_from_their_seeds(tmp_path):
+    from click.testing import CliRunner
+
+    from wbstream.cli import main
+    from wbstream.engine.errors import ReplayMismatch
+    from wbstream.engine.game import replay_from_seed
+
+    run_arena(MINI, trials=2, seed=11, out_dir=tmp_path, executor=SerialExecutor())
+    res = CliRunner().invoke(main, ["replay", str(tmp_path)])
+    assert res.exit_code == 0 and "replayed 6 stored game(s)" in res.output
+    with ResultStore(tmp_path / STORE_NAME) as store:
+        row = store.rows(status="ok")[0]
+    one = CliRunner().invoke(main, ["replay", str(tmp_path), "--key", row["key"]])
+    assert one.exit_code == 0 and "replayed 1 stored game(s)" in one.output
+    tampered = row["result"]
+    tampered.rounds += 1
+    with pytest.raises(ReplayMismatch, match="rounds"):
+        replay_from_seed(tampered)

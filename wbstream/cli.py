@@ -373,14 +373,35 @@ def report_cmd(directory: Path):
 
 
 @main.command("replay")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--game", "index", default=0, show_default=True, type=int, help="Which record of the file (0-based).")
-def replay_cmd(path: Path, index: int):
-    """Replay a game recorded with ``play --out`` and check every answer matches."""
-    lines = path.read_text().splitlines()
-    if not 0 <= index < len(lines):
-        raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--game", "index", default=0, show_default=True, type=int,
+              help="Which record of a `play --out` file (0-based).")
+@click.option("--key", default=None, help="Which game of an arena directory (its store key); default: every game.")
+def replay_cmd(path: Path, index: int, key):
+    """Replay recorded games and check they come out identical.
+
+    PATH is a `wbstream play --out` file (replayed batch by batch from its transcript)
+    or an arena directory (each stored game played again from its seed).
+    """
     try:
+        if path.is_dir():
+            from wbstream.arena.store import ResultStore
+            from wbstream.engine.game import replay_from_seed
+
+            store_path = path / "results.sqlite"
+            if not store_path.exists():
+                raise click.ClickException(f"{path} holds no results.sqlite")
+            with ResultStore(store_path) as store:
+                rows = [r for r in store.rows(status="ok") if key is None or r["key"] == key]
+            if not rows:
+                raise click.ClickException(f"no stored game {'with key ' + key if key else ''} in {path}")
+            for r in rows:
+                replay_from_seed(r["result"])
+            out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical")
+            return
+        lines = path.read_text().splitlines()
+        if not 0 <= index < len(lines):
+            raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
         recorded = GameResult.from_json(lines[index])
         again = replay(recorded)
     except (WbstreamError, ValueError) as exc:

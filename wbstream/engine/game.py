@@ -128,7 +128,9 @@ class Game:
                           AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls), alg)
         coins.clock = obs  # coins drawn during round r are logged with round r
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
-                         threat=self.threat.name, seed=self.seed, query_every=self.query_every)
+                         threat=self.threat.name, seed=self.seed, query_every=self.query_every,
+                         budget_rounds=self.budget.rounds, budget_updates=self.budget.updates,
+                         budget_seconds=self.budget.seconds)
         transcript = Transcript() if self.record_transcript else None
         deadline = (time.perf_counter_ns() + int(self.budget.seconds * 1e9)) if self.budget.seconds is not None else None
         answers = obs._answers
@@ -218,4 +220,27 @@ def replay(result: GameResult) -> GameResult:
             raise ReplayMismatch(f"round {r}: recorded answer {want[r]} but the replay gave {got.get(r)}")
     if len(got) != len(want):
         raise ReplayMismatch(f"the replay made {len(got)} queries, the record {len(want)}")
+    return again
+
+
+#: What must be identical when a game is played again from its seed (timings may differ).
+OUTCOME_FIELDS = ("failed", "first_failure_round", "failure_kind", "failure_detail", "failed_queries", "rounds",
+                  "updates", "queries", "stop_reason", "space_state_bits", "space_key_bits")
+
+
+def replay_from_seed(result: GameResult) -> GameResult:
+    """Play a recorded game again from its specs and seed, and check the outcome is identical.
+
+    Needs no transcript: games are deterministic given their seed. Raises
+    :class:`ReplayMismatch` naming the first field that differs. Games cut short by a
+    time budget are refused (wall-clock time does not replay).
+    """
+    if result.budget_seconds is not None:
+        raise ValueError("a game with a time budget cannot be replayed from its seed; record its transcript")
+    again = Game(result.problem, result.algorithm, result.adversary, result.threat,
+                 budget=Budget(updates=result.budget_updates, rounds=result.budget_rounds),
+                 query_every=result.query_every, seed=result.seed).play()
+    for name in OUTCOME_FIELDS:
+        if getattr(again, name) != getattr(result, name):
+            raise ReplayMismatch(f"{name}: recorded {getattr(result, name)!r}, replayed {getattr(again, name)!r}")
     return again

@@ -49,6 +49,9 @@ class GameResult:
     threat: str
     seed: int
     query_every: int = 1
+    budget_rounds: int | None = None
+    budget_updates: int | None = None
+    budget_seconds: float | None = None
     version: str = field(default_factory=package_version)
     commit: str | None = field(default_factory=git_commit)
     failed: bool = False
