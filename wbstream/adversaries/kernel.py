@@ -45,6 +45,9 @@ class KernelInjection(Adversary):
     def applies_to(self, algorithm_cls, problem_cls):
         if not issubclass(algorithm_cls, LinearSketch):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
+        if getattr(problem_cls, "insertion_only", False):
+            return False, ("the problem is insertion-only and target + z has negative entries "
+                           "(split z into z+ and z- instead: papers.md §5.1)")
         return lattice_ready()
 
     def reset(self, params, rng):

@@ -25,7 +25,8 @@ class RandomSparse(Adversary):
 
     Every intermediate vector has at most ``sparsity`` non-zeros (default: the
     problem's k), with entries in ``[-M, M]``; supports sometimes cluster, touch
-    indices 0 and n-1, or have exactly ``sparsity`` entries.
+    indices 0 and n-1, or have exactly ``sparsity`` entries. On an insertion-only
+    problem x can only grow: each round inserts positive counts on such a support.
 
     >>> from wbstream.engine.game import Game
     >>> Game("sparse-recovery(n=500, k=4, M=9)", "exact", "random-sparse(rounds=3)", "oblivious").play().rounds
@@ -65,6 +66,12 @@ class RandomSparse(Adversary):
             return None
         size = self.s if self.rng.random() < 0.3 else int(self.rng.integers(1, self.s + 1))
         support = self._support(size)
+        if self.params.get("insertion_only", False):
+            # insertion-only: x can only grow, so each round inserts into a fresh sparse support
+            delta = np.minimum(self.rng.integers(1, self.params.M + 1, size=len(support)), self.params.M - self.x[support])
+            keep = delta > 0
+            self.x[support[keep]] += delta[keep]
+            return Batch(support[keep].astype(np.int64), delta[keep].astype(np.int64))
         new = np.zeros_like(self.x)
         new[support] = _nonzero_values(self.rng, len(support), self.params.M)
         changed = np.flatnonzero(new != self.x)
