@@ -1,7 +1,8 @@
 """The built-in catalogue: importing this registers every shipped problem, algorithm and adversary."""
 
-from wbstream.adversaries import finite_difference, kernel, lattice, oblivious, wraparound  # noqa: F401
+from wbstream.adversaries import finite_difference, hash_attacks, kernel, lattice, oblivious, wraparound  # noqa: F401
 from wbstream.algorithms import exact  # noqa: F401
+from wbstream.algorithms.distinct import hll, kmv  # noqa: F401
 from wbstream.algorithms.norms import ams  # noqa: F401
 from wbstream.algorithms.sparse import countsketch, fjw24, fw23, vandermonde  # noqa: F401
 from wbstream.engine import problems  # noqa: F401

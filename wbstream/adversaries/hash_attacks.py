@@ -1,0 +1,299 @@
+"""White-box attacks on hash-based distinct counters whose hash key is in the state (papers.md §5.3).
+
+The sketch's hash is public code keyed by a word the algorithm keeps, so a
+white-box adversary evaluates it on candidate items (batched numpy search) and
+inserts only the items it wants:
+
+- ``reviriego-2021`` (KMV): *deflate* inserts only items hashing above the
+  current k-th minimum, so the sketch never changes; *inflate* inserts the k
+  items of the universe with the smallest hashes, so k real items look like n.
+- ``paterson-raynal-2022`` (HLL): *S2* inserts only items with rho = 1, which
+  can raise only an empty register; *S4* reads the registers and inserts only
+  items with rho <= M[bucket], so no register changes.
+- ``hash-search``: the common core. Any algorithm whose class offers
+  ``hash_items(params, state, items)`` and ``harmless(params, state, hashes)``
+  is fed harmless items only: its state, hence its estimate, freezes while the
+  true count grows.
+
+Every attack preloads ``preload`` honest random items in round 1 (the paper's
+"non-empty sketch" setting: an empty KMV or HLL has no harmless item), then
+spends ``rounds - 1`` rounds of ``batch`` chosen distinct items each. A round in
+which the search finds no usable item at all (the sketch is still too empty)
+is topped up with ``batch`` honest items instead, and counted in ``warmups``.
+Items are never repeated: every inserted item raises the true count by one.
+
+All need an insertion-only distinct-elements problem with a universe large
+enough to search (n of about 10^6 or more).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from wbstream.algorithms.distinct.hll import HyperLogLog, bucket_and_rho
+from wbstream.algorithms.distinct.kmv import KMV
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.errors import NotApplicableError
+from wbstream.engine.problems import DistinctElements
+from wbstream.engine.registry import adversaries, parse_spec
+from wbstream.engine.stream import Batch
+from wbstream.engine.threat import WHITE_BOX
+
+#: Candidate draws per round before a search gives up on filling its batch.
+SEARCH_TRIES = 64
+#: Largest prefix of the universe the inflation attack scans for small hashes.
+SCAN_LIMIT = 1 << 24
+_SCAN_CHUNK = 1 << 20
+
+
+class _HashAttack(Adversary):
+    """Shared machinery: option checks, problem gating, fresh items, batched hash search."""
+
+    needs = WHITE_BOX
+
+    def __init__(self, *, rounds: int = 20, batch: int = 500, preload: int = 1000):
+        if rounds < 0 or batch < 1 or preload < 0:
+            raise ValueError(f"{self.name} needs rounds >= 0, batch >= 1 and preload >= 0, "
+                             f"got rounds={rounds}, batch={batch}, preload={preload}")
+        self.rounds, self.batch, self.preload = rounds, batch, preload
+
+    # -- gating ---------------------------------------------------------------------------------
+    def _algorithm_ok(self, algorithm_cls) -> tuple[bool, str]:
+        raise NotImplementedError
+
+    def applies_to(self, algorithm_cls, problem_cls):
+        if not (isinstance(problem_cls, type) and issubclass(problem_cls, DistinctElements)):
+            name = getattr(problem_cls, "name", problem_cls)
+            return False, f"it attacks distinct-elements counters, and {name!r} is not a distinct-elements problem"
+        return self._algorithm_ok(algorithm_cls)
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        if not params.get("insertion_only", False):
+            raise NotApplicableError(
+                f"{self.name} needs an insertion-only distinct-elements problem (insertion_only=True): "
+                f"it inserts fresh items, and the sketches it attacks cannot handle deletions")
+        self.used = np.zeros(params.n, dtype=bool)
+        self.inserted = 0        # distinct items sent (= the true count)
+        self.hashed = 0          # hash evaluations spent searching
+        self.warmups = 0         # rounds topped up with honest items
+        self.chosen = 0          # items sent that the search selected
+
+    # -- items ------------------------------------------------------------------------------------
+    def _fresh(self, count: int) -> np.ndarray:
+        """Up to ``count`` distinct items never sent before (not yet marked as used)."""
+        n = self.params.n
+        out = np.zeros(0, dtype=np.int64)
+        for _ in range(8):
+            need = count - len(out)
+            if need <= 0:
+                break
+            cand = np.unique(self.rng.integers(0, n, size=need + need // 4 + 16, dtype=np.int64))
+            cand = cand[~self.used[cand]]
+            out = np.union1d(out, cand)
+        return self.rng.permutation(out)[:count]
+
+    def _send(self, items: np.ndarray) -> Batch | None:
+        items = np.asarray(items, dtype=np.int64)
+        self.used[items] = True
+        self.inserted += len(items)
+        return Batch(items, np.ones(len(items), dtype=np.int64))
+
+    def _search(self, hash_of, accept, want: int) -> np.ndarray:
+        """Up to ``want`` fresh items whose hashes ``accept`` approves, hashed in batches."""
+        found: list[np.ndarray] = []
+        got = 0
+        for _ in range(SEARCH_TRIES):
+            cand = self._fresh(max(4 * (want - got), 256))
+            if len(cand) == 0:
+                break
+            self.hashed += len(cand)
+            keep = cand[accept(hash_of(cand))][:want - got]
+            self.used[keep] = True  # reserved: never offered again in this round
+            found.append(keep)
+            got += len(keep)
+            if got >= want:
+                break
+        items = np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        self.used[items] = False  # _send marks them for good
+        return items
+
+    # -- the round --------------------------------------------------------------------------------
+    def act(self, obs):
+        if obs.round > self.rounds:
+            return None
+        if obs.round == 1 and self.preload:
+            return self._send(self._fresh(self.preload))
+        items = self._chosen(obs)
+        if items is None:
+            return None
+        if len(items) == 0:
+            self.warmups += 1
+            return self._send(self._fresh(self.batch))
+        self.chosen += len(items)
+        return self._send(items)
+
+    def _chosen(self, obs) -> np.ndarray | None:
+        """This round's chosen items (empty: nothing found; None: stop)."""
+        raise NotImplementedError
+
+
+@adversaries.register
+class HashSearch(_HashAttack):
+    """Insert only items the algorithm's own ``harmless`` test says leave its state unchanged.
+
+    Works on any algorithm class with classmethods ``hash_items(params, state, items) -> uint64``
+    and ``harmless(params, state, hashes) -> bool array`` (KMV and HyperLogLog have both). It
+    generalises ``reviriego-2021(mode="deflate")`` and ``paterson-raynal-2022(variant="S4")``:
+    the estimate freezes at its post-preload value while the true count grows by ``batch`` a round.
+
+    >>> from wbstream.engine.game import Game
+    >>> import wbstream.algorithms.distinct.hll  # registers "hll"
+    >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "hll",
+    ...          "hash-search(rounds=4)", "white-box", seed=1).play()
+    >>> r.failed, r.failure_kind, r.first_failure_round
+    (True, 'out-of-factor', 2)
+    """
+
+    name = "hash-search"
+
+    def _algorithm_ok(self, algorithm_cls):
+        missing = [m for m in ("hash_items", "harmless") if not callable(getattr(algorithm_cls, m, None))]
+        if missing:
+            return False, (f"{getattr(algorithm_cls, 'name', algorithm_cls.__name__)!r} exposes no "
+                           f"{' or '.join(missing)} classmethod, so its hash cannot be searched from its state")
+        return True, ""
+
+    def _chosen(self, obs):
+        cls, params, state = obs.algorithm.cls, obs.params, obs.state()
+        return self._search(lambda items: cls.hash_items(params, state, items),
+                            lambda hashes: cls.harmless(params, state, hashes), self.batch)
+
+
+@adversaries.register
+class Reviriego2021(_HashAttack):
+    """Reviriego, Sánchez-Macián, Liu, Lombardi (IEEE TDSC 2021) against KMV.
+
+    ``mode="deflate"``: after the preload, insert only fresh items whose hash is above the
+    current k-th minimum: the minima never change, the estimate is frozen, the truth grows.
+    ``mode="inflate"``: in round 1, scan the universe (its first ``2^24`` items at most, in
+    batched chunks) for the k items with the smallest hashes and insert exactly those, then
+    stop: k real items and an estimate of about n.
+
+    Departures from the paper: the hash key is read from the white-box state (the paper's
+    attacker knows the public hash of the library, or learns it by queries); inflation picks
+    the k smallest hashes of the whole universe instead of items below a fixed threshold, so it
+    needs no threshold parameter; ``preload`` and ``rounds`` do not apply to inflation.
+
+    >>> from wbstream.engine.game import Game
+    >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "kmv",
+    ...          "reviriego-2021(mode='inflate')", "white-box", seed=0).play()
+    >>> r.failed, r.failure_kind, r.updates
+    (True, 'out-of-factor', 256)
+    """
+
+    name = "reviriego-2021"
+
+    def __init__(self, *, mode: str = "deflate", rounds: int = 20, batch: int = 500, preload: int = 1000):
+        if mode not in ("deflate", "inflate"):
+            raise ValueError(f"reviriego-2021 mode must be 'deflate' or 'inflate', got {mode!r}")
+        super().__init__(rounds=rounds, batch=batch, preload=preload)
+        self.mode = mode
+
+    def _algorithm_ok(self, algorithm_cls):
+        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, KMV)):
+            return False, (f"it attacks KMV (k minimum values) sketches, and "
+                           f"{getattr(algorithm_cls, 'name', algorithm_cls)!r} is not one")
+        return True, ""
+
+    def act(self, obs):
+        if self.mode == "deflate":
+            return super().act(obs)
+        if obs.round > 1:
+            return None
+        state = obs.state()
+        k = int(state["k"])
+        best_h = np.zeros(0, dtype=np.uint64)
+        best_i = np.zeros(0, dtype=np.int64)
+        for start in range(0, min(self.params.n, SCAN_LIMIT), _SCAN_CHUNK):
+            items = np.arange(start, min(start + _SCAN_CHUNK, self.params.n, SCAN_LIMIT), dtype=np.int64)
+            h = KMV.hash_items(obs.params, state, items)
+            self.hashed += len(items)
+            h, items = np.r_[best_h, h], np.r_[best_i, items]
+            if len(h) > k:
+                part = np.argpartition(h, k - 1)[:k]
+                h, items = h[part], items[part]
+            best_h, best_i = h, items
+        self.chosen += len(best_i)
+        return self._send(self.rng.permutation(best_i))
+
+    def _chosen(self, obs):
+        state = obs.state()
+        minima, k = np.asarray(state["minima"]), int(state["k"])
+        if len(minima) < k:
+            return np.zeros(0, dtype=np.int64)  # not full yet: every fresh item would count
+        kth = minima[-1]
+        return self._search(lambda items: KMV.hash_items(obs.params, state, items),
+                            lambda hashes: hashes > kth, self.batch)
+
+
+@adversaries.register
+class PatersonRaynal2022(_HashAttack):
+    """Paterson & Raynal, "HyperLogLog: Exponentially Bad in Adversarial Settings" (EuroS&P 2022).
+
+    ``variant="S2"``: the adversary knows the hash (the key) and m, not the registers. After the
+    preload it inserts only fresh items with rho = 1, the least possible: such an item raises a
+    register only if it is 0. While registers are still empty, linear counting follows the truth
+    (up to ``m ln m``); once none is empty the estimate settles near ``2·alpha_m·m`` (about 2,000
+    for m = 1024) and stays there however many more arrive.
+    ``variant="S4"``: it also reads the registers each round and inserts only items with
+    ``rho <= M[bucket]``: no register changes, the estimate is frozen.
+
+    Both need WHITE_BOX here, because in this engine the key is part of the state: S2 reads
+    only ``state()["hash_key"]`` and takes m from the public algorithm spec, never the registers.
+    Departures from the paper: the key is read, not known from the library's fixed seed; the
+    preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); the
+    empty-sketch attack (buckets < B) and the S1/S3 scenarios are not implemented.
+
+    >>> from wbstream.engine.game import Game
+    >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "hll",
+    ...          "paterson-raynal-2022(rounds=5)", "white-box", seed=0).play()
+    >>> r.failed, r.failure_kind, r.first_failure_round
+    (True, 'out-of-factor', 2)
+    """
+
+    name = "paterson-raynal-2022"
+
+    def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000):
+        if variant not in ("S2", "S4"):
+            raise ValueError(f"paterson-raynal-2022 variant must be 'S2' or 'S4', got {variant!r}")
+        super().__init__(rounds=rounds, batch=batch, preload=preload)
+        self.variant = variant
+
+    def _algorithm_ok(self, algorithm_cls):
+        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, HyperLogLog)):
+            return False, (f"it attacks HyperLogLog sketches, and "
+                           f"{getattr(algorithm_cls, 'name', algorithm_cls)!r} is not one")
+        return True, ""
+
+    def _p(self, obs) -> int:
+        """log2 m from the public spec (``hll(p=10)``); the class default if the spec omits it."""
+        p = parse_spec(obs.algorithm.spec).options.get("p")
+        if p is None:
+            import inspect
+            p = inspect.signature(obs.algorithm.cls.__init__).parameters["p"].default
+        return int(p)
+
+    def _chosen(self, obs):
+        state = obs.state()
+        p = self._p(obs)
+        hash_of = lambda items: HyperLogLog.hash_items(obs.params, {"hash_key": state["hash_key"]}, items)  # noqa: E731
+        if self.variant == "S2":
+            return self._search(hash_of, lambda hashes: bucket_and_rho(hashes, p)[1] == 1, self.batch)
+        registers = np.asarray(state["registers"])
+
+        def accept(hashes):
+            bucket, rho = bucket_and_rho(hashes, p)
+            return rho <= registers[bucket]
+
+        return self._search(hash_of, accept, self.batch)
