@@ -8,9 +8,14 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.engine.adversary import Adversary
-from wbstream.engine.registry import adversaries
+from wbstream.engine.registry import adversaries, problems
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import OBLIVIOUS
+
+
+def insertion_only(params) -> bool:
+    """Whether the problem accepts only positive deltas (a parameter, or its class's rule)."""
+    return bool(params.get("insertion_only", False) or getattr(problems.get(params.kind), "insertion_only", False))
 
 
 def _nonzero_values(rng: np.random.Generator, size: int, bound: int) -> np.ndarray:
@@ -44,6 +49,7 @@ class RandomSparse(Adversary):
     def reset(self, params, rng):
         super().reset(params, rng)
         self.s = self.sparsity or params.get("k", 8)
+        self.insertion_only = insertion_only(params)
         self.x = np.zeros(params.n, dtype=np.int64)
 
     def _support(self, size: int) -> np.ndarray:
@@ -66,7 +72,7 @@ class RandomSparse(Adversary):
             return None
         size = self.s if self.rng.random() < 0.3 else int(self.rng.integers(1, self.s + 1))
         support = self._support(size)
-        if self.params.get("insertion_only", False):
+        if self.insertion_only:
             # insertion-only: x can only grow, so each round inserts into a fresh sparse support
             delta = np.minimum(self.rng.integers(1, self.params.M + 1, size=len(support)), self.params.M - self.x[support])
             keep = delta > 0
@@ -106,7 +112,7 @@ class Dense(Adversary):
     def reset(self, params, rng):
         super().reset(params, rng)
         self.x = np.zeros(params.n, dtype=np.int64)
-        self.positive = bool(params.get("insertion_only", False))
+        self.positive = insertion_only(params)
 
     def act(self, obs):
         if obs.round > self.rounds:

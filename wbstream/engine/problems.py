@@ -28,7 +28,7 @@ from .errors import StreamError
 from .registry import problems
 from .stream import Batch, as_batch
 
-__all__ = ["Params", "Verdict", "Problem", "SparseRecovery", "DistinctElements", "F2Estimation"]
+__all__ = ["Params", "Verdict", "Problem", "SparseRecovery", "DistinctElements", "F2Estimation", "HeavyHitters"]
 
 
 class Params(Mapping):
@@ -369,3 +369,99 @@ class F2Estimation(_Estimation):
 
     def truth(self) -> float:
         return float(self.sumsq)
+
+
+_HEAVY_OK = Verdict(True, None, "every heavy hitter reported and no light one")
+
+
+@problems.register
+class HeavyHitters(Problem):
+    """L1 heavy hitters (insertion-only): report every i with f_i >= eps*m and none with f_i <= eps*m/2.
+
+    ``m`` is the stream length counted with multiplicity, ``m = sum_i f_i = ||x||_1``.
+    Indices with ``eps*m/2 < f_i < eps*m`` may or may not be reported. When
+    ``m = 0`` nothing is heavy and nothing may be reported. The answer is the set of
+    reported indices: a 1-d integer array (sorted int64 by convention) or a list;
+    order and repeats do not matter, but a non-integer or an index outside
+    ``[0, n)`` is ``malformed``.
+
+    The stream is insertion-only (every delta > 0). Turnstile heavy hitters are out
+    of scope here. The referee keeps no running ``m``: the round loop inlines single
+    updates and would skip a per-update hook. :meth:`judge` computes
+    ``m = int(x.sum())`` instead, O(n) per query, which is acceptable next to the
+    O(n) scan for heavy indices it does anyway.
+
+    >>> p = HeavyHitters(n=10, M=100, eps=0.25)
+    >>> p.apply(as_batch([1, 1, 2, 3, 4], [5, 3, 2, 1, 1]))
+    >>> p.exact_answer(p.x)
+    array([1])
+    >>> p.judge(np.array([1, 2]))
+    Verdict(correct=True, kind=None, detail='every heavy hitter reported and no light one')
+    >>> p.judge([2]).kind, p.judge([1, 4]).kind
+    ('missed-heavy', 'false-heavy')
+    """
+
+    name = "heavy-hitters"
+    insertion_only = True
+
+    def __init__(self, *, n: int = 4096, M: int = 1 << 20, eps: float = 0.05):
+        if not 0 < eps < 1:
+            raise ValueError(f"eps must be in (0, 1), got {eps}")
+        super().__init__(n=n, M=M, eps=float(eps))
+        self.eps = float(eps)
+        self.insertion_only = True
+
+    def exact_answer(self, x):
+        x = np.asarray(x, dtype=np.int64)
+        m = int(x.sum())
+        if m <= 0:
+            return np.zeros(0, dtype=np.int64)
+        return np.flatnonzero(x >= self.eps * m).astype(np.int64)
+
+    def guarantee(self) -> str:
+        return (f"every i with f_i >= eps*m reported and none with f_i <= eps*m/2 "
+                f"(eps = {self.eps}, m = total count; insertion-only)")
+
+    def judge(self, answer) -> Verdict:
+        reported = _index_set(answer, self.n)
+        if isinstance(reported, str):
+            return Verdict(False, "malformed", reported)
+        x = self.x
+        m = int(x.sum())  # O(n): no per-update hook runs on the inlined single-update path
+        if m > 0:
+            heavy = np.flatnonzero(x >= self.eps * m)
+            missed = np.setdiff1d(heavy, reported, assume_unique=True)
+            if len(missed):
+                i = int(missed[0])
+                return Verdict(False, "missed-heavy",
+                               f"index {i} has count {int(x[i])} >= eps*m = {self.eps * m:.6g} but was not reported"
+                               + (f" ({len(missed)} heavy hitters missed)" if len(missed) > 1 else ""))
+        if len(reported):
+            half = self.eps * m / 2
+            light = reported[x[reported] <= half]
+            if len(light):
+                i = int(light[0])
+                return Verdict(False, "false-heavy",
+                               f"index {i} has count {int(x[i])} <= eps*m/2 = {half:.6g} but was reported"
+                               + (f" ({len(light)} light indices reported)" if len(light) > 1 else ""))
+        return _HEAVY_OK
+
+
+def _index_set(answer, n: int) -> np.ndarray | str:
+    """The distinct indices of an answer as a sorted int64 array, or why the answer is malformed."""
+    if isinstance(answer, (list, tuple)):
+        if not all(isinstance(v, (int, np.integer)) and not isinstance(v, (bool, np.bool_)) for v in answer):
+            return f"expected integer indices, got {answer!r}"
+        arr = np.array(answer, dtype=np.int64) if answer else np.zeros(0, np.int64)
+    elif isinstance(answer, np.ndarray):
+        if answer.ndim != 1 or (answer.size and answer.dtype.kind not in "iu"):
+            return f"expected a 1-d integer array of indices, got dtype {answer.dtype} and shape {answer.shape}"
+        if answer.dtype.kind == "u" and answer.size and answer.max() >= n:
+            return f"index {int(answer.max())} is outside the universe [0, {n})"
+        arr = answer.astype(np.int64)
+    else:
+        return f"expected an array or list of indices, got {answer!r}"
+    bad = (arr < 0) | (arr >= n)
+    if bad.any():
+        return f"index {int(arr[np.flatnonzero(bad)[0]])} is outside the universe [0, {n})"
+    return np.unique(arr)

@@ -1,0 +1,1 @@
+"""L1 heavy hitters (insertion-only): Misra–Gries and Count-Min."""
