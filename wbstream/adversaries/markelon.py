@@ -75,8 +75,12 @@ class MarkelonCoverSet(Adversary):
 
     ``insertions`` unit insertions in total, spread over ``rounds`` batches.
 
+    The target's estimate is about insertions/depth while m = insertions, so the cover set
+    makes it heavy only while depth <= 1/eps (count-min's default depth ln(n/0.05) is 12
+    here, and 1/eps = 20); deeper sketches need items colliding in several rows at once.
+
     >>> from wbstream.engine.game import Game
-    >>> r = Game("heavy-hitters(n=5000, M=4096, eps=0.1)", "count-min", "markelon-2023(insertions=4096)",
+    >>> r = Game("heavy-hitters(n=5000, M=4096, eps=0.05)", "count-min", "markelon-2023(insertions=4096)",
     ...          "white-box", seed=1).play()
     >>> r.failed, r.failure_kind, r.first_failure_round
     (True, 'false-heavy', 1)
