@@ -51,3 +51,16 @@ class PolynomialHash:
 
     def signs(self, keys: np.ndarray) -> np.ndarray:
         return 1 - 2 * (self(keys) & np.uint64(1)).astype(np.int64)
+
+
+def bucket_matrix(buckets: np.ndarray, width: int, values: np.ndarray | int = 1) -> np.ndarray:
+    """The matrix of a bucketed sketch on some columns: row ``r*width + buckets[r, j]`` of column j
+    holds ``values[r, j]`` (1 for Count-Min, a sign for CountSketch).
+
+    >>> bucket_matrix(np.array([[0, 1], [1, 1]]), 2).tolist()
+    [[1, 0], [0, 1], [0, 0], [1, 1]]
+    """
+    rows, cols = buckets.shape
+    S = np.zeros((rows * width, cols), dtype=np.int64)
+    S[buckets + (np.arange(rows) * width)[:, None], np.arange(cols)[None, :]] = values
+    return S

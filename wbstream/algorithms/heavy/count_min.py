@@ -23,7 +23,7 @@ import math
 
 import numpy as np
 
-from wbstream.algorithms.hashing import PolynomialHash
+from wbstream.algorithms.hashing import PolynomialHash, bucket_matrix
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
@@ -99,9 +99,6 @@ class CountMin(LinearSketch):
 
     @classmethod
     def sketch_columns(cls, params, state, columns):
-        depth, width = state["table"].shape
+        width = state["table"].shape[1]
         columns = np.asarray(columns, dtype=np.int64)
-        b = PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, width)
-        S = np.zeros((depth * width, len(columns)), dtype=np.int64)
-        S[b + (np.arange(depth) * width)[:, None], np.arange(len(columns))[None, :]] = 1
-        return S
+        return bucket_matrix(PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, width), width)

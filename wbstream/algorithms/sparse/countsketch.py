@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.algorithms.hashing import PolynomialHash
+from wbstream.algorithms.hashing import PolynomialHash, bucket_matrix
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.problems import SparseRecovery
@@ -98,10 +98,7 @@ class CountSketchRecovery(LinearSketch):
 
     @classmethod
     def sketch_columns(cls, params, state, columns):
-        rows, cols = state["table"].shape
+        cols = state["table"].shape[1]
         columns = np.asarray(columns, dtype=np.int64)
         b = PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, cols)
-        s = PolynomialHash(np.asarray(state["sign_coefficients"])).signs(columns)
-        S = np.zeros((rows * cols, len(columns)), dtype=np.int64)
-        S[b + (np.arange(rows) * cols)[:, None], np.arange(len(columns))[None, :]] = s
-        return S
+        return bucket_matrix(b, cols, PolynomialHash(np.asarray(state["sign_coefficients"])).signs(columns))
