@@ -28,6 +28,8 @@ enough to search (n of about 10^6 or more).
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 
 from wbstream.algorithms.distinct.hll import HyperLogLog, bucket_and_rho
@@ -57,9 +59,16 @@ class _HashAttack(Adversary):
                              f"got rounds={rounds}, batch={batch}, preload={preload}")
         self.rounds, self.batch, self.preload = rounds, batch, preload
 
+    #: The sketch class a named attack targets, and how to call it in a refusal.
+    target: ClassVar[type | None] = None
+    target_kind: ClassVar[str] = ""
+
     # -- gating ---------------------------------------------------------------------------------
     def _algorithm_ok(self, algorithm_cls) -> tuple[bool, str]:
-        raise NotImplementedError
+        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, self.target)):
+            return False, (f"it attacks {self.target_kind} sketches, and "
+                           f"{getattr(algorithm_cls, 'name', algorithm_cls)!r} is not one")
+        return True, ""
 
     def applies_to(self, algorithm_cls, problem_cls):
         if not (isinstance(problem_cls, type) and issubclass(problem_cls, DistinctElements)):
@@ -193,6 +202,7 @@ class Reviriego2021(_HashAttack):
     """
 
     name = "reviriego-2021"
+    target, target_kind = KMV, "KMV (k minimum values)"
 
     def __init__(self, *, mode: str = "deflate", rounds: int = 20, batch: int = 500, preload: int = 1000):
         if mode not in ("deflate", "inflate"):
@@ -200,11 +210,6 @@ class Reviriego2021(_HashAttack):
         super().__init__(rounds=rounds, batch=batch, preload=preload)
         self.mode = mode
 
-    def _algorithm_ok(self, algorithm_cls):
-        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, KMV)):
-            return False, (f"it attacks KMV (k minimum values) sketches, and "
-                           f"{getattr(algorithm_cls, 'name', algorithm_cls)!r} is not one")
-        return True, ""
 
     def act(self, obs):
         if self.mode == "deflate":
@@ -263,6 +268,7 @@ class PatersonRaynal2022(_HashAttack):
     """
 
     name = "paterson-raynal-2022"
+    target, target_kind = HyperLogLog, "HyperLogLog"
 
     def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000):
         if variant not in ("S2", "S4"):
@@ -270,11 +276,6 @@ class PatersonRaynal2022(_HashAttack):
         super().__init__(rounds=rounds, batch=batch, preload=preload)
         self.variant = variant
 
-    def _algorithm_ok(self, algorithm_cls):
-        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, HyperLogLog)):
-            return False, (f"it attacks HyperLogLog sketches, and "
-                           f"{getattr(algorithm_cls, 'name', algorithm_cls)!r} is not one")
-        return True, ""
 
     def _p(self, obs) -> int:
         """log2 m from the public spec (``hll(p=10)``); the class default if the spec omits it."""

@@ -7,6 +7,15 @@ could not forget a deleted item. They refuse problems that are not insertion-onl
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
+import numpy as np
+
+from wbstream.engine.algorithm import StreamingAlgorithm
+from wbstream.engine.problems import DistinctElements, Params
+
+from .hashing64 import KeyedHash64
+
 
 def require_insertion_only(params, name: str) -> None:
     """Raise ValueError unless ``params`` describe an insertion-only problem.
@@ -20,3 +29,25 @@ def require_insertion_only(params, name: str) -> None:
     if params is None or not params.get("insertion_only", False):
         raise ValueError(f"{name} counts F0 of insertion-only streams: it cannot delete, so it needs a "
                          f"problem with insertion_only=True (this one is turnstile)")
+
+
+class KeyedF0Sketch(StreamingAlgorithm):
+    """Base of the F0 sketches here: insertion-only problems and a keyed 64-bit hash.
+
+    The key is drawn from the coins under ``"<name>/hash-key"`` and kept in the state
+    as ``hash_key``; :meth:`hash_items` is how a reader of that state rebuilds the hash.
+    Subclasses add ``harmless(params, state, hashes)``: which hashes change nothing.
+    """
+
+    problem = DistinctElements
+    arena_problem = "distinct-elements(n=100000, M=1024, eps=0.2, insertion_only=True)"
+
+    def __init__(self, params, coins):
+        require_insertion_only(params, self.name)
+        super().__init__(params, coins)
+        self.hash = KeyedHash64(KeyedHash64.draw_key(coins, f"{self.name}/hash-key"))
+
+    @classmethod
+    def hash_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:
+        """The sketch's hash of ``items`` as a reader of the state computes it."""
+        return KeyedHash64(int(state["hash_key"]))(items)

@@ -18,9 +18,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wbstream.algorithms.distinct import require_insertion_only
-from wbstream.algorithms.distinct.hashing64 import KEY_BITS, KeyedHash64
-from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
+from wbstream.algorithms.distinct import KeyedF0Sketch
+from wbstream.algorithms.distinct.hashing64 import KEY_BITS
+from wbstream.engine.algorithm import Space, nbytes_of
 from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
 
@@ -73,7 +73,7 @@ def estimate(registers: np.ndarray) -> float:
 
 
 @algorithms.register
-class HyperLogLog(StreamingAlgorithm):
+class HyperLogLog(KeyedF0Sketch):
     """m = 2^p six-bit registers; relative standard error about 1.04/sqrt(m).
 
     >>> from wbstream.engine.coins import Coins
@@ -91,26 +91,17 @@ class HyperLogLog(StreamingAlgorithm):
     """
 
     name = "hll"
-    problem = DistinctElements
     guarantee = ("F0 within about 1 ± 3·1.04/sqrt(m) w.h.p. against oblivious insertion-only streams; "
                  "a reader of the hash key can hold the estimate down")
-    arena_problem = "distinct-elements(n=100000, M=1024, eps=0.2, insertion_only=True)"
 
     def __init__(self, params, coins, *, p: int = 10):
-        require_insertion_only(params, self.name)
         super().__init__(params, coins)
         if not 4 <= p <= 18:
             raise ValueError(f"hll needs 4 <= p <= 18 (m = 2^p registers), got p={p}")
         self.p, self.m = int(p), 1 << int(p)
-        self.hash = KeyedHash64(KeyedHash64.draw_key(coins, "hll/hash-key"))
         self.registers = np.zeros(self.m, dtype=np.uint8)
 
     # -- the white-box interface -----------------------------------------------------------------
-    @classmethod
-    def hash_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:
-        """The sketch's hash of ``items`` as a reader of the state computes it."""
-        return KeyedHash64(int(state["hash_key"]))(items)
-
     @classmethod
     def harmless(cls, params: Params, state: Mapping, hashes: np.ndarray) -> np.ndarray:
         """Which hashes change no register: rho at most the register they land in."""

@@ -14,9 +14,9 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wbstream.algorithms.distinct import require_insertion_only
-from wbstream.algorithms.distinct.hashing64 import KEY_BITS, KeyedHash64
-from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
+from wbstream.algorithms.distinct import KeyedF0Sketch
+from wbstream.algorithms.distinct.hashing64 import KEY_BITS
+from wbstream.engine.algorithm import Space, nbytes_of
 from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
 
@@ -24,7 +24,7 @@ TWO64 = float(2**64)
 
 
 @algorithms.register
-class KMV(StreamingAlgorithm):
+class KMV(KeyedF0Sketch):
     """The k smallest distinct 64-bit hash values seen; exact count until k are seen.
 
     Relative standard error about ``1/sqrt(k - 2)`` against oblivious streams.
@@ -45,26 +45,17 @@ class KMV(StreamingAlgorithm):
     """
 
     name = "kmv"
-    problem = DistinctElements
     guarantee = ("F0 within about 1 ± 2/sqrt(k) w.h.p. against oblivious insertion-only streams; "
                  "a reader of the hash key can freeze or inflate it")
-    arena_problem = "distinct-elements(n=100000, M=1024, eps=0.2, insertion_only=True)"
 
     def __init__(self, params, coins, *, k: int = 256):
-        require_insertion_only(params, self.name)
         super().__init__(params, coins)
         if k < 2:
             raise ValueError(f"kmv needs k >= 2, got k={k}")
         self.k = int(k)
-        self.hash = KeyedHash64(KeyedHash64.draw_key(coins, "kmv/hash-key"))
         self.minima = np.zeros(0, dtype=np.uint64)  # sorted, distinct, at most k
 
     # -- the white-box interface (classmethods: an adversary rebuilds them from the state) -------
-    @classmethod
-    def hash_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:
-        """The sketch's hash of ``items`` as a reader of the state computes it."""
-        return KeyedHash64(int(state["hash_key"]))(items)
-
     @classmethod
     def harmless(cls, params: Params, state: Mapping, hashes: np.ndarray) -> np.ndarray:
         """Which hashes leave the state unchanged: once k minima are kept, those at or above the k-th."""
