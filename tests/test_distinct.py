@@ -26,6 +26,8 @@ from wbstream.engine.game import Game
 from wbstream.engine.problems import DistinctElements, F2Estimation
 from wbstream.engine.stream import Batch, as_batch
 
+from games import play_recorded
+
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 TURNSTILE = "distinct-elements(n=1000000, M=1024, eps=0.2)"
 INSERTION = DistinctElements(n=10**7, insertion_only=True).params
@@ -138,7 +140,7 @@ def test_state_and_space():
     feed(hll, np.arange(5000))
     assert set(kmv.state()) == {"hash_key", "k", "minima"} and len(kmv.state()["minima"]) == 128
     assert np.all(np.diff(kmv.state()["minima"].astype(np.float64)) > 0)
-    assert set(hll.state()) == {"hash_key", "registers"} and len(hll.state()["registers"]) == 4096
+    assert set(hll.state()) == {"hash_key", "p", "registers"} and len(hll.state()["registers"]) == 4096
     assert (kmv.space().state_bits, kmv.space().key_bits) == (128 * 64, 64)
     assert (hll.space().state_bits, hll.space().key_bits) == (4096 * 6, 64)
     # the key is drawn from the coins: same seed, same key; the coin log shows it
@@ -250,34 +252,9 @@ def test_a_negative_delta_is_refused_by_the_referee_before_the_sketch_sees_it():
 
 # -- the attacks, in real games -----------------------------------------------------------------
 
-def recording(cls):
-    """A subclass that keeps every answer it was shown (white-box sees the answers) and itself."""
-
-    class Recording(cls):
-        def act(self, obs):
-            self.history = [a for _, a in obs.answers]
-            RECORDED.append(self)
-            return super().act(obs)
-
-    Recording.__name__ = f"Recording{cls.__name__}"
-    return Recording
-
-
-RECORDED: list = []
-
-
-def play(algorithm, adversary_cls, **options):
-    RECORDED.clear()
-    result = Game(PROBLEM, algorithm, recording(adversary_cls), "white-box", seed=options.pop("seed", 0),
-                  stop_on_failure=False, adversary_options=options).play()
-    adv = RECORDED[-1]
-    assert len(adv.history) == result.rounds
-    return result, adv
-
-
 @pytest.mark.parametrize("seed", [0, 1])
 def test_paterson_raynal_s4_freezes_hll_over_10000_real_insertions(seed):
-    result, adv = play("hll(p=10)", PatersonRaynal2022, variant="S4", rounds=21, batch=500, preload=1000, seed=seed)
+    result, adv = play_recorded(PROBLEM, "hll(p=10)", PatersonRaynal2022, variant="S4", rounds=21, batch=500, preload=1000, seed=seed)
     est = adv.history
     assert adv.inserted == 11_000 and adv.chosen == 10_000 and adv.warmups == 0
     assert result.failed and result.failure_kind == "out-of-factor" and result.first_failure_round == 2
@@ -286,7 +263,7 @@ def test_paterson_raynal_s4_freezes_hll_over_10000_real_insertions(seed):
 
 
 def test_paterson_raynal_s2_caps_hll_without_reading_the_registers():
-    result, adv = play("hll(p=10)", PatersonRaynal2022, variant="S2", rounds=41, batch=500, preload=1000)
+    result, adv = play_recorded(PROBLEM, "hll(p=10)", PatersonRaynal2022, variant="S2", rounds=41, batch=500, preload=1000)
     est = adv.history
     assert adv.inserted == 21_000 and result.failure_kind == "out-of-factor"
     # rho = 1 items can only fill empty registers: while some are empty, linear counting tracks the
@@ -297,7 +274,7 @@ def test_paterson_raynal_s2_caps_hll_without_reading_the_registers():
 
 
 def test_reviriego_deflate_freezes_kmv_while_the_truth_grows_tenfold():
-    result, adv = play("kmv(k=256)", Reviriego2021, mode="deflate", rounds=20, batch=500, preload=1000)
+    result, adv = play_recorded(PROBLEM, "kmv(k=256)", Reviriego2021, mode="deflate", rounds=20, batch=500, preload=1000)
     est = adv.history
     assert result.failed and result.failure_kind == "out-of-factor" and result.first_failure_round == 2
     assert adv.inserted == 10_500 >= 10 * 1000
@@ -306,7 +283,7 @@ def test_reviriego_deflate_freezes_kmv_while_the_truth_grows_tenfold():
 
 
 def test_reviriego_inflate_makes_kmv_report_over_100x_the_truth():
-    result, adv = play("kmv(k=256)", Reviriego2021, mode="inflate")
+    result, adv = play_recorded(PROBLEM, "kmv(k=256)", Reviriego2021, mode="inflate")
     assert result.updates == 256 and result.rounds == 1 and result.failure_kind == "out-of-factor"
     est = adv.history[-1]
     assert est >= 100 * 256, est  # about n = 10^6 for 256 real items
@@ -314,7 +291,7 @@ def test_reviriego_inflate_makes_kmv_report_over_100x_the_truth():
 
 @pytest.mark.parametrize("algorithm", ["kmv(k=256)", "hll(p=10)"])
 def test_hash_search_freezes_both_sketches(algorithm):
-    result, adv = play(algorithm, HashSearch, rounds=20, batch=500, preload=1000)
+    result, adv = play_recorded(PROBLEM, algorithm, HashSearch, rounds=20, batch=500, preload=1000)
     est = adv.history
     assert result.failed and result.failure_kind == "out-of-factor"
     assert adv.inserted == 10_500 and adv.warmups == 0
@@ -322,7 +299,7 @@ def test_hash_search_freezes_both_sketches(algorithm):
 
 
 def test_hash_search_warms_up_an_empty_sketch_with_honest_items():
-    result, adv = play("kmv(k=256)", HashSearch, rounds=6, batch=100, preload=0)
+    result, adv = play_recorded(PROBLEM, "kmv(k=256)", HashSearch, rounds=6, batch=100, preload=0)
     est = adv.history
     # rounds 1-3 find nothing harmless (fewer than k = 256 kept), so they insert honest items;
     # from round 4 on the sketch is full and frozen

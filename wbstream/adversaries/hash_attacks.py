@@ -4,16 +4,18 @@ The sketch's hash is public code keyed by a word the algorithm keeps, so a
 white-box adversary evaluates it on candidate items (batched numpy search) and
 inserts only the items it wants:
 
-- ``reviriego-2021`` (KMV): *deflate* inserts only items hashing above the
-  current k-th minimum, so the sketch never changes; *inflate* inserts the k
-  items of the universe with the smallest hashes, so k real items look like n.
-- ``paterson-raynal-2022`` (HLL): *S2* inserts only items with rho = 1, which
-  can raise only an empty register; *S4* reads the registers and inserts only
-  items with rho <= M[bucket], so no register changes.
+- ``reviriego-2021`` (KMV, and DataSketches' theta sketch ``ds-theta``):
+  *deflate* inserts only items hashing above the current k-th minimum (theta),
+  so the sketch never changes; *inflate* (KMV) inserts the k items of the
+  universe with the smallest hashes, so k real items look like n.
+- ``paterson-raynal-2022`` (``hll`` and DataSketches' ``ds-hll``): *S2* inserts
+  only items with rho = 1, which can raise only an empty register; *S4* reads
+  the registers and inserts only items with rho <= M[bucket], so nothing changes.
 - ``hash-search``: the common core. Any algorithm whose class offers
-  ``hash_items(params, state, items)`` and ``harmless(params, state, hashes)``
-  is fed harmless items only: its state, hence its estimate, freezes while the
-  true count grows.
+  ``hash_items(params, state, items)`` and ``harmless(params, state, hashes)``,
+  or ``harmless_items(params, state, items)`` (``ds-cpc``, whose image only the
+  package can replay), is fed harmless items only: its state, hence its
+  estimate, freezes while the true count grows.
 
 Every attack preloads ``preload`` honest random items in round 1 (the paper's
 "non-empty sketch" setting: an empty KMV or HLL has no harmless item), then
@@ -32,12 +34,13 @@ from typing import ClassVar
 
 import numpy as np
 
-from wbstream.algorithms.distinct.hll import HyperLogLog, bucket_and_rho
+from wbstream.algorithms.distinct.hll import HyperLogLog
 from wbstream.algorithms.distinct.kmv import KMV
+from wbstream.algorithms.distinct.peers import DsHll, DsTheta
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import DistinctElements
-from wbstream.engine.registry import adversaries, parse_spec
+from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
 
@@ -59,8 +62,8 @@ class _HashAttack(Adversary):
                              f"got rounds={rounds}, batch={batch}, preload={preload}")
         self.rounds, self.batch, self.preload = rounds, batch, preload
 
-    #: The sketch class a named attack targets, and how to call it in a refusal.
-    target: ClassVar[type | None] = None
+    #: The sketch classes a named attack targets, and how to call them in a refusal.
+    target: ClassVar[tuple[type, ...]] = ()
     target_kind: ClassVar[str] = ""
 
     # -- gating ---------------------------------------------------------------------------------
@@ -144,7 +147,12 @@ class _HashAttack(Adversary):
 
     def _chosen(self, obs) -> np.ndarray | None:
         """This round's chosen items (empty: nothing found; None: stop)."""
-        raise NotImplementedError
+        cls, params, state = obs.algorithm.cls, obs.params, obs.state()
+        if hasattr(cls, "harmless_items"):
+            return self._search(lambda items: items, lambda items: cls.harmless_items(params, state, items),
+                                self.batch)
+        return self._search(lambda items: cls.hash_items(params, state, items),
+                            lambda hashes: cls.harmless(params, state, hashes), self.batch)
 
 
 @adversaries.register
@@ -152,7 +160,8 @@ class HashSearch(_HashAttack):
     """Insert only items the algorithm's own ``harmless`` test says leave its state unchanged.
 
     Works on any algorithm class with classmethods ``hash_items(params, state, items) -> uint64``
-    and ``harmless(params, state, hashes) -> bool array`` (KMV and HyperLogLog have both). It
+    and ``harmless(params, state, hashes) -> bool array`` (kmv, hll, ds-hll and ds-theta have
+    both), or ``harmless_items(params, state, items) -> bool array`` (ds-cpc). It
     generalises ``reviriego-2021(mode="deflate")`` and ``paterson-raynal-2022(variant="S4")``:
     the estimate freezes at its post-preload value while the true count grows by ``batch`` a round.
 
@@ -167,24 +176,24 @@ class HashSearch(_HashAttack):
     name = "hash-search"
 
     def _algorithm_ok(self, algorithm_cls):
+        if callable(getattr(algorithm_cls, "harmless_items", None)):
+            return True, ""
         missing = [m for m in ("hash_items", "harmless") if not callable(getattr(algorithm_cls, m, None))]
         if missing:
             return False, (f"{getattr(algorithm_cls, 'name', algorithm_cls.__name__)!r} exposes no "
                            f"{' or '.join(missing)} classmethod, so its hash cannot be searched from its state")
         return True, ""
 
-    def _chosen(self, obs):
-        cls, params, state = obs.algorithm.cls, obs.params, obs.state()
-        return self._search(lambda items: cls.hash_items(params, state, items),
-                            lambda hashes: cls.harmless(params, state, hashes), self.batch)
-
 
 @adversaries.register
 class Reviriego2021(_HashAttack):
-    """Reviriego, Sánchez-Macián, Liu, Lombardi (IEEE TDSC 2021) against KMV.
+    """Reviriego, Sánchez-Macián, Liu, Lombardi (IEEE TDSC 2021) against KMV and ``ds-theta``.
 
     ``mode="deflate"``: after the preload, insert only fresh items whose hash is above the
-    current k-th minimum: the minima never change, the estimate is frozen, the truth grows.
+    current k-th minimum (theta for the DataSketches theta sketch, which keeps every hash
+    below theta): the sketch never changes, the estimate is frozen, the truth grows.
+    Until the sketch is full (KMV holds k values; theta has dropped below 1) no fresh item
+    is harmless, and the round is topped up with honest items.
     ``mode="inflate"``: in round 1, scan the universe (its first ``2^24`` items at most, in
     batched chunks) for the k items with the smallest hashes and insert exactly those, then
     stop: k real items and an estimate of about n.
@@ -193,6 +202,8 @@ class Reviriego2021(_HashAttack):
     attacker knows the public hash of the library, or learns it by queries); inflation picks
     the k smallest hashes of the whole universe instead of items below a fixed threshold, so it
     needs no threshold parameter; ``preload`` and ``rounds`` do not apply to inflation.
+    Inflation is KMV only: a theta sketch holding fewer than its nominal k entries counts
+    them exactly, whatever their hashes.
 
     >>> from wbstream.engine.game import Game
     >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "kmv",
@@ -202,14 +213,13 @@ class Reviriego2021(_HashAttack):
     """
 
     name = "reviriego-2021"
-    target, target_kind = KMV, "KMV (k minimum values)"
+    target, target_kind = (KMV, DsTheta), "KMV-style (k minimum values or theta)"
 
     def __init__(self, *, mode: str = "deflate", rounds: int = 20, batch: int = 500, preload: int = 1000):
         if mode not in ("deflate", "inflate"):
             raise ValueError(f"reviriego-2021 mode must be 'deflate' or 'inflate', got {mode!r}")
         super().__init__(rounds=rounds, batch=batch, preload=preload)
         self.mode = mode
-
 
     def act(self, obs):
         if self.mode == "deflate":
@@ -232,14 +242,12 @@ class Reviriego2021(_HashAttack):
         self.chosen += len(best_i)
         return self._send(self.rng.permutation(best_i))
 
-    def _chosen(self, obs):
-        state = obs.state()
-        minima, k = np.asarray(state["minima"]), int(state["k"])
-        if len(minima) < k:
-            return np.zeros(0, dtype=np.int64)  # not full yet: every fresh item would count
-        kth = minima[-1]
-        return self._search(lambda items: KMV.hash_items(obs.params, state, items),
-                            lambda hashes: hashes > kth, self.batch)
+    def _algorithm_ok(self, algorithm_cls):
+        ok, why = super()._algorithm_ok(algorithm_cls)
+        if ok and self.mode == "inflate" and not issubclass(algorithm_cls, KMV):
+            return False, (f"inflation attacks KMV only: {algorithm_cls.name!r} counts its first "
+                           f"k items exactly, whatever their hashes")
+        return ok, why
 
 
 @adversaries.register
@@ -255,8 +263,10 @@ class PatersonRaynal2022(_HashAttack):
     ``rho <= M[bucket]``: no register changes, the estimate is frozen.
 
     Both need WHITE_BOX here, because in this engine the key is part of the state: S2 reads
-    only ``state()["hash_key"]`` and takes m from the public algorithm spec, never the registers.
-    Departures from the paper: the key is read, not known from the library's fixed seed; the
+    only the sketch's ``hash_view`` (``hll``: the key and p; ``ds-hll``: the fixed seed 9001 and
+    lg_k), never the registers. The attack runs unchanged against DataSketches' ``hll_sketch``
+    (``ds-hll``), whose registers S4 reads from the serialized image.
+    Departures from the paper: for ``hll`` the key is read, not known from a library's fixed seed; the
     preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); the
     empty-sketch attack (buckets < B) and the S1/S3 scenarios are not implemented.
 
@@ -268,7 +278,7 @@ class PatersonRaynal2022(_HashAttack):
     """
 
     name = "paterson-raynal-2022"
-    target, target_kind = HyperLogLog, "HyperLogLog"
+    target, target_kind = (HyperLogLog, DsHll), "HyperLogLog"
 
     def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000):
         if variant not in ("S2", "S4"):
@@ -276,25 +286,10 @@ class PatersonRaynal2022(_HashAttack):
         super().__init__(rounds=rounds, batch=batch, preload=preload)
         self.variant = variant
 
-
-    def _p(self, obs) -> int:
-        """log2 m from the public spec (``hll(p=10)``); the class default if the spec omits it."""
-        p = parse_spec(obs.algorithm.spec).options.get("p")
-        if p is None:
-            import inspect
-            p = inspect.signature(obs.algorithm.cls.__init__).parameters["p"].default
-        return int(p)
-
     def _chosen(self, obs):
-        state = obs.state()
-        p = self._p(obs)
-        hash_of = lambda items: HyperLogLog.hash_items(obs.params, {"hash_key": state["hash_key"]}, items)  # noqa: E731
-        if self.variant == "S2":
-            return self._search(hash_of, lambda hashes: bucket_and_rho(hashes, p)[1] == 1, self.batch)
-        registers = np.asarray(state["registers"])
-
-        def accept(hashes):
-            bucket, rho = bucket_and_rho(hashes, p)
-            return rho <= registers[bucket]
-
-        return self._search(hash_of, accept, self.batch)
+        if self.variant == "S4":
+            return super()._chosen(obs)  # the registers' own harmless test: rho <= M[bucket]
+        cls, state = obs.algorithm.cls, obs.state()
+        public = {key: state[key] for key in cls.hash_view}  # the hash and m, never the registers
+        return self._search(lambda items: items, lambda items: cls.cells(obs.params, public, items)[1] == 1,
+                            self.batch)

@@ -91,6 +91,8 @@ class HyperLogLog(KeyedF0Sketch):
     """
 
     name = "hll"
+    #: What of the state says how items hash (the Paterson–Raynal S2 adversary reads only this).
+    hash_view = ("hash_key", "p")
     guarantee = ("F0 within about 1 ± 3·1.04/sqrt(m) w.h.p. against oblivious insertion-only streams; "
                  "a reader of the hash key can hold the estimate down")
 
@@ -102,6 +104,11 @@ class HyperLogLog(KeyedF0Sketch):
         self.registers = np.zeros(self.m, dtype=np.uint8)
 
     # -- the white-box interface -----------------------------------------------------------------
+    @classmethod
+    def cells(cls, params: Params, state: Mapping, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Register index and rho of each item; reads only the key and p, never the registers."""
+        return bucket_and_rho(cls.hash_items(params, state, items), int(state["p"]))
+
     @classmethod
     def harmless(cls, params: Params, state: Mapping, hashes: np.ndarray) -> np.ndarray:
         """Which hashes change no register: rho at most the register they land in."""
@@ -121,7 +128,7 @@ class HyperLogLog(KeyedF0Sketch):
         return float(estimate(self.registers))
 
     def state(self):
-        return {"hash_key": self.hash.key, "registers": self.registers}
+        return {"hash_key": self.hash.key, "p": self.p, "registers": self.registers}
 
     def space(self):
         return Space(self.m * REGISTER_BITS, KEY_BITS, nbytes_of(self.state()))
