@@ -1,10 +1,10 @@
 """The built-in catalogue: importing this registers every shipped problem, algorithm and adversary."""
 
-from wbstream.adversaries import (finite_difference, hash_attacks, kernel, lattice, markelon,  # noqa: F401
+from wbstream.adversaries import (finite_difference, hash_attacks, kernel, lattice, markelon, starver,  # noqa: F401
                                   oblivious, wraparound)
 from wbstream.algorithms import exact  # noqa: F401
-from wbstream.algorithms.distinct import hll, kmv, peers  # noqa: F401
-from wbstream.algorithms.heavy import count_min, misra_gries  # noqa: F401
+from wbstream.algorithms.distinct import hll, kmv, peers, robust_l0  # noqa: F401
+from wbstream.algorithms.heavy import count_min, countsketch_hh, misra_gries, robust_sampler  # noqa: F401
 from wbstream.algorithms.norms import ams  # noqa: F401
 from wbstream.algorithms.sparse import countsketch, fjw24, fw23, vandermonde  # noqa: F401
 from wbstream.engine import problems  # noqa: F401

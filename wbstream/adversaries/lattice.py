@@ -96,7 +96,7 @@ class LatticeCollision(Adversary):
             return None
         self.done = True
         params, state, cls = obs.params, obs.state(), obs.algorithm.cls
-        n, k, M = params.n, params.k, params.M
+        n, M = params.n, params.M
         support, values = sparse_target(self.rng, params)
         free = np.setdiff1d(np.arange(n, dtype=np.int64), support)
         A, q = cls.tester_columns(params, state, free[:1])

@@ -1,4 +1,4 @@
-"""The cover-set attack on Count-Min with a visible hash (Markelon, Filić, Shrimpton, CCS'23; papers.md §5.3).
+"""The cover-set attack on Count-Min (and CountSketch) with a visible hash (Markelon, Filić, Shrimpton, CCS'23; papers.md §5.3).
 
 The adversary reads the bucket coefficients from the state, picks a target ``t``
 it will never insert, and finds a *cover set*: for each row ``r`` one other item
@@ -24,6 +24,10 @@ Departures from the paper:
   colliding with ``t`` in several rows is not reused to shrink the cover.
 * Each cover item's count is capped at ``M`` (the promise ``|x_i| <= M``); when
   ``insertions/depth > M`` the attack inserts fewer items than asked.
+* Extension beyond the paper: against CountSketch (``countsketch-hh``), whose
+  estimate is a median of *signed* counts, a cover item must share the target's
+  bucket and its sign, and only a majority of rows (the first ``depth//2 + 1``)
+  needs covering, so the target's estimate is about insertions/(depth//2 + 1).
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ import numpy as np
 
 from wbstream.algorithms.hashing import PolynomialHash
 from wbstream.algorithms.heavy.count_min import CountMin
+from wbstream.algorithms.heavy.countsketch_hh import CountSketchHH
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
@@ -39,18 +44,25 @@ from wbstream.engine.threat import WHITE_BOX
 
 
 def find_cover(rng: np.random.Generator, coefficients: np.ndarray, width: int, n: int,
-               target: int) -> tuple[np.ndarray | None, int]:
+               target: int, *, sign_coefficients: np.ndarray | None = None,
+               rows: int | None = None) -> tuple[np.ndarray | None, int]:
     """One distinct item per row colliding with ``target`` in that row, and the hash evaluations spent.
 
-    Candidates are scanned in a random order, each hashed in every row (as in the
-    paper's search loop); the evaluations counted are ``depth`` times the number of
-    candidates scanned until the last row was covered. Returns ``(None, evaluations)``
-    if the universe has no such cover.
+    With ``sign_coefficients`` a colliding item must also have the target's sign in
+    that row; only the first ``rows`` rows (default: all) are covered. Candidates are
+    scanned in a random order, each hashed in every row (as in the paper's search
+    loop); the evaluations counted are ``depth`` times the number of candidates
+    scanned until the last row was covered. Returns ``(None, evaluations)`` if the
+    universe has no such cover.
     """
     h = PolynomialHash(np.asarray(coefficients, dtype=np.uint64))
     depth = h.coefficients.shape[0]
-    want = h.buckets(np.array([target], dtype=np.int64), width)[:, 0]
-    cover = np.full(depth, -1, dtype=np.int64)
+    rows = depth if rows is None else rows
+    h = PolynomialHash(h.coefficients[:rows])
+    s = None if sign_coefficients is None else PolynomialHash(np.asarray(sign_coefficients, dtype=np.uint64)[:rows])
+    t = np.array([target], dtype=np.int64)
+    want = h.buckets(t, width)[:, 0]
+    cover = np.full(rows, -1, dtype=np.int64)
     candidates = rng.permutation(n).astype(np.int64)
     candidates = candidates[candidates != target]
     chunk = max(64, 4 * width)
@@ -58,6 +70,8 @@ def find_cover(rng: np.random.Generator, coefficients: np.ndarray, width: int, n
     for start in range(0, len(candidates), chunk):
         keys = candidates[start:start + chunk]
         hits = h.buckets(keys, width) == want[:, None]
+        if s is not None:
+            hits &= s.signs(keys) == s.signs(t)
         for r in np.flatnonzero(cover < 0):
             for j in np.flatnonzero(hits[r]):
                 if keys[j] not in cover:
@@ -71,7 +85,7 @@ def find_cover(rng: np.random.Generator, coefficients: np.ndarray, width: int, n
 
 @adversaries.register
 class MarkelonCoverSet(Adversary):
-    """Insert a cover set of a never-inserted target until Count-Min calls the target heavy.
+    """Insert a cover set of a never-inserted target until Count-Min (or CountSketch) calls it heavy.
 
     ``insertions`` unit insertions in total, spread over ``rounds`` batches.
 
@@ -95,9 +109,9 @@ class MarkelonCoverSet(Adversary):
         self.insertions, self.rounds = int(insertions), int(rounds)
 
     def applies_to(self, algorithm_cls, problem_cls):
-        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, CountMin)):
-            return False, ("it is not a Count-Min sketch: the cover-set attack needs per-row hash buckets "
-                           "(bucket_coefficients) in the state and a min-over-rows estimate")
+        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, (CountMin, CountSketchHH))):
+            return False, ("it is not a Count-Min or CountSketch heavy-hitters sketch: the cover-set attack needs "
+                           "per-row hash buckets (bucket_coefficients) in the state and a min or median over rows")
         return True, ""
 
     def reset(self, params, rng):
@@ -109,9 +123,12 @@ class MarkelonCoverSet(Adversary):
 
     def _prepare(self, obs) -> bool:
         state, n, M = obs.state(), self.params.n, self.params.M
-        width = state["table"].shape[1]
+        depth, width = state["table"].shape
+        signs = state.get("sign_coefficients")
+        rows = depth if signs is None else depth // 2 + 1  # min over all rows; median over a majority
         self.target = int(self.rng.integers(0, n))
-        self.cover, self.hash_evaluations = find_cover(self.rng, state["bucket_coefficients"], width, n, self.target)
+        self.cover, self.hash_evaluations = find_cover(self.rng, state["bucket_coefficients"], width, n, self.target,
+                                                       sign_coefficients=signs, rows=rows)
         if self.cover is None:
             return False
         d = len(self.cover)

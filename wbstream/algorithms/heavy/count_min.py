@@ -23,13 +23,10 @@ import math
 
 import numpy as np
 
-from wbstream.algorithms.hashing import PolynomialHash, bucket_matrix
+from wbstream.algorithms.bucket_table import BucketTable
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
-
-_QUERY_CHUNK = 1 << 16
-
 
 #: The default depth keeps the chance of any false heavy hitter in a query below this.
 FALSE_REPORT_PROBABILITY = 0.05
@@ -60,45 +57,36 @@ class CountMin(LinearSketch):
         if depth < 1 or width < 2:
             raise ValueError(f"count-min needs depth >= 1 and width >= 2, got depth={depth}, width={width}")
         self.depth, self.width = int(depth), int(width)
-        self.buckets = PolynomialHash.draw(coins, "count-min/buckets", rows=self.depth, independence=2)
-        self.table = np.zeros((self.depth, self.width), dtype=np.int64)
-        self._offsets = (np.arange(self.depth, dtype=np.int64) * self.width)[:, None]
+        self.cells = BucketTable(coins, "count-min", depth=self.depth, width=self.width, signed=False)
+        self.table = self.cells.table
         self.m = 0
 
     def update(self, indices, deltas):
         self.m += int(deltas.sum())
-        cells = self.buckets.buckets(indices, self.width) + self._offsets
-        np.add.at(self.table.reshape(-1), cells.ravel(), np.broadcast_to(deltas, cells.shape).ravel())
+        self.cells.add(indices, deltas)
 
     def estimate(self, indices) -> np.ndarray:
         """``min over rows of table[r, h_r(i)]`` for each index."""
-        cells = self.buckets.buckets(np.asarray(indices, dtype=np.int64), self.width)
-        return np.take_along_axis(self.table, cells, axis=1).min(axis=0)
+        return self.cells.votes(np.asarray(indices, dtype=np.int64)).min(axis=0)
 
     def query(self):
         m = self.m
         if m <= 0:
             return np.zeros(0, dtype=np.int64)
         threshold = self.params.eps * m
-        found = []
-        for start in range(0, self.params.n, _QUERY_CHUNK):
-            keys = np.arange(start, min(start + _QUERY_CHUNK, self.params.n), dtype=np.int64)
-            found.append(keys[self.estimate(keys) >= threshold])
-        return np.concatenate(found)
+        return self.cells.scan(self.params.n, lambda keys, votes: votes.min(axis=0) >= threshold)
 
     def state(self):
-        return {"table": self.table, "bucket_coefficients": self.buckets.coefficients, "m": self.m}
+        return {**self.cells.state(), "m": self.m}
 
     def space(self):
         bound = self.params.n * self.params.M
         state_bits = (self.table.size + 1) * bits_for_range(0, bound)
-        return Space(state_bits, self.buckets.key_bits, nbytes_of(self.state()))
+        return Space(state_bits, self.cells.key_bits, nbytes_of(self.state()))
 
     def sketch(self):
         return self.table.reshape(-1).copy()
 
     @classmethod
     def sketch_columns(cls, params, state, columns):
-        width = state["table"].shape[1]
-        columns = np.asarray(columns, dtype=np.int64)
-        return bucket_matrix(PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, width), width)
+        return BucketTable.matrix(state, columns)

@@ -86,6 +86,18 @@ class MisraGries(StreamingAlgorithm):
             keys, counts = keys[keep], counts[keep]
         self.keys, self.counts = keys, counts
 
+    def thin(self, rng: np.random.Generator) -> None:
+        """Keep each counted unit with probability 1/2: ``c -> Binomial(c, 1/2)``, zeros dropped.
+
+        The uncounted mass ``m - sum(counts)`` is thinned the same way, so ``m`` stays
+        the (thinned) length of the summarised stream. Used when a sampler halves its rate.
+        """
+        uncounted = self.m - int(self.counts.sum())
+        counts = rng.binomial(self.counts, 0.5).astype(np.int64)
+        keep = counts > 0
+        self.keys, self.counts = self.keys[keep], counts[keep]
+        self.m = int(counts.sum()) + int(rng.binomial(uncounted, 0.5))
+
     def estimate(self, indices) -> np.ndarray:
         """``est_i`` for each index: its counter, or 0 if it holds none."""
         indices = np.asarray(indices, dtype=np.int64)

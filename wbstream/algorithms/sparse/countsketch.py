@@ -13,14 +13,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.algorithms.hashing import PolynomialHash, bucket_matrix
+from wbstream.algorithms.bucket_table import SCAN_CHUNK, BucketTable
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.registry import algorithms
-
-_QUERY_CHUNK = 1 << 16
-
 
 @algorithms.register
 class CountSketchRecovery(LinearSketch):
@@ -44,28 +41,24 @@ class CountSketchRecovery(LinearSketch):
         if rows < 1 or cols < 2:
             raise ValueError(f"countsketch needs rows >= 1 and cols >= 2, got rows={rows}, cols={cols}")
         self.rows, self.cols = int(rows), int(cols)
-        self.buckets = PolynomialHash.draw(coins, "countsketch/buckets", rows=rows, independence=2)
-        self.signs = PolynomialHash.draw(coins, "countsketch/signs", rows=rows, independence=4)
-        self.table = np.zeros((rows, cols), dtype=np.int64)
-        self._offsets = (np.arange(rows, dtype=np.int64) * cols)[:, None]
+        self.cells = BucketTable(coins, "countsketch", depth=self.rows, width=self.cols, signed=True)
+        self.table = self.cells.table
 
     def update(self, indices, deltas):
-        cells = self.buckets.buckets(indices, self.cols) + self._offsets
-        np.add.at(self.table.reshape(-1), cells.ravel(), (self.signs.signs(indices) * deltas).ravel())
+        self.cells.add(indices, deltas)
 
     def _sketch_of(self, indices, values) -> np.ndarray:
-        table = np.zeros(self.rows * self.cols, dtype=np.int64)
-        cells = self.buckets.buckets(indices, self.cols) + self._offsets
-        np.add.at(table, cells.ravel(), (self.signs.signs(indices) * values).ravel())
-        return table.reshape(self.rows, self.cols)
+        table = np.zeros_like(self.table)
+        self.cells.add(indices, values, table)
+        return table
 
     def query(self):
         mid, cap = self.rows // 2, self.table.size // 2
         found = []
         count = 0
-        for start in range(0, self.params.n, _QUERY_CHUNK):
-            keys = np.arange(start, min(start + _QUERY_CHUNK, self.params.n), dtype=np.int64)
-            votes = self.signs.signs(keys) * np.take_along_axis(self.table, self.buckets.buckets(keys, self.cols), axis=1)
+        for start in range(0, self.params.n, SCAN_CHUNK):  # not cells.scan: it stops early past the cap
+            keys = np.arange(start, min(start + SCAN_CHUNK, self.params.n), dtype=np.int64)
+            votes = self.cells.votes(keys)
             nz = keys[np.partition(votes, mid, axis=0)[mid] != 0]
             count += len(nz)
             if count > cap:
@@ -84,21 +77,16 @@ class CountSketchRecovery(LinearSketch):
         return SparseVector(idx, val)
 
     def state(self):
-        return {"table": self.table,
-                "bucket_coefficients": self.buckets.coefficients,
-                "sign_coefficients": self.signs.coefficients}
+        return self.cells.state()
 
     def space(self):
         bound = self.params.n * self.params.M
         state_bits = self.table.size * bits_for_range(-bound, bound)
-        return Space(state_bits, self.buckets.key_bits + self.signs.key_bits, nbytes_of(self.state()))
+        return Space(state_bits, self.cells.key_bits, nbytes_of(self.state()))
 
     def sketch(self):
         return self.table.reshape(-1).copy()
 
     @classmethod
     def sketch_columns(cls, params, state, columns):
-        cols = state["table"].shape[1]
-        columns = np.asarray(columns, dtype=np.int64)
-        b = PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(columns, cols)
-        return bucket_matrix(b, cols, PolynomialHash(np.asarray(state["sign_coefficients"])).signs(columns))
+        return BucketTable.matrix(state, columns)
