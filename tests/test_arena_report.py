@@ -223,7 +223,6 @@ def test_chromium_renders_the_self_contained_report(store_dir, tmp_path):
 
 def test_preset_plot_copes_with_all_failed_and_none_failed_groups():
     """Wilson bounds at 0 failures once rounded to +5.6e-17, a negative error bar that matplotlib refused."""
-    from types import SimpleNamespace
 
     from wbstream.arena.plots import attack_success_vs_preset
     from wbstream.engine.result import GameResult

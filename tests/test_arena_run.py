@@ -10,7 +10,6 @@ import sys
 import time
 from dataclasses import asdict
 
-import numpy as np
 import pytest
 
 from wbstream.arena.arena import STORE_NAME, run_arena

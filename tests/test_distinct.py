@@ -26,7 +26,7 @@ from wbstream.engine.game import Game
 from wbstream.engine.problems import DistinctElements, F2Estimation
 from wbstream.engine.stream import Batch, as_batch
 
-from games import play_recorded
+from wbstream.reproduce import play_recorded
 
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 TURNSTILE = "distinct-elements(n=1000000, M=1024, eps=0.2)"

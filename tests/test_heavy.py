@@ -11,13 +11,12 @@ from wbstream.adversaries.markelon import MarkelonCoverSet
 from wbstream.algorithms.heavy.count_min import CountMin
 from wbstream.algorithms.heavy.misra_gries import MisraGries
 from wbstream.engine.adversary import Adversary
-from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, StreamError
-from wbstream.engine.game import Budget, Game
-from wbstream.engine.observation import AlgorithmInfo, Observation
+from wbstream.engine.game import Game
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
+from wbstream.reproduce import MARKELON, run_markelon
 
 ARENA = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
 
@@ -89,36 +88,10 @@ def test_bad_input_is_refused_by_the_referee_and_changes_nothing():
 
 # -- oblivious Zipf-like streams -------------------------------------------------------------
 
-def zipf_stream(rng: np.random.Generator, n: int, length: int, s: float) -> np.ndarray:
-    """``length`` insertions, item of rank r drawn with probability ~ 1/r^s, ranks randomly placed in [0, n)."""
-    p = 1.0 / np.arange(1, n + 1) ** s
-    return rng.permutation(n)[rng.choice(n, size=length, p=p / p.sum())].astype(np.int64)
-
-
-class Zipf(Adversary):
-    """An oblivious insertion-only Zipf stream, sent in ``rounds`` batches of unit insertions."""
-
-    name = "zipf-test"
-
-    def __init__(self, *, length: int = 100_000, rounds: int = 10, s: float = 1.1):
-        self.length, self.rounds, self.s = length, rounds, s
-
-    def reset(self, params, rng):
-        super().reset(params, rng)
-        self.parts = np.array_split(zipf_stream(rng, params.n, self.length, self.s), self.rounds)
-
-    def act(self, obs):
-        if obs.round > self.rounds:
-            return None
-        part = self.parts[obs.round - 1]
-        return Batch(part, np.ones(len(part), dtype=np.int64))
-
-
-@pytest.mark.parametrize("algorithm", ["misra-gries", "count-min"])
+@pytest.mark.parametrize("algorithm", ["misra-gries", "count-min", "countsketch-hh", "robust-sampler"])
 @pytest.mark.parametrize("seed", range(4))
 def test_correct_on_oblivious_zipf_streams(algorithm, seed):
-    cls = {"misra-gries": MisraGries, "count-min": CountMin}[algorithm]
-    r = Game(ARENA, cls, Zipf, "oblivious", seed=seed).play()
+    r = Game(ARENA, algorithm, "zipf", "oblivious", seed=seed).play()
     assert not r.failed, r.failure_detail
     assert (r.rounds, r.queries, r.updates) == (10, 10, 100_000)
 
@@ -206,38 +179,16 @@ def test_count_min_falls_to_markelon(seed):
     assert r.first_failure_round == 1
 
 
-def run_markelon(width: int, depth: int, seed: int, insertions: int = 1 << 20):
-    """Play the whole attack (no early stop) and return (target estimate, f_t, hash evaluations, cover size)."""
-    p = HeavyHitters(n=100_000, M=1 << 20, eps=0.05)
-    cm = CountMin(p.params, Coins.from_seed(seed, "algorithm"), depth=depth, width=width)
-    adv = MarkelonCoverSet(insertions=insertions)
-    adv.reset(p.params, np.random.default_rng(seed))
-    obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(CountMin.name, "count-min", CountMin), cm)
-    while True:
-        obs.round += 1
-        batch = adv.act(obs)
-        if batch is None:
-            break
-        p.apply(batch)
-        cm.update(batch.indices, batch.deltas)
-    t = adv.target
-    assert int(p.x.sum()) == insertions and cm.m == insertions
-    assert t in cm.query() and p.judge(cm.query()).kind == "false-heavy"
-    return int(cm.estimate([t])[0]), int(p.x[t]), adv.hash_evaluations, len(adv.cover)
-
-
 # (width, depth, the paper's error on x, the paper's hash evaluations), papers.md §5.3
-PAPER = [(2048, 4, 263_000, 16_900), (4096, 8, 131_072, 88_500)]
+PAPER = MARKELON
 
 
 @pytest.mark.parametrize("width, depth, paper_error, paper_evals", PAPER, ids=["2048x4", "4096x8"])
 def test_reproduces_markelon_count_min_figure(width, depth, paper_error, paper_evals):
     runs = [run_markelon(width, depth, seed) for seed in range(3)]
-    ests = [e for e, _, _, _ in runs]
-    evals = float(np.mean([v for _, _, v, _ in runs]))
-    print(f"\nCount-Min {width}x{depth}, 2^20 insertions: error on target  paper ~{paper_error:,}  "
-          f"ours {np.mean(ests):,.0f} (runs {ests});  hash evaluations  paper ~{paper_evals:,}  ours {evals:,.0f};  "
-          f"cover size paper {depth}  ours {runs[0][3]}")
-    for est, f_t, _, cover in runs:
-        assert f_t == 0 and cover == depth
-        assert (1 << 20) / depth / 2 <= est <= 2 * (1 << 20) / depth
+    for r in runs:
+        assert r["f_target"] == 0 and r["cover"] == depth and r["m"] == 1 << 20
+        assert r["reported"] and r["verdict"] == "false-heavy"
+        assert (1 << 20) / depth / 2 <= r["estimate"] <= 2 * (1 << 20) / depth
+    # the search cost is of the paper's order (depth x about width candidates per row)
+    assert paper_evals / 3 <= np.mean([r["evaluations"] for r in runs]) <= 3 * paper_evals

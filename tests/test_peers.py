@@ -26,7 +26,7 @@ from wbstream.engine.game import Game
 from wbstream.engine.problems import DistinctElements
 from wbstream.engine.stream import Batch
 
-from games import play_recorded
+from wbstream.reproduce import play_recorded
 
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 INSERTION = DistinctElements(n=10**6, insertion_only=True)

@@ -1,7 +1,7 @@
 """The built-in catalogue: importing this registers every shipped problem, algorithm and adversary."""
 
-from wbstream.adversaries import (finite_difference, hash_attacks, kernel, lattice, markelon, starver,  # noqa: F401
-                                  oblivious, wraparound)
+from wbstream.adversaries import (finite_difference, hash_attacks, kernel, kernel_split, lattice, markelon,  # noqa: F401
+                                  oblivious, starver, wraparound)
 from wbstream.algorithms import exact  # noqa: F401
 from wbstream.algorithms.distinct import hll, kmv, peers, robust_l0  # noqa: F401
 from wbstream.algorithms.heavy import count_min, countsketch_hh, misra_gries, robust_sampler  # noqa: F401

@@ -351,6 +351,40 @@ def bench_sparse():
     out.print(t)
 
 
+@main.command("reproduce")
+@click.argument("paper", type=click.Choice(["paterson-raynal", "markelon", "all"]), default="all")
+@click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Games averaged per row.")
+def reproduce_cmd(paper: str, seeds: int):
+    """Published attack figures beside ours, each row a real game (papers.md §5.3)."""
+    from wbstream.reproduce import NOT_REPRODUCED, markelon_rows, paterson_raynal_rows
+
+    if paper in ("paterson-raynal", "all"):
+        t = Table(title=f"Paterson–Raynal 2022, HyperLogLog: 2^20 candidate items (paper: 50-run means; "
+                        f"ours: {seeds}-seed means)", title_justify="left")
+        for col in ("case", "m", "paper sketch", "our sketch", "before paper / ours", "after paper / ours",
+                    "inserted paper / ours"):
+            t.add_column(col, justify="right")
+        for r in paterson_raynal_rows(seeds=seeds):
+            before = "—" if r["paper_before"] is None else f"{r['paper_before']:,}"
+            t.add_row(r["case"], f"{r['m']:,}", r["paper_sketch"], r["sketch"], f"{before} / {r['before']:,.0f}",
+                      f"{r['paper_after']:,} / {r['after']:,.0f}",
+                      f"{r['paper_inserted']:,} / {r['inserted']:,.0f}")
+        out.print(t)
+        for case, why in NOT_REPRODUCED.items():
+            out.print(f"not reproduced: {case}: {why}")
+    if paper in ("markelon", "all"):
+        t = Table(title=f"Markelon–Filić–Shrimpton 2023, Count-Min cover set, 2^20 insertions "
+                        f"(paper: 100 trials; ours: {seeds} seeds)", title_justify="left")
+        for col in ("width x depth", "error on target paper / ours", "≈ 2^20/depth", "hash evaluations paper / ours",
+                    "cover paper / ours"):
+            t.add_column(col, justify="right")
+        for r in markelon_rows(seeds=seeds):
+            t.add_row(f"{r['width']} x {r['depth']}", f"{r['paper_error']:,} / {r['error']:,.0f}",
+                      f"{(1 << 20) // r['depth']:,}", f"{r['paper_evaluations']:,} / {r['evaluations']:,.0f}",
+                      f"{r['paper_cover']} / {r['cover']:.0f}")
+        out.print(t)
+
+
 @main.command("report")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def report_cmd(directory: Path):

@@ -19,7 +19,10 @@ inserts only the items it wants:
 
 Every attack preloads ``preload`` honest random items in round 1 (the paper's
 "non-empty sketch" setting: an empty KMV or HLL has no harmless item), then
-spends ``rounds - 1`` rounds of ``batch`` chosen distinct items each. A round in
+spends ``rounds - 1`` rounds of ``batch`` chosen distinct items each; with
+``pool = P`` a round instead scans exactly P fresh candidates and sends every one
+that passes (the published protocols: "of 2^20 candidate items, insert those
+that ..."). A round in
 which the search finds no usable item at all (the sketch is still too empty)
 is topped up with ``batch`` honest items instead, and counted in ``warmups``.
 Items are never repeated: every inserted item raises the true count by one.
@@ -56,11 +59,11 @@ class _HashAttack(Adversary):
 
     needs = WHITE_BOX
 
-    def __init__(self, *, rounds: int = 20, batch: int = 500, preload: int = 1000):
-        if rounds < 0 or batch < 1 or preload < 0:
-            raise ValueError(f"{self.name} needs rounds >= 0, batch >= 1 and preload >= 0, "
-                             f"got rounds={rounds}, batch={batch}, preload={preload}")
-        self.rounds, self.batch, self.preload = rounds, batch, preload
+    def __init__(self, *, rounds: int = 20, batch: int = 500, preload: int = 1000, pool: int = 0):
+        if rounds < 0 or batch < 1 or preload < 0 or pool < 0:
+            raise ValueError(f"{self.name} needs rounds >= 0, batch >= 1, preload >= 0 and pool >= 0, "
+                             f"got rounds={rounds}, batch={batch}, preload={preload}, pool={pool}")
+        self.rounds, self.batch, self.preload, self.pool = rounds, batch, preload, pool
 
     #: The sketch classes a named attack targets, and how to call them in a refusal.
     target: ClassVar[tuple[type, ...]] = ()
@@ -112,7 +115,14 @@ class _HashAttack(Adversary):
         return Batch(items, np.ones(len(items), dtype=np.int64))
 
     def _search(self, hash_of, accept, want: int) -> np.ndarray:
-        """Up to ``want`` fresh items whose hashes ``accept`` approves, hashed in batches."""
+        """Up to ``want`` fresh items whose hashes ``accept`` approves, hashed in batches.
+
+        With ``pool`` set: every item of ``pool`` fresh candidates that ``accept`` approves.
+        """
+        if self.pool:
+            cand = self._fresh(self.pool)
+            self.hashed += len(cand)
+            return cand[accept(hash_of(cand))]
         found: list[np.ndarray] = []
         got = 0
         for _ in range(SEARCH_TRIES):
@@ -215,10 +225,11 @@ class Reviriego2021(_HashAttack):
     name = "reviriego-2021"
     target, target_kind = (KMV, DsTheta), "KMV-style (k minimum values or theta)"
 
-    def __init__(self, *, mode: str = "deflate", rounds: int = 20, batch: int = 500, preload: int = 1000):
+    def __init__(self, *, mode: str = "deflate", rounds: int = 20, batch: int = 500, preload: int = 1000,
+                 pool: int = 0):
         if mode not in ("deflate", "inflate"):
             raise ValueError(f"reviriego-2021 mode must be 'deflate' or 'inflate', got {mode!r}")
-        super().__init__(rounds=rounds, batch=batch, preload=preload)
+        super().__init__(rounds=rounds, batch=batch, preload=preload, pool=pool)
         self.mode = mode
 
     def act(self, obs):
@@ -258,7 +269,9 @@ class PatersonRaynal2022(_HashAttack):
     preload it inserts only fresh items with rho = 1, the least possible: such an item raises a
     register only if it is 0. While registers are still empty, linear counting follows the truth
     (up to ``m ln m``); once none is empty the estimate settles near ``2·alpha_m·m`` (about 2,000
-    for m = 1024) and stays there however many more arrive.
+    for m = 1024) and stays there however many more arrive. With ``buckets = B`` (and usually
+    ``preload = 0``) S2 is the paper's empty-sketch attack: only items landing in the first B
+    registers are inserted, so linear counting stays at most ``m ln(m / (m - B))``.
     ``variant="S4"``: it also reads the registers each round and inserts only items with
     ``rho <= M[bucket]``: no register changes, the estimate is frozen.
 
@@ -267,8 +280,8 @@ class PatersonRaynal2022(_HashAttack):
     lg_k), never the registers. The attack runs unchanged against DataSketches' ``hll_sketch``
     (``ds-hll``), whose registers S4 reads from the serialized image.
     Departures from the paper: for ``hll`` the key is read, not known from a library's fixed seed; the
-    preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); the
-    empty-sketch attack (buckets < B) and the S1/S3 scenarios are not implemented.
+    preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); the S1 and S3
+    scenarios (shadow-device API, cardinality queries only) are not implemented.
 
     >>> from wbstream.engine.game import Game
     >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "hll",
@@ -280,16 +293,23 @@ class PatersonRaynal2022(_HashAttack):
     name = "paterson-raynal-2022"
     target, target_kind = (HyperLogLog, DsHll), "HyperLogLog"
 
-    def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000):
+    def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000,
+                 pool: int = 0, buckets: int = 0):
         if variant not in ("S2", "S4"):
             raise ValueError(f"paterson-raynal-2022 variant must be 'S2' or 'S4', got {variant!r}")
-        super().__init__(rounds=rounds, batch=batch, preload=preload)
-        self.variant = variant
+        if buckets < 0 or (buckets and variant != "S2"):
+            raise ValueError(f"paterson-raynal-2022 buckets = B > 0 is the S2 empty-sketch attack "
+                             f"(variant='S2'), got variant={variant!r}, buckets={buckets}")
+        super().__init__(rounds=rounds, batch=batch, preload=preload, pool=pool)
+        self.variant, self.buckets = variant, buckets
 
     def _chosen(self, obs):
         if self.variant == "S4":
             return super()._chosen(obs)  # the registers' own harmless test: rho <= M[bucket]
         cls, state = obs.algorithm.cls, obs.state()
         public = {key: state[key] for key in cls.hash_view}  # the hash and m, never the registers
-        return self._search(lambda items: items, lambda items: cls.cells(obs.params, public, items)[1] == 1,
-                            self.batch)
+        if self.buckets:  # the empty-sketch attack: only buckets below B ever get touched
+            return self._search(lambda items: cls.cells(obs.params, public, items)[0],
+                                lambda bucket: bucket < self.buckets, self.batch)
+        return self._search(lambda items: cls.cells(obs.params, public, items)[1],
+                            lambda rho: rho == 1, self.batch)

@@ -47,7 +47,7 @@ class KernelInjection(Adversary):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
         if getattr(problem_cls, "insertion_only", False):
             return False, ("the problem is insertion-only and target + z has negative entries "
-                           "(split z into z+ and z- instead: papers.md §5.1)")
+                           "(split z into z+ and z- instead: kernel-split, papers.md §5.1)")
         return lattice_ready()
 
     def reset(self, params, rng):

@@ -128,3 +128,50 @@ class Dense(Adversary):
         idx, delta = idx[keep], delta[keep].astype(np.int64)
         self.x[idx] += delta
         return Batch(idx, delta)
+
+
+def zipf_stream(rng: np.random.Generator, n: int, length: int, s: float) -> np.ndarray:
+    """``length`` unit insertions; the item of rank r has probability ~ 1/r^s; ranks placed at random in [0, n).
+
+    >>> items = zipf_stream(np.random.default_rng(0), 1000, 10_000, 1.2)
+    >>> counts = np.bincount(items, minlength=1000)
+    >>> len(items), int((counts > 0).sum()) < 1000, int(counts.max()) > 1000
+    (10000, True, True)
+    """
+    p = 1.0 / np.arange(1, n + 1) ** s
+    return rng.permutation(n)[rng.choice(n, size=length, p=p / p.sum())].astype(np.int64)
+
+
+@adversaries.register
+class Zipf(Adversary):
+    """An insertion-only Zipf(s) stream of ``length`` unit insertions, in ``rounds`` batches.
+
+    The usual oblivious workload for heavy hitters and frequency sketches: a few
+    items carry most of the mass, a long tail carries the rest. Counts are capped
+    only by the promise, so ``length`` should stay below M for the top item.
+
+    >>> from wbstream.engine.game import Game
+    >>> r = Game("heavy-hitters(n=10000, M=100000, eps=0.05)", "misra-gries", "zipf(length=50000)",
+    ...          "oblivious", seed=0).play()
+    >>> r.failed, r.updates, r.rounds
+    (False, 50000, 10)
+    """
+
+    name = "zipf"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, length: int = 100_000, rounds: int = 10, s: float = 1.1):
+        if length < 1 or rounds < 1 or s <= 0:
+            raise ValueError(f"zipf needs length >= 1, rounds >= 1 and s > 0, got length={length}, "
+                             f"rounds={rounds}, s={s}")
+        self.length, self.rounds, self.s = length, rounds, s
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.parts = np.array_split(zipf_stream(rng, params.n, self.length, self.s), self.rounds)
+
+    def act(self, obs):
+        if obs.round > self.rounds:
+            return None
+        part = self.parts[obs.round - 1]
+        return Batch(part, np.ones(len(part), dtype=np.int64))

@@ -27,7 +27,7 @@ from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
-from .stream import Batch, as_batch
+from .stream import Batch
 from .threat import OBLIVIOUS, ThreatModel
 
 _ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins

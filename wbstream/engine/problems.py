@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from .answers import NOT_SPARSE, Detection, SparseVector
+from .answers import NOT_SPARSE, SparseVector
 from .errors import StreamError
 from .registry import problems
 from .stream import Batch, as_batch
@@ -358,10 +358,12 @@ class F2Estimation(_Estimation):
     quantity = "F2"
     tracks_sumsq = True
 
-    def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None):
+    def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None,
+                 insertion_only: bool = False):
         if n * M * M >= 2**63:
             raise ValueError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
-        super().__init__(n=n, M=M, eps=eps, alpha=alpha)
+        super().__init__(n=n, M=M, eps=eps, alpha=alpha, insertion_only=bool(insertion_only))
+        self.insertion_only = bool(insertion_only)
 
     def exact_answer(self, x):
         x = np.asarray(x, dtype=np.int64)

@@ -17,7 +17,7 @@ import numpy as np
 from wbstream.algorithms.distinct import KeyedF0Sketch
 from wbstream.algorithms.distinct.hashing64 import KEY_BITS
 from wbstream.engine.algorithm import Space, nbytes_of
-from wbstream.engine.problems import DistinctElements, Params
+from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
 
 TWO64 = float(2**64)
