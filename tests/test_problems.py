@@ -300,7 +300,7 @@ def test_params_are_read_only_and_complete():
     with pytest.raises(TypeError):
         p.params["n"] = 5
     f = F2Estimation(n=16, M=7, eps=0.25)
-    assert dict(f.params) == {"n": 16, "M": 7, "eps": 0.25, "alpha": None}
+    assert dict(f.params) == {"n": 16, "M": 7, "eps": 0.25, "alpha": None, "insertion_only": False}
     d = DistinctElements(n=16, insertion_only=True)
     assert d.params.insertion_only is True and d.insertion_only
     assert "k = 3" in p.guarantee() and "0.25" in f.guarantee() and "F0" in d.guarantee()

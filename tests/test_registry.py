@@ -151,7 +151,7 @@ def test_canonical_fills_defaults():
     assert algorithms.canonical("countsketch") == "countsketch(rows=5, cols=0)"
     assert algorithms.canonical("countsketch(cols=16)") == "countsketch(rows=5, cols=16)"
     assert algorithms.canonical("exact") == "exact"
-    assert problems.canonical("f2(n=64)") == "f2(n=64, M=1024, eps=0.5, alpha=None)"
+    assert problems.canonical("f2(n=64)") == "f2(n=64, M=1024, eps=0.5, alpha=None, insertion_only=False)"
     assert adversaries.canonical("dense(batch=3)") == "dense(rounds=20, batch=3)"
     for name, registry in [(n, r) for r in REGISTRIES.values() for n in r.names()]:
         canonical = registry.canonical(name)

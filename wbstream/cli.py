@@ -351,6 +351,30 @@ def bench_sparse():
     out.print(t)
 
 
+@bench.command("distinct")
+@click.option("--items", default=10**6, show_default=True, type=click.IntRange(1000), help="Items per throughput run.")
+def bench_distinct(items: int):
+    """hll and kmv against Apache DataSketches on the same items; space of every F0 and heavy-hitters sketch."""
+    from wbstream.perf_distinct import f0_throughput, space_table
+
+    t = Table(title=f"Update throughput on the same {items:,} distinct items (ours: one batch; DataSketches: "
+                    f"one Python update(int) call per item)", title_justify="left")
+    for col in ("ours", "DataSketches", "ours items/s", "theirs items/s", "ours / theirs", "estimates ours / theirs"):
+        t.add_column(col, justify="right")
+    for r in f0_throughput(items=items):
+        t.add_row(r["ours"], r["theirs"], f"{r['ours_per_s']:,.0f}", f"{r['theirs_per_s']:,.0f}",
+                  f"{r['ratio']:.2f}x", f"{r['ours_estimate']:,.0f} / {r['theirs_estimate']:,.0f}")
+    out.print(t)
+    t = Table(title="Space after 2,000,000 Zipf(1.1) insertions (robust-l0: 1,000 non-zeros), n = 10^6",
+              title_justify="left")
+    for col in ("algorithm", "state bits", "key bits", "bound", "bound bits", "state / bound"):
+        t.add_column(col, justify="right")
+    for r in space_table():
+        t.add_row(r["algorithm"], f"{r['state_bits']:,}", f"{r['key_bits']:,}", r["bound"],
+                  f"{r['bound_bits']:,.0f}", f"{r['state_bits'] / r['bound_bits']:.2f}")
+    out.print(t)
+
+
 @main.command("reproduce")
 @click.argument("paper", type=click.Choice(["paterson-raynal", "markelon", "all"]), default="all")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Games averaged per row.")

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.engine.adversary import Adversary
+from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.registry import adversaries, problems
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import OBLIVIOUS
@@ -148,7 +149,7 @@ class Zipf(Adversary):
 
     The usual oblivious workload for heavy hitters and frequency sketches: a few
     items carry most of the mass, a long tail carries the rest. Counts are capped
-    only by the promise, so ``length`` should stay below M for the top item.
+    only by the promise, so ``length`` must not exceed M.
 
     >>> from wbstream.engine.game import Game
     >>> r = Game("heavy-hitters(n=10000, M=100000, eps=0.05)", "misra-gries", "zipf(length=50000)",
@@ -166,8 +167,19 @@ class Zipf(Adversary):
                              f"rounds={rounds}, s={s}")
         self.length, self.rounds, self.s = length, rounds, s
 
+    def applies_to(self, algorithm_cls, problem_cls):
+        from wbstream.engine.problems import HeavyHitters
+
+        if not issubclass(problem_cls, HeavyHitters):
+            return False, (f"a Zipf stream is a heavy-hitters workload; {getattr(problem_cls, 'name', problem_cls)!r} "
+                           f"streams have other promises (its top counts could pass M)")
+        return True, ""
+
     def reset(self, params, rng):
         super().reset(params, rng)
+        if self.length > params.M:
+            raise NotApplicableError(f"zipf: length {self.length} > M = {params.M}: the top item's count could "
+                                     f"break the promise |x_i| <= M")
         self.parts = np.array_split(zipf_stream(rng, params.n, self.length, self.s), self.rounds)
 
     def act(self, obs):

@@ -139,6 +139,7 @@ class Game:
         def judge_and_record(r: int, answer) -> bool:
             """Judge an answer, show it to the adversary, log it; True if it was correct."""
             verdict = judge(answer)
+            res.final_detail = verdict.detail
             answers.append((r, answer))
             if transcript is not None:
                 transcript.answers.append((r, answer_digest(answer), verdict.correct))
@@ -224,8 +225,8 @@ def replay(result: GameResult) -> GameResult:
 
 
 #: What must be identical when a game is played again from its seed (timings may differ).
-OUTCOME_FIELDS = ("failed", "first_failure_round", "failure_kind", "failure_detail", "failed_queries", "rounds",
-                  "updates", "queries", "stop_reason", "space_state_bits", "space_key_bits")
+OUTCOME_FIELDS = ("failed", "first_failure_round", "failure_kind", "failure_detail", "final_detail", "failed_queries",
+                  "rounds", "updates", "queries", "stop_reason", "space_state_bits", "space_key_bits")
 
 
 def replay_from_seed(result: GameResult) -> GameResult:

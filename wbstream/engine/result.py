@@ -58,6 +58,7 @@ class GameResult:
     first_failure_round: int | None = None
     failure_kind: str | None = None
     failure_detail: str | None = None
+    final_detail: str | None = None  # the referee's words on the last answer, right or wrong
     failed_queries: int = 0
     rounds: int = 0
     updates: int = 0

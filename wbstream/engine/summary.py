@@ -39,6 +39,7 @@ class TrialSummary:
     failure_kinds: dict[str, int] = field(default_factory=dict)
     stop_reasons: dict[str, int] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=list)
+    final_details: list[str | None] = field(default_factory=list)  # the referee on each game's last answer
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -69,4 +70,5 @@ def summarize(results: list[GameResult]) -> TrialSummary:
         failure_kinds=dict(Counter(r.failure_kind for r in results if r.failed)),
         stop_reasons=dict(Counter(r.stop_reason for r in results)),
         seeds=[r.seed for r in results],
+        final_details=[r.final_detail for r in results],
     )

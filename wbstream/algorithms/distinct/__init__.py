@@ -17,6 +17,20 @@ from wbstream.engine.problems import DistinctElements, Params
 from .hashing64 import KeyedHash64
 
 
+#: Items per step of the batched update: long uint64 pipelines run faster on chunks that stay in cache.
+CHUNK = 1 << 15
+
+
+def chunks(items: np.ndarray):
+    """``items`` in consecutive slices of at most :data:`CHUNK` (views, no copies).
+
+    >>> [len(c) for c in chunks(np.arange(70_000))]
+    [32768, 32768, 4464]
+    """
+    for start in range(0, len(items), CHUNK):
+        yield items[start:start + CHUNK]
+
+
 def require_insertion_only(params, name: str) -> None:
     """Raise ValueError unless ``params`` describe an insertion-only problem.
 

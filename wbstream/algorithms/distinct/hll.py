@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wbstream.algorithms.distinct import KeyedF0Sketch
+from wbstream.algorithms.distinct import KeyedF0Sketch, chunks
 from wbstream.algorithms.distinct.hashing64 import KEY_BITS
 from wbstream.engine.algorithm import Space, nbytes_of
 from wbstream.engine.problems import Params
@@ -27,19 +27,26 @@ from wbstream.engine.registry import algorithms
 REGISTER_BITS = 6
 
 
-def clz64(x: np.ndarray) -> np.ndarray:
-    """Leading zeros of each uint64 (64 for zero), by a vectorised binary search.
+_LOW11 = np.uint64(0x7FF)
+_ELEVEN = np.uint64(11)
 
-    >>> clz64(np.array([0, 1, 2**63, 2**40 + 5], dtype=np.uint64)).tolist()
-    [64, 63, 0, 23]
+
+def clz64(x: np.ndarray) -> np.ndarray:
+    """Leading zeros of each uint64 (64 for zero), exactly, through float64 exponents.
+
+    ``x >> 11`` has at most 53 bits, so its float64 conversion is exact and ``frexp``
+    gives its bit length; only words below 2^11 need their low bits looked at.
+
+    >>> clz64(np.array([0, 1, 2**63, 2**40 + 5, 2**64 - 1], dtype=np.uint64)).tolist()
+    [64, 63, 0, 23, 0]
     """
-    x = np.asarray(x, dtype=np.uint64).copy()
-    n = np.zeros(x.shape, dtype=np.int64)
-    for s in (32, 16, 8, 4, 2, 1):
-        top_zero = (x >> np.uint64(64 - s)) == 0
-        n += s * top_zero
-        x = np.where(top_zero, x << np.uint64(s), x)
-    return n + (x == 0)
+    x = np.asarray(x, dtype=np.uint64)
+    high = x >> _ELEVEN
+    bit_length = np.frexp(high.astype(np.float64))[1] + 11
+    small = high == 0
+    if small.any():
+        bit_length[small] = np.frexp((x[small] & _LOW11).astype(np.float64))[1]
+    return (64 - bit_length).astype(np.int64)
 
 
 def bucket_and_rho(hashes: np.ndarray, p: int) -> tuple[np.ndarray, np.ndarray]:
@@ -77,6 +84,7 @@ class HyperLogLog(KeyedF0Sketch):
     """m = 2^p six-bit registers; relative standard error about 1.04/sqrt(m).
 
     >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.problems import DistinctElements
     >>> p = DistinctElements(n=10**6, insertion_only=True)
     >>> hll = HyperLogLog(p.params, Coins.from_seed(3, "doc"), p=10)
     >>> hll.query()
@@ -119,10 +127,9 @@ class HyperLogLog(KeyedF0Sketch):
 
     # -- the protocol ----------------------------------------------------------------------------
     def update(self, indices, deltas):
-        if len(indices) == 0:
-            return
-        bucket, rho = bucket_and_rho(self.hash(indices), self.p)
-        np.maximum.at(self.registers, bucket, rho.astype(np.uint8))
+        for chunk in chunks(indices):
+            bucket, rho = bucket_and_rho(self.hash(chunk), self.p)
+            np.maximum.at(self.registers, bucket, rho.astype(np.uint8))
 
     def query(self) -> float:
         return float(estimate(self.registers))

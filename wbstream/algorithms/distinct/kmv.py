@@ -14,13 +14,44 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from wbstream.algorithms.distinct import KeyedF0Sketch
+from wbstream.algorithms.distinct import KeyedF0Sketch, chunks
 from wbstream.algorithms.distinct.hashing64 import KEY_BITS
 from wbstream.engine.algorithm import Space, nbytes_of
 from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
 
 TWO64 = float(2**64)
+
+
+def smallest_distinct(h: np.ndarray, k: int) -> np.ndarray:
+    """The ``k`` smallest distinct values of ``h``, sorted, in O(len(h)) when k is small.
+
+    The values up to the (2k+1)-th smallest (counted with repeats) hold the k smallest
+    distinct ones whenever they hold k distinct values at all; otherwise fall back to
+    a full sort.
+
+    >>> smallest_distinct(np.array([9, 3, 3, 3, 7, 1, 1, 8], dtype=np.uint64), 3).tolist()
+    [1, 3, 7]
+    """
+    if len(h) > 2 * k:
+        distinct = np.unique(h[h <= np.partition(h, 2 * k)[2 * k]])
+        if len(distinct) >= k:
+            return distinct[:k]
+    return np.unique(h)[:k]
+
+
+def merge_distinct(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The sorted union of two sorted arrays of distinct values (a short sort, no hashing).
+
+    >>> merge_distinct(np.array([1, 4, 9], dtype=np.uint64), np.array([4, 5], dtype=np.uint64)).tolist()
+    [1, 4, 5, 9]
+    """
+    if len(a):
+        at = np.minimum(np.searchsorted(a, b), len(a) - 1)
+        b = b[a[at] != b]
+    merged = np.concatenate([a, b])
+    merged.sort()
+    return merged
 
 
 @algorithms.register
@@ -30,6 +61,7 @@ class KMV(KeyedF0Sketch):
     Relative standard error about ``1/sqrt(k - 2)`` against oblivious streams.
 
     >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.problems import DistinctElements
     >>> p = DistinctElements(n=10**6, insertion_only=True)
     >>> kmv = KMV(p.params, Coins.from_seed(1, "doc"), k=64)
     >>> kmv.update(np.array([3, 3, 9]), np.array([1, 2, 1]))
@@ -66,15 +98,13 @@ class KMV(KeyedF0Sketch):
 
     # -- the protocol ----------------------------------------------------------------------------
     def update(self, indices, deltas):
-        if len(indices) == 0:
-            return
-        h = self.hash(indices)
-        if len(self.minima) == self.k:
-            h = h[h < self.minima[-1]]
-            if len(h) == 0:
-                return
-        h = np.unique(h)[:self.k]  # distinct first: repeated items must not crowd out others
-        self.minima = np.union1d(self.minima, h)[:self.k]
+        for chunk in chunks(indices):
+            h = self.hash(chunk)
+            if len(self.minima) == self.k:
+                h = h[h < self.minima[-1]]  # once full, only hashes below the k-th minimum matter
+                if len(h) == 0:
+                    continue
+            self.minima = merge_distinct(self.minima, smallest_distinct(h, self.k))[:self.k]
 
     def query(self) -> float:
         if len(self.minima) < self.k:

@@ -53,7 +53,8 @@ class RobustL0(FJW24):
     problem = DistinctElements
     guarantee = ("L0 within the problem's factor alpha in turnstile streams, against PPT white-box "
                  "adversaries (fjw24 with k = ceil(n/alpha^2))")
-    arena_problem = "distinct-elements(n=4096, M=1024, alpha=16)"
+    #: k = 1: small enough that the toy preset's lattice break shows in the arena, as fjw24's does
+    arena_problem = "distinct-elements(n=1024, M=1048576, alpha=32)"
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
                  L: int = 0, cache_levels: int = 0, p: int = 0):

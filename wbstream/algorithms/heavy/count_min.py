@@ -48,7 +48,7 @@ class CountMin(LinearSketch):
     problem = HeavyHitters
     guarantee = ("every heavy hitter reported; no false one with prob. >= 1 - n e^-depth "
                  "(0.95 at the default depth), against oblivious streams only")
-    arena_problem = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
+    arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
 
     def __init__(self, params, coins, *, depth: int = 0, width: int = 0):
         super().__init__(params, coins)

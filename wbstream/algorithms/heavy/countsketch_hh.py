@@ -44,7 +44,7 @@ class CountSketchHH(LinearSketch):
     problem = HeavyHitters
     guarantee = ("every heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps m)")
-    arena_problem = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
+    arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
 
     def __init__(self, params, coins, *, depth: int = 0, width: int = 0):
         super().__init__(params, coins)

@@ -46,7 +46,7 @@ class MisraGries(StreamingAlgorithm):
     name = "misra-gries"
     problem = HeavyHitters
     guarantee = "f_i - m/(k+1) <= est_i <= f_i against any stream (deterministic); exact HH for k >= 2/eps"
-    arena_problem = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
+    arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
 
     def __init__(self, params, coins, *, counters: int = 0):
         super().__init__(params, coins)

@@ -93,7 +93,7 @@ class RobustSampler(StreamingAlgorithm):
     problem = HeavyHitters
     guarantee = ("every heavy hitter reported and no light one w.h.p. against white-box adversaries "
                  "(fresh coins per unit; counters of O(log(1/eps) + log log n) bits)")
-    arena_problem = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
+    arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
 
     def __init__(self, params, coins, *, counters: int = 0, samples: int = 0, morris_base: float = 1 / 16):
         super().__init__(params, coins)
