@@ -110,7 +110,7 @@ class GaussianProjection(RowProjectionSketch):
 
     @staticmethod
     def default_size(k, eps):
-        return max(2 * k + 2, math.ceil(4 * k / eps))
+        return max(2 * k + 2, math.ceil(3 * k / eps ** 2))
 
     def key_state(self):
         return {"seed": self.seed}
@@ -127,7 +127,7 @@ class GaussianProjection(RowProjectionSketch):
 
 @algorithms.register
 class CountSketchProjection(RowProjectionSketch):
-    """CountSketch (Clarkson–Woodruff): row r goes, times a 4-wise independent sign, to a 2-wise hashed bucket.
+    """CountSketch (Clarkson–Woodruff): row r goes, times a 4-wise independent sign, to a 4-wise hashed bucket.
 
     >>> from wbstream.engine.coins import Coins
     >>> from wbstream.engine.stream import RowBatch
@@ -135,7 +135,7 @@ class CountSketchProjection(RowProjectionSketch):
     >>> alg = CountSketchProjection(p.params, Coins.from_seed(0, "doc"))
     >>> S = alg.sketch_rows(alg.params, alg.state(), np.arange(5))
     >>> S.shape, np.abs(S).sum(axis=0).tolist()
-    ((4, 5), [1.0, 1.0, 1.0, 1.0, 1.0])
+    ((8, 5), [1.0, 1.0, 1.0, 1.0, 1.0])
     """
 
     name = "countsketch-projection"
@@ -143,12 +143,12 @@ class CountSketchProjection(RowProjectionSketch):
 
     def __init__(self, params, coins, *, size: int = 0):
         super().__init__(params, coins, size=size)
-        self.buckets = PolynomialHash.draw(coins, "countsketch-projection/buckets", rows=1, independence=2)
+        self.buckets = PolynomialHash.draw(coins, "countsketch-projection/buckets", rows=1, independence=4)
         self.signs = PolynomialHash.draw(coins, "countsketch-projection/signs", rows=1, independence=4)
 
     @staticmethod
     def default_size(k, eps):
-        return max(2 * k + 2, math.ceil(2 * k * k / eps))
+        return max(2 * k + 2, math.ceil(2 * k * k / eps ** 2))
 
     def key_state(self):
         return {"bucket_coefficients": self.buckets.coefficients, "sign_coefficients": self.signs.coefficients}

@@ -38,7 +38,7 @@ class TestedRankRecovery(TestedRecovery):
     """Base: a relaxed rank-k recovery (``decoder_cls``) and a GSW tester on vec(X)."""
 
     problem = RankRecovery
-    arena_problem = "rank-recovery(rows=6, cols=6, k=2, M=1024)"
+    arena_problem = "rank-recovery(rows=4, cols=4, k=1, M=1024)"
     decoder_cls: ClassVar[type]
     __test__ = False  # not a pytest test class, despite the name
 
