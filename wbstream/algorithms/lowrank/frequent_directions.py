@@ -53,11 +53,14 @@ class FrequentDirections(StreamingAlgorithm):
 
     def _shrink(self) -> None:
         _, sigma, vt = np.linalg.svd(self.B, full_matrices=False)
-        delta = sigma[self.ell - 1] ** 2
-        kept = np.sqrt(np.maximum(sigma[: self.ell - 1] ** 2 - delta, 0.0))
+        if len(sigma) >= self.ell:
+            keep, delta = self.ell - 1, sigma[self.ell - 1] ** 2
+        else:  # cols < ell: rotating to diag(sigma) V^T frees rows without losing anything
+            keep, delta = len(sigma), 0.0
+        kept = np.sqrt(np.maximum(sigma[:keep] ** 2 - delta, 0.0))
         self.B[:] = 0.0
-        self.B[: self.ell - 1] = kept[:, None] * vt[: self.ell - 1]
-        self.filled = self.ell - 1
+        self.B[:keep] = kept[:, None] * vt[:keep]
+        self.filled = keep
         self.shrinks += 1
 
     def update(self, indices, deltas):
