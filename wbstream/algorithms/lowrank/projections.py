@@ -63,9 +63,12 @@ class RowProjectionSketch(StreamingAlgorithm):
         rows = np.asarray(deltas, dtype=np.float64).reshape(-1, self.params.cols)
         if not len(rows):
             return
-        S = self.sketch_rows(self.params, self.state(), np.arange(self.row_count, self.row_count + len(rows)))
-        self.B += S @ rows
+        self.accumulate(rows, np.arange(self.row_count, self.row_count + len(rows)))
         self.row_count += len(rows)
+
+    def accumulate(self, rows: np.ndarray, row_ids: np.ndarray) -> None:
+        """``B += S[:, row_ids] @ rows``."""
+        self.B += self.sketch_rows(self.params, self.state(), row_ids) @ rows
 
     def query(self):
         return RowProjection(top_right_singular(self.B, self.params.k))
@@ -152,6 +155,9 @@ class CountSketchProjection(RowProjectionSketch):
 
     def key_state(self):
         return {"bucket_coefficients": self.buckets.coefficients, "sign_coefficients": self.signs.coefficients}
+
+    def accumulate(self, rows, row_ids):
+        np.add.at(self.B, self.buckets.buckets(row_ids, self.size)[0], self.signs.signs(row_ids)[0][:, None] * rows)
 
     @classmethod
     def sketch_rows(cls, params, state, rows):
