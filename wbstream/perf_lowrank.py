@@ -21,7 +21,7 @@ ROW_SKETCHES = ("frequent-directions", "gaussian-projection", "countsketch-proje
 def planted(rows: int, cols: int, rank: int, M: int, seed: int = 0) -> np.ndarray:
     """An integer matrix of rank ``rank`` with entries in [-M, M]."""
     rng = np.random.default_rng(seed)
-    a = max(1, int(math.isqrt(max(1, M // max(rank, 1)))))
+    a = max(1, math.isqrt(max(1, M // max(rank, 1))))
     return np.clip(rng.integers(-a, a + 1, (rows, rank)) @ rng.integers(-a, a + 1, (rank, cols)), -M, M)
 
 

@@ -25,8 +25,6 @@ True
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from .answers import NOT_LOW_RANK
@@ -290,11 +288,3 @@ class LowRankApproximation(Problem):
                            f"||A - A V V^T||_F^2 = {cost:.6g} > (1 + eps) ||A - A_k||_F^2 = {bound:.6g}")
         return Verdict(False, "malformed", f"expected a CovarianceSketch or a RowProjection, got {answer!r}")
 
-
-def ceil_log2(n: int) -> int:
-    """``ceil(log2 n)`` for n >= 1 (the number of tester levels on vec(X)).
-
-    >>> ceil_log2(1), ceil_log2(64), ceil_log2(65)
-    (0, 6, 7)
-    """
-    return max(0, math.ceil(math.log2(n)))

@@ -49,6 +49,7 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.engine.fp_linalg import kernel_mod_p
+from wbstream.engine.matrix_problems import check_matrix_shape
 
 from .extension_linalg import ext_echelon, ext_solve
 from .field import BinomialField, field_prime
@@ -61,8 +62,7 @@ class GabidulinSketch:
     """The 2k Gabidulin syndromes of an integer ``rows x cols`` matrix, and a decoder exact on rank <= k."""
 
     def __init__(self, rows: int, cols: int, k: int, M: int, p: int = 0):
-        if not 1 <= k < min(rows, cols):
-            raise ValueError(f"rank bound k = {k} must satisfy 1 <= k < min(rows, cols) = {min(rows, cols)}")
+        check_matrix_shape(rows, cols, k)
         self.rows, self.cols, self.k, self.M = int(rows), int(cols), int(k), int(M)
         self.m = max(self.rows, self.cols)
         p = int(p) or field_prime(self.m, 2 * self.M)

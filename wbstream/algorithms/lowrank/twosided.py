@@ -27,6 +27,7 @@ import numpy as np
 
 from wbstream.algorithms.sparse.vandermonde import vandermonde_columns
 from wbstream.engine.fp_linalg import row_echelon
+from wbstream.engine.matrix_problems import check_matrix_shape
 
 from .field import field_prime
 from .gabidulin import UPDATE_CHUNK
@@ -39,8 +40,7 @@ class TwoSidedSketch:
     """``S X``, ``X T`` and ``S X T`` mod p, and the decoder ``Y Z^+ W`` (not for-all)."""
 
     def __init__(self, rows: int, cols: int, k: int, M: int, p: int = 0):
-        if not 1 <= k < min(rows, cols):
-            raise ValueError(f"rank bound k = {k} must satisfy 1 <= k < min(rows, cols) = {min(rows, cols)}")
+        check_matrix_shape(rows, cols, k)
         self.rows, self.cols, self.k, self.M = int(rows), int(cols), int(k), int(M)
         self.p = int(p) or field_prime(1, max(2 * self.M, self.rows, self.cols))
         if self.p <= max(2 * self.M, self.rows, self.cols):
