@@ -67,6 +67,23 @@ def test_a_game_refuses_bad_rows_before_the_algorithm_sees_them(bad, monkeypatch
     assert seen == [18]  # only the good round reached the algorithm
 
 
+class _SendsSingle(Adversary):
+    """Declares no stream kind and sends one integer update: the round loop's single-update path."""
+
+    name, stream_kind = "sends-single", None
+
+    def act(self, obs):
+        return Batch.single(0, 1)
+
+
+def test_the_single_update_fast_path_cannot_reach_a_row_algorithm(monkeypatch):
+    seen = []
+    monkeypatch.setattr(FrequentDirections, "update", lambda self, i, d: seen.append(len(i)))
+    with pytest.raises(StreamError, match="takes whole rows"):
+        Game(ROWS, "frequent-directions", _SendsSingle, "oblivious").play()
+    assert seen == []
+
+
 def test_row_batches_need_two_columns_and_a_real_matrix():
     with pytest.raises(StreamError, match="at least 2 columns"):
         RowBatch([[1.0]])
