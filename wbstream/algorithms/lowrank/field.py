@@ -13,15 +13,6 @@ such prime above a floor, so the field exists for every m. Two things become che
 Elements are int64 arrays whose last axis holds the m coefficients of ``1, t, ..., t^{m-1}``.
 Residues are below ``p < 2^26`` and m below 2^11, so a convolution of two elements
 (m products below 2^52) fits in int64 before it is reduced.
-
->>> F = BinomialField(p=13, m=4)           # 13 = 1 (mod 4), so t^4 - w is irreducible
->>> a = np.array([1, 2, 0, 5]); b = F.inverse(a)
->>> F.mul(a, b).tolist()
-[1, 0, 0, 0]
->>> bool((F.frobenius(a, 4) == a).all()), bool((F.frobenius(F.frobenius(a, 1), -1) == a).all())
-(True, True)
->>> bool((F.frobenius(a, 1) == F.power(a, 13)).all())
-True
 """
 
 from __future__ import annotations
@@ -90,7 +81,17 @@ def field_prime(m: int, floor: int) -> int:
 
 
 class BinomialField:
-    """F_{p^m} as F_p[t] / (t^m - w), w the smallest primitive root mod p."""
+    """F_{p^m} as F_p[t] / (t^m - w), w the smallest primitive root mod p.
+
+    >>> F = BinomialField(p=13, m=4)           # 13 = 1 (mod 4), so t^4 - w is irreducible
+    >>> a = np.array([1, 2, 0, 5]); b = F.inverse(a)
+    >>> F.mul(a, b).tolist()
+    [1, 0, 0, 0]
+    >>> bool((F.frobenius(a, 4) == a).all()), bool((F.frobenius(F.frobenius(a, 1), -1) == a).all())
+    (True, True)
+    >>> bool((F.frobenius(a, 1) == F.power(a, 13)).all())
+    True
+    """
 
     def __init__(self, p: int, m: int):
         if not 1 <= m < M_FIELD_LIMIT:

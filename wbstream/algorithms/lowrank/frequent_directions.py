@@ -10,16 +10,6 @@ squared singular values each lose delta). Summing over shrinks, ``||A^T A - B^T 
 sum delta`` and ``ell sum delta <= ||A||_F^2 - ||B||_F^2 <= ||A - A_k||_F^2 + k sum delta``,
 so ``||A^T A - B^T B||_2 <= ||A - A_k||_F^2 / (ell - k)``. No randomness: nothing for a
 white-box adversary to exploit.
-
->>> from wbstream.engine.coins import Coins
->>> from wbstream.engine.matrix_problems import LowRankApproximation
->>> from wbstream.engine.stream import RowBatch
->>> p = LowRankApproximation(cols=4, k=1, ell=2, M=100)
->>> fd = FrequentDirections(p.params, Coins.from_seed(0, "doc"))
->>> b = RowBatch(np.tile([[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]], (5, 1)))
->>> p.apply(b); fd.update(b.indices, b.deltas)
->>> p.judge(fd.query()).correct, fd.state()["B"].shape
-(True, (4, 4))
 """
 
 from __future__ import annotations
@@ -35,7 +25,18 @@ from .projections import ROW_ARENA_PROBLEM
 
 @algorithms.register
 class FrequentDirections(StreamingAlgorithm):
-    """Frequent Directions with a 2 ell-row buffer; ``ell`` defaults to the problem's."""
+    """Frequent Directions with a 2 ell-row buffer; ``ell`` defaults to the problem's.
+
+    >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.matrix_problems import LowRankApproximation
+    >>> from wbstream.engine.stream import RowBatch
+    >>> p = LowRankApproximation(cols=4, k=1, ell=2, M=100)
+    >>> fd = FrequentDirections(p.params, Coins.from_seed(0, "doc"))
+    >>> b = RowBatch(np.tile([[1.0, 2.0, 0.0, 0.0], [0.0, 0.0, 1.0, 0.0]], (5, 1)))
+    >>> p.apply(b); fd.update(b.indices, b.deltas)
+    >>> p.judge(fd.query()).correct, fd.state()["B"].shape
+    (True, (4, 4))
+    """
 
     name = "frequent-directions"
     problem = LowRankApproximation

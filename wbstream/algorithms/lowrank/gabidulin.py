@@ -33,15 +33,6 @@ two rank-r Moore matrices, so its rank is r. Solve for γ; the roots of Γ (an F
 kernel) span the z_a; their coefficients are Y (g_j = t^j); a Moore system gives E;
 ``X = E^T Y``. The candidate is re-encoded and kept only if its syndromes match,
 its entries lift into [-M, M] (p > 2M) and rows beyond ``rows`` are zero.
-
->>> dec = GabidulinSketch(rows=5, cols=6, k=2, M=50)
->>> X = np.outer([1, -2, 0, 3, 1], [2, 0, 1, 1, -1, 4]) + np.outer([0, 1, 1, 0, 0], [5, 5, 0, 0, 1, 0])
->>> idx = np.flatnonzero(X); dec.update(idx, X.ravel()[idx])
->>> bool((dec.decode() == X).all())
-True
->>> dec.update(np.array([0, 7, 14]), np.array([1, 1, 1]))  # + a rank-3 diagonal block: rank 5 > k
->>> dec.decode() is None or int(np.linalg.matrix_rank(dec.decode())) <= 2
-True
 """
 
 from __future__ import annotations
@@ -59,7 +50,17 @@ UPDATE_CHUNK = 1 << 20
 
 
 class GabidulinSketch:
-    """The 2k Gabidulin syndromes of an integer ``rows x cols`` matrix, and a decoder exact on rank <= k."""
+    """The 2k Gabidulin syndromes of an integer ``rows x cols`` matrix, and a decoder exact on rank <= k.
+
+    >>> dec = GabidulinSketch(rows=5, cols=6, k=2, M=50)
+    >>> X = np.outer([1, -2, 0, 3, 1], [2, 0, 1, 1, -1, 4]) + np.outer([0, 1, 1, 0, 0], [5, 5, 0, 0, 1, 0])
+    >>> idx = np.flatnonzero(X); dec.update(idx, X.ravel()[idx])
+    >>> bool((dec.decode() == X).all())
+    True
+    >>> dec.update(np.array([0, 7, 14]), np.array([1, 1, 1]))  # + a rank-3 diagonal block: rank 5 > k
+    >>> dec.decode() is None or int(np.linalg.matrix_rank(dec.decode())) <= 2
+    True
+    """
 
     def __init__(self, rows: int, cols: int, k: int, M: int, p: int = 0):
         check_matrix_shape(rows, cols, k)

@@ -42,7 +42,13 @@ def top_right_singular(B: np.ndarray, k: int) -> np.ndarray:
 
 
 class RowProjectionSketch(StreamingAlgorithm):
-    """Base: ``B = S A`` with S's columns rebuilt from the state; answers the top-k right singular vectors."""
+    """Base: ``B = S A`` with S's columns rebuilt from the state; answers the top-k right singular vectors.
+
+    >>> from wbstream.engine.coins import Coins
+    >>> p = LowRankApproximation(cols=8, k=2, eps=1.0)
+    >>> [cls(p.params, Coins.from_seed(0, "doc")).size for cls in (GaussianProjection, CountSketchProjection)]
+    [6, 8]
+    """
 
     problem = LowRankApproximation
     arena_problem = ROW_ARENA_PROBLEM

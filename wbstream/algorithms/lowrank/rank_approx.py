@@ -6,16 +6,6 @@ detection. If it returns X̂ (then X̂ = X), answer rank(X̂) exactly; if it ans
 factor alpha of it: ``(n/alpha) / rank <= (n/alpha) / (n/alpha^2) = alpha`` and
 ``(n/alpha) / rank >= 1/alpha``. Space Õ(k (rows + cols)) = Õ(n^2 / alpha^2) for a
 square matrix, plus the tester.
-
->>> from wbstream.engine.coins import Coins
->>> from wbstream.engine.matrix_problems import MatrixRank
->>> p = MatrixRank(rows=8, cols=8, M=100, alpha=2.0)
->>> alg = RobustRankApprox(p.params, Coins.from_seed(0, "doc"))
->>> alg.k, alg.query()
-(2, 0.0)
->>> alg.update(np.array([0, 9, 18]), np.array([5, 5, 5]))      # rank 3 > k: answer n / alpha
->>> alg.query()
-4.0
 """
 
 from __future__ import annotations
@@ -34,7 +24,18 @@ from .robust import RobustRank
 
 @algorithms.register
 class RobustRankApprox(StreamingAlgorithm):
-    """rank(X) within a factor alpha from ``robust-rank`` with k = ceil(min(rows, cols) / alpha^2)."""
+    """rank(X) within a factor alpha from ``robust-rank`` with k = ceil(min(rows, cols) / alpha^2).
+
+    >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.matrix_problems import MatrixRank
+    >>> p = MatrixRank(rows=8, cols=8, M=100, alpha=2.0)
+    >>> alg = RobustRankApprox(p.params, Coins.from_seed(0, "doc"))
+    >>> alg.k, alg.query()
+    (2, 0.0)
+    >>> alg.update(np.array([0, 9, 18]), np.array([5, 5, 5]))      # rank 3 > k: answer n / alpha
+    >>> alg.query()
+    4.0
+    """
 
     name = "robust-rank-approx"
     problem = MatrixRank

@@ -35,7 +35,13 @@ from .twosided import TwoSidedSketch
 
 
 class TestedRankRecovery(TestedRecovery):
-    """Base: a relaxed rank-k recovery (``decoder_cls``) and a GSW tester on vec(X)."""
+    """Base: a relaxed rank-k recovery (``decoder_cls``) and a GSW tester on vec(X).
+
+    >>> from wbstream.engine.coins import Coins
+    >>> alg = RobustRank(RankRecovery(rows=4, cols=8, k=1).params, Coins.from_seed(0, "doc"))
+    >>> alg.tester.gsw.L, alg.decoder.m                      # L = ceil(log2(4 * 8)), m = max(rows, cols)
+    (5, 8)
+    """
 
     problem = RankRecovery
     arena_problem = "rank-recovery(rows=4, cols=4, k=1, M=1024)"

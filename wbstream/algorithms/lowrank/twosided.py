@@ -8,17 +8,6 @@ Vandermonde matrices ``S[i, r] = (r + 1)^i`` (2k x rows) and ``T[c, i] = (c + 1)
 finite differences of order 2k) has ``W = Y = Z = 0``, and the decoder returns the
 zero matrix. Behind a tester that is a completeness failure: ``NOT_LOW_RANK`` on a
 rank-one matrix. It is registered as ``naive-rank`` to show exactly that.
-
->>> dec = TwoSidedSketch(rows=6, cols=6, k=1, M=100)
->>> X = np.outer([1, 2, 0, 0, 1, 3], [1, 0, 2, 0, 0, 1])
->>> idx = np.flatnonzero(X); dec.update(idx, X.ravel()[idx])
->>> bool((dec.decode() == X).all())
-True
->>> u = v = np.array([1, -2, 1, 0, 0, 0])                  # S u = 0 and T^T v = 0 for k = 1
->>> hidden = TwoSidedSketch(rows=6, cols=6, k=1, M=100)
->>> Xu = np.outer(u, v); idx = np.flatnonzero(Xu); hidden.update(idx, Xu.ravel()[idx])
->>> int(np.abs(hidden.decode()).max())                    # the zero matrix, for a rank-one X
-0
 """
 
 from __future__ import annotations
@@ -37,7 +26,19 @@ _MATMUL_CHUNK = 1 << 11
 
 
 class TwoSidedSketch:
-    """``S X``, ``X T`` and ``S X T`` mod p, and the decoder ``Y Z^+ W`` (not for-all)."""
+    """``S X``, ``X T`` and ``S X T`` mod p, and the decoder ``Y Z^+ W`` (not for-all).
+
+    >>> dec = TwoSidedSketch(rows=6, cols=6, k=1, M=100)
+    >>> X = np.outer([1, 2, 0, 0, 1, 3], [1, 0, 2, 0, 0, 1])
+    >>> idx = np.flatnonzero(X); dec.update(idx, X.ravel()[idx])
+    >>> bool((dec.decode() == X).all())
+    True
+    >>> u = v = np.array([1, -2, 1, 0, 0, 0])                  # S u = 0 and T^T v = 0 for k = 1
+    >>> hidden = TwoSidedSketch(rows=6, cols=6, k=1, M=100)
+    >>> Xu = np.outer(u, v); idx = np.flatnonzero(Xu); hidden.update(idx, Xu.ravel()[idx])
+    >>> int(np.abs(hidden.decode()).max())                    # the zero matrix, for a rank-one X
+    0
+    """
 
     def __init__(self, rows: int, cols: int, k: int, M: int, p: int = 0):
         check_matrix_shape(rows, cols, k)
