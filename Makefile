@@ -27,6 +27,7 @@ perf: $(STAMP)
 	$(BIN)/wbstream bench engine
 	$(BIN)/wbstream bench sparse
 	$(BIN)/wbstream bench distinct
+	$(BIN)/wbstream bench lowrank
 
 # ASV against the current environment; results are saved under the current commit.
 bench: $(STAMP) perf

@@ -8,7 +8,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wbstream.adversaries.markelon import MarkelonCoverSet
-from wbstream.algorithms.heavy.count_min import CountMin
 from wbstream.algorithms.heavy.misra_gries import MisraGries
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.errors import NotApplicableError, StreamError

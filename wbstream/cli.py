@@ -409,6 +409,15 @@ def reproduce_cmd(paper: str, seeds: int):
         out.print(t)
 
 
+@bench.command("lowrank")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1))
+def bench_lowrank(repeats):
+    """robust-rank update/report time and space against k and size; row sketches against numpy's SVD."""
+    from wbstream.perf_lowrank import print_lowrank
+
+    print_lowrank(out, repeats=repeats)
+
+
 @main.command("report")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def report_cmd(directory: Path):

@@ -16,7 +16,7 @@ from wbstream.engine.coins import Coins
 from wbstream.engine.game import Budget, Game
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms, problems
-from wbstream.engine.stream import Batch
+from wbstream.engine.stream import Batch, RowBatch
 from wbstream.engine.threat import ADAPTIVE
 
 
@@ -94,6 +94,14 @@ def random_batch(n: int, size: int, bound: int, seed: int = 0) -> Batch:
     rng = np.random.default_rng(seed)
     idx = rng.choice(n, size=min(size, n), replace=False).astype(np.int64)
     return Batch(idx, rng.integers(-bound, bound + 1, size=len(idx)).astype(np.int64))
+
+
+def arena_batch(problem, size: int, bound: int, seed: int = 0) -> Batch:
+    """A promise-safe batch of about ``size`` updates for ``problem``: whole random rows for a row stream."""
+    if problem.stream_kind == "rows":
+        cols = problem.params.cols
+        return RowBatch(np.random.default_rng(seed).uniform(-bound, bound, size=(max(1, size // cols), cols)))
+    return random_batch(problem.n, size, bound, seed)
 
 
 def batch_speedup(spec: str = "countsketch(rows=5, cols=64)",

@@ -20,7 +20,7 @@ class Update:
 
     def setup(self, name):
         self.alg, problem = perf.make_algorithm(name, algorithms.get(name).arena_problem)
-        self.batch = perf.random_batch(problem.n, 256, 1)
+        self.batch = perf.arena_batch(problem, 256, 1)
 
     def time_batch_update(self, name):
         self.alg.update(self.batch.indices, self.batch.deltas)
@@ -34,7 +34,7 @@ class Query:
 
     def setup(self, name):
         self.alg, problem = perf.make_algorithm(name, algorithms.get(name).arena_problem)
-        b = perf.random_batch(problem.n, 256, 1)
+        b = perf.arena_batch(problem, 256, 1)
         self.alg.update(b.indices, b.deltas)
 
     def time_query(self, name):

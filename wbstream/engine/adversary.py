@@ -33,6 +33,8 @@ class Adversary(ABC):
 
     name: ClassVar[str]
     needs: ClassVar[ThreatModel] = OBLIVIOUS
+    #: The stream it sends: ``"entries"`` (integer updates) or ``"rows"`` (RowBatch); None: either.
+    stream_kind: ClassVar[str | None] = "entries"
 
     def applies_to(self, algorithm_cls: type, problem_cls: type[Problem]) -> tuple[bool, str]:
         """Whether this adversary can attack ``algorithm_cls``, and if not, why."""

@@ -69,6 +69,8 @@ def answer_to_json(answer) -> object:
         return answer.value
     if isinstance(answer, SparseVector):
         return {"indices": answer.indices.tolist(), "values": answer.values.tolist()}
+    if hasattr(answer, "to_json"):  # e.g. the matrix answers of wbstream.engine.matrix_problems
+        return answer.to_json()
     if isinstance(answer, (np.integer, np.floating)):
         return answer.item()
     if isinstance(answer, np.ndarray):

@@ -27,7 +27,7 @@ from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
-from .stream import Batch
+from .stream import Batch, RowBatch
 from .threat import OBLIVIOUS, ThreatModel
 
 _ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins
@@ -112,6 +112,10 @@ class Game:
             raise ThreatModelError(
                 f"adversary {self.adv_cls.name!r} needs the {needs.name} threat model (it reads {missing}); "
                 f"this game is {self.threat.name}")
+        kind, wants = getattr(self.adv_cls, "stream_kind", "entries"), self.problem_cls.stream_kind
+        if kind is not None and kind != wants:
+            raise NotApplicableError(f"adversary {self.adv_cls.name!r} streams {kind}, but problem "
+                                     f"{self.problem_cls.name!r} takes {wants}")
         ok, why = self.adv_cls(**self.adv_opts).applies_to(self.alg_cls, self.problem_cls)
         if not ok:
             raise NotApplicableError(f"adversary {self.adv_cls.name!r} cannot attack {self.alg_cls.name!r}: {why}")
@@ -189,16 +193,23 @@ class TranscriptAdversary(Adversary):
 
     name = "transcript"
     needs = OBLIVIOUS
+    stream_kind = None  # re-sends whatever was recorded
 
     def __init__(self, *, transcript: Transcript):
-        self._by_round = {r: Batch(np.array(i, np.int64), np.array(d, np.int64))
-                          for r, i, d in transcript.batches}
+        self._by_round = {r: _recorded_batch(i, d) for r, i, d in transcript.batches}
         self._last = max(self._by_round, default=0)
 
     def act(self, obs):
         if obs.round > self._last:
             return None
         return self._by_round.get(obs.round, Batch.concat([]))
+
+
+def _recorded_batch(indices: list, deltas: list) -> Batch:
+    """A transcript's batch: rows of floats come back as a RowBatch, integer updates as a Batch."""
+    if any(type(d) is float for d in deltas):
+        return RowBatch.from_entries(indices, deltas)
+    return Batch(np.array(indices, np.int64), np.array(deltas, np.int64))
 
 
 def replay(result: GameResult) -> GameResult:

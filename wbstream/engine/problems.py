@@ -111,6 +111,9 @@ class Problem:
     insertion_only: bool = False
     #: Keep ``sumsq`` = ||x||_2^2 exactly, updated on every commit (the F2 referee needs it).
     tracks_sumsq: ClassVar[bool] = False
+    #: What the stream carries: ``"entries"`` (integer turnstile updates) or ``"rows"``
+    #: (:class:`~wbstream.engine.stream.RowBatch`); a game refuses an adversary of the other kind.
+    stream_kind: ClassVar[str] = "entries"
 
     def __init__(self, *, n: int, M: int, **extra: Any):
         if n < 1:
@@ -140,6 +143,8 @@ class Problem:
         """Check a batch against the universe and the promise; change nothing."""
         batch = as_batch(batch)
         idx, dlt = batch.indices, batch.deltas
+        if dlt.dtype != np.int64:  # a RowBatch of real rows, sent to a problem over integer entries
+            raise StreamError(f"{self.name} takes integer updates, not rows of real numbers")
         n, M = self.n, self.M
         if len(idx) == 1:
             i, d = idx.item(), dlt.item()

@@ -58,6 +58,61 @@ class Batch:
                    np.concatenate([b.deltas for b in batches]))
 
 
+class RowBatch(Batch):
+    """A batch of whole real rows, appended to a row-insertion stream (a matrix with ``cols`` columns).
+
+    ``rows`` is a float64 ``(m, w)`` array. As a :class:`Batch` it is the ``m * w``
+    entries in row order: ``indices`` are the column of each entry (``np.tile(arange(w), m)``)
+    and ``deltas`` their float64 values, so the round loop passes it through unchanged
+    and an algorithm's ``update(indices, deltas)`` reads the rows as
+    ``deltas.reshape(-1, w)``. A problem over integer entries refuses it (its deltas
+    are not int64); a row problem checks width, finiteness and range before anything
+    changes. One lone entry is refused here: the round loop's single-update fast
+    path is for integer updates only, and no row problem has rows of width 1.
+
+    >>> b = RowBatch([[1.0, 2.0], [3.0, 4.5]])
+    >>> b.indices.tolist(), b.deltas.tolist(), b.rows.shape
+    ([0, 1, 0, 1], [1.0, 2.0, 3.0, 4.5], (2, 2))
+    >>> RowBatch.from_entries([0, 1, 0, 1], [1.0, 2.0, 3.0, 4.5]).rows.tolist()
+    [[1.0, 2.0], [3.0, 4.5]]
+    >>> RowBatch([[7.0]])
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.StreamError: a row batch of one 1-wide row: rows must have at least 2 columns
+    """
+
+    rows: np.ndarray
+
+    def __init__(self, rows):
+        try:
+            arr = np.array(rows, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise StreamError("rows must be a 2-d array of real numbers") from None
+        if arr.ndim == 1 and arr.size == 0:
+            arr = arr.reshape(0, 0)
+        if arr.ndim != 2:
+            raise StreamError(f"rows must be a 2-d array (one row per line), got shape {arr.shape}")
+        if arr.size == 1:
+            raise StreamError("a row batch of one 1-wide row: rows must have at least 2 columns")
+        arr.flags.writeable = False
+        m, w = arr.shape
+        object.__setattr__(self, "rows", arr)
+        object.__setattr__(self, "indices", np.tile(np.arange(w, dtype=np.int64), m))
+        object.__setattr__(self, "deltas", arr.reshape(-1))
+
+    def __reduce__(self):
+        return (RowBatch, (np.array(self.rows),))
+
+    @classmethod
+    def from_entries(cls, indices, deltas) -> RowBatch:
+        """Rebuild a row batch from its entries (``indices`` restart at 0 on each row), e.g. from a transcript."""
+        idx = np.asarray(indices, dtype=np.int64)
+        w = int(idx.max()) + 1 if idx.size else 0
+        if idx.size and (idx.size % w or not np.array_equal(idx, np.tile(np.arange(w), idx.size // w))):
+            raise StreamError("these entries are not whole rows: indices must repeat 0, 1, ..., w-1")
+        return cls(np.asarray(deltas, dtype=np.float64).reshape(-1, w) if w else np.zeros((0, 0)))
+
+
 def _as_int64(values, what: str) -> np.ndarray:
     one = {"indices": "index", "deltas": "delta"}[what]
     arr = np.asarray(values)

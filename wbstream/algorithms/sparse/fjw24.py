@@ -32,6 +32,11 @@ class GswTester:
         cached = self.cache.vectors.size if self.cache is not None else 0
         self.key_bits = (int(key.C.size) + cached) * 64  # the cache is derived from the key
 
+    @classmethod
+    def sample(cls, gsw: GswParams, coins, label: str, cache_levels: int = 0) -> GswTester:
+        """A tester whose key is drawn from ``coins`` under ``label``."""
+        return cls(gsw, GswKey.sample(gsw, lambda shape: coins.words(label, shape)), cache_levels)
+
     def zero(self):
         return np.zeros(self.gsw.N, dtype=np.uint64)
 
@@ -48,6 +53,32 @@ class GswTester:
         if self.cache is not None:
             out["cache"] = self.cache.vectors
         return out
+
+
+def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
+               L: int = 0, cache_levels: int = 0) -> GswParams:
+    """The GSW tester parameters for a universe of n indices: a named preset, overridden field by field.
+
+    ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit).
+    """
+    if preset not in FJW24_PRESETS:
+        raise ValueError(f"{name}: unknown preset {preset!r}; choose one of {', '.join(FJW24_PRESETS)}")
+    chosen = FJW24_PRESETS[preset]
+    gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M)
+    if L:
+        if (1 << L) < n:
+            raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
+        gsw = GswParams(gsw.n_lwe, gsw.base_bits, L, gsw.t_star)
+    if not 0 <= cache_levels <= gsw.L:
+        raise ValueError(f"{name}: cache_levels must be in [0, L = {gsw.L}], got {cache_levels}")
+    return gsw
+
+
+def gsw_tester_columns(state, columns) -> tuple[np.ndarray, int]:
+    """The tester matrix on ``columns`` as a reader of the state rebuilds it, and its modulus 2^64."""
+    gsw = GswParams(int(state["n_lwe"]), int(state["base_bits"]), int(state["L"]), int(state["t_star"]))
+    key = GswKey(gsw, np.asarray(state["key"]))
+    return eval_cols(key, np.asarray(columns, np.int64)), 1 << 64
 
 
 @algorithms.register
@@ -71,27 +102,14 @@ class FJW24(TestedSparseRecovery):
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
                  L: int = 0, cache_levels: int = 0, p: int = 0):
-        if preset not in FJW24_PRESETS:
-            raise ValueError(f"fjw24: unknown preset {preset!r}; choose one of {', '.join(FJW24_PRESETS)}")
-        chosen = FJW24_PRESETS[preset]
         self.preset = preset
-        gsw = GswParams.for_universe(params.n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, params.M)
-        if L:
-            if (1 << L) < params.n:
-                raise ValueError(f"fjw24: L = {L} levels index only 2^{L} = {1 << L} < n = {params.n} columns")
-            gsw = GswParams(gsw.n_lwe, gsw.base_bits, L, gsw.t_star)
-        self.gsw = gsw
-        if not 0 <= cache_levels <= self.gsw.L:
-            raise ValueError(f"fjw24: cache_levels must be in [0, L = {self.gsw.L}], got {cache_levels}")
+        self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
         self.cache_levels = cache_levels
         super().__init__(params, coins, p=p)
 
     def make_tester(self):
-        key = GswKey.sample(self.gsw, lambda shape: self.coins.words("fjw24/key", shape))
-        return GswTester(self.gsw, key, self.cache_levels)
+        return GswTester.sample(self.gsw, self.coins, "fjw24/key", self.cache_levels)
 
     @classmethod
     def tester_columns(cls, params, state, columns):
-        gsw = GswParams(int(state["n_lwe"]), int(state["base_bits"]), int(state["L"]), int(state["t_star"]))
-        key = GswKey(gsw, np.asarray(state["key"]))
-        return eval_cols(key, np.asarray(columns, np.int64)), 1 << 64
+        return gsw_tester_columns(state, columns)

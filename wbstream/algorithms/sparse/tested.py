@@ -37,6 +37,15 @@ def default_prime(n: int, M: int) -> int:
     raise ValueError(f"n = {n} or 2M = {2 * M} is too large for the 31-bit Vandermonde prime 2^31 - 1")
 
 
+def add_in_chunks(tester, h, indices, deltas):
+    """The tester's running hash after a batch, pushed through ``TESTER_CHUNK`` updates at a time."""
+    if len(indices) <= TESTER_CHUNK:
+        return tester.add(h, indices, deltas)
+    for start in range(0, len(indices), TESTER_CHUNK):
+        h = tester.add(h, indices[start:start + TESTER_CHUNK], deltas[start:start + TESTER_CHUNK])
+    return h
+
+
 class TestedSparseRecovery(TestedRecovery):
     """Base class: a :class:`SyndromeDecoder` and a tester built by :meth:`make_tester`."""
 
@@ -54,15 +63,9 @@ class TestedSparseRecovery(TestedRecovery):
         raise NotImplementedError
 
     def update(self, indices, deltas):
-        h = self.tester.add(self.h, indices, deltas) if len(indices) <= TESTER_CHUNK else self._add_chunked(indices, deltas)
+        h = add_in_chunks(self.tester, self.h, indices, deltas)
         self.decoder.update(indices, deltas)
         self.h = h
-
-    def _add_chunked(self, indices, deltas):
-        h = self.h
-        for start in range(0, len(indices), TESTER_CHUNK):
-            h = self.tester.add(h, indices[start:start + TESTER_CHUNK], deltas[start:start + TESTER_CHUNK])
-        return h
 
     def query(self):
         xhat = self.decoder.decode()
