@@ -1,4 +1,4 @@
-"""RMS relative error of hll (p=10) and kmv (k=256) on oblivious streams: 20 seeds of 50,000 distinct items.
+"""RMS relative error of the F0 sketches on oblivious streams: 20 seeds of 50,000 distinct items.
 
     python docs/distinct-accuracy.py
 """
@@ -9,7 +9,10 @@ from wbstream.perf import make_algorithm
 
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 
-for spec, theory in (("hll(p=10)", 1.04 / np.sqrt(1024)), ("kmv(k=256)", 1 / np.sqrt(256))):
+CASES = (("hll(p=10)", 1.04 / np.sqrt(1024)), ("ds-hll(lg_k=10)", 1.04 / np.sqrt(1024)),
+         ("kmv(k=256)", 1 / np.sqrt(256)), ("ds-theta(lg_k=8)", 1 / np.sqrt(256)),
+         ("ds-cpc(lg_k=10)", np.sqrt(np.log(2) / 2) / np.sqrt(1024)))  # CPC HIP: sqrt(ln 2 / 2) / sqrt(k)
+for spec, theory in CASES:
     errors = []
     for seed in range(20):
         alg, _ = make_algorithm(spec, PROBLEM, seed=seed)

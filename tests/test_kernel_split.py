@@ -10,8 +10,10 @@ from hypothesis import strategies as st
 from wbstream.adversaries.kernel_split import KernelSplit, split
 from wbstream.algorithms.distinct.hll import HyperLogLog
 from wbstream.algorithms.heavy.count_min import CountMin
+from wbstream.algorithms.norms.ams import AMS
+from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.engine.game import Game
-from wbstream.engine.problems import HeavyHitters
+from wbstream.engine.problems import F2Estimation, HeavyHitters, SparseRecovery
 
 HH = "heavy-hitters(n=5000, M=1000, eps=0.05)"
 
@@ -51,9 +53,12 @@ def test_gives_up_on_sketches_too_large_for_the_lattice_and_says_so():
     assert not r.failed and r.updates == 0 and r.stop_reason == "adversary-stopped"
 
 
-def test_applies_only_to_linear_sketches():
+def test_applies_only_to_linear_sketches_on_problems_that_can_be_insertion_only():
     ok, why = KernelSplit().applies_to(HyperLogLog, HeavyHitters)
     assert not ok and "not a LinearSketch" in why
     assert KernelSplit().applies_to(CountMin, HeavyHitters) == (True, "")
+    assert KernelSplit().applies_to(AMS, F2Estimation) == (True, "")
+    ok, why = KernelSplit().applies_to(CountSketchRecovery, SparseRecovery)
+    assert not ok and "kernel-injection" in why
     with pytest.raises(ValueError, match="max_rows >= 1"):
         KernelSplit(max_rows=0)

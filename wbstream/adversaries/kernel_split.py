@@ -23,6 +23,8 @@ thousand); the cover-set attack (``markelon-2023``) handles those.
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready
@@ -76,6 +78,10 @@ class KernelSplit(Adversary):
     def applies_to(self, algorithm_cls, problem_cls):
         if not issubclass(algorithm_cls, LinearSketch):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
+        if not (getattr(problem_cls, "insertion_only", False)
+                or "insertion_only" in inspect.signature(problem_cls.__init__).parameters):
+            return False, (f"{getattr(problem_cls, 'name', problem_cls)!r} streams are turnstile only: "
+                           f"inject the kernel vector whole (kernel-injection) instead of splitting it")
         return lattice_ready()
 
     def reset(self, params, rng):
