@@ -27,7 +27,7 @@ play "$L" robust-l0 dense oblivious
 play "$L" "robust-l0(preset='moderate')" "lattice(seconds=5.0)" white-box
 play "$L" robust-l0 "lattice(seconds=5.0)" white-box
 echo "# Heavy hitters, eps = 0.05: counter summaries survive white-box games, hashed linear sketches do not"
-for a in misra-gries robust-sampler count-min countsketch-hh; do play "$H" "$a" zipf oblivious; done
+for a in misra-gries robust-sampler count-min countsketch-hh ds-count-min; do play "$H" "$a" zipf oblivious; done
 for a in misra-gries robust-sampler; do play "$H" "$a" counter-starver white-box; done
-for a in count-min countsketch-hh; do play "$H" "$a" markelon-2023 white-box; done
+for a in count-min countsketch-hh ds-count-min; do play "$H" "$a" markelon-2023 white-box; done
 for a in "count-min(depth=3, width=16)" "countsketch-hh(depth=3, width=16)"; do play "$H" "$a" kernel-split white-box; done

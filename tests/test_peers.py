@@ -1,4 +1,4 @@
-"""Apache DataSketches peers: exactly the package's estimates, and the same hash attacks through them.
+"""Apache DataSketches peers: exactly the package's estimates, and the same attacks through them.
 
 Every attack test plays a real game on ``distinct-elements(n=10^6, eps=0.2, insertion_only=True)``
 against the package's own sketch, through the adapter, and checks the estimate is held at a
@@ -19,14 +19,14 @@ from hypothesis import strategies as st
 from wbstream.adversaries.hash_attacks import HashSearch, PatersonRaynal2022, Reviriego2021
 from wbstream.algorithms.distinct.murmur3 import murmur3_int64
 from wbstream.algorithms.distinct.peers import DsCpc, DsHll, DsTheta, hll8_cells
+from wbstream.algorithms.heavy.ds_count_min import DsCountMin, table_of
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, StreamError
 from wbstream.engine.game import Game
-from wbstream.engine.problems import DistinctElements
+from wbstream.engine.problems import DistinctElements, HeavyHitters
 from wbstream.engine.stream import Batch
-
-from wbstream.reproduce import play_recorded
+from wbstream.reproduce import play_recorded, run_markelon
 
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 INSERTION = DistinctElements(n=10**6, insertion_only=True)
@@ -195,3 +195,57 @@ def test_a_refused_batch_leaves_the_package_sketch_untouched(bad, message):
     for item in range(100):
         reference.update(item)
     assert LIVE[-1].state()["image"] == bytes(reference.compact().serialize())
+
+
+# -- DataSketches' Count-Min, for heavy hitters ---------------------------------------------------
+
+HH = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
+
+
+@given(st.lists(st.tuples(st.integers(0, 999), st.integers(1, 50)), max_size=300), st.integers(1, 4))
+@settings(max_examples=25, deadline=None)
+def test_ds_count_min_gives_exactly_the_package_estimates_and_reports_by_them(updates, pieces):
+    p = HeavyHitters(n=1000, M=20_000, eps=0.1)
+    alg = DsCountMin(p.params, Coins.from_seed(0, "t"), num_hashes=3, num_buckets=32)
+    direct = ds.count_min_sketch(3, 32, 9001)
+    idx = np.array([i for i, _ in updates], dtype=np.int64)
+    dlt = np.array([d for _, d in updates], dtype=np.int64)
+    for part in np.array_split(np.arange(len(idx)), pieces):
+        alg.update(idx[part], dlt[part])
+        for i, d in zip(idx[part].tolist(), dlt[part].tolist()):
+            direct.update(i, float(d))
+    estimates = np.array([direct.get_estimate(i) for i in range(1000)])
+    np.testing.assert_array_equal(alg.estimate(np.arange(1000)), estimates)
+    m = float(dlt.sum())
+    expected = np.flatnonzero(estimates >= 0.1 * m) if m else np.zeros(0, dtype=np.int64)
+    np.testing.assert_array_equal(alg.query(), expected)
+
+
+def test_ds_count_min_row_cells_are_where_the_package_puts_each_item():
+    p = HeavyHitters(n=10**6, M=100, eps=0.05)
+    alg = DsCountMin(p.params, Coins.from_seed(0, "t"), num_hashes=5, num_buckets=300)
+    keys = np.random.default_rng(0).choice(10**6, size=120, replace=False)
+    cells = DsCountMin.row_cells(p.params, alg.state(), keys)
+    for j in (0, 51, 52, 119):  # both sides of a 52-item probe boundary
+        single = ds.count_min_sketch(5, 300, 9001)
+        single.update(int(keys[j]), 1.0)
+        table = table_of(bytes(single.serialize()), 5, 300)
+        assert [int(np.flatnonzero(row)[0]) for row in table] == cells[:, j].tolist()
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_the_cover_set_breaks_datasketches_count_min_and_zipf_does_not(seed):
+    r = Game(HH, "ds-count-min", "markelon-2023", "white-box", seed=seed).play()
+    assert r.failed and r.failure_kind == "false-heavy" and r.first_failure_round == 1, r.failure_detail
+    assert not Game(HH, "ds-count-min", "zipf", "oblivious", seed=seed).play().failed
+
+
+def test_ds_count_min_reproduces_the_markelon_figure():
+    r = run_markelon(2048, 4, seed=0, algorithm="ds-count-min")
+    assert r["f_target"] == 0 and r["estimate"] == (1 << 20) // 4 and r["verdict"] == "false-heavy"
+
+
+def test_ds_count_min_refuses_bad_options():
+    for options in ({"num_hashes": -1}, {"num_buckets": 1}, {"seed": -3}):
+        with pytest.raises(ValueError, match="ds-count-min needs"):
+            DsCountMin(HeavyHitters(n=10).params, Coins.from_seed(0, "t"), **options)

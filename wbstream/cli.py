@@ -399,11 +399,11 @@ def reproduce_cmd(paper: str, seeds: int):
     if paper in ("markelon", "all"):
         t = Table(title=f"Markelon–Filić–Shrimpton 2023, Count-Min cover set, 2^20 insertions "
                         f"(paper: 100 trials; ours: {seeds} seeds)", title_justify="left")
-        for col in ("width x depth", "error on target paper / ours", "≈ 2^20/depth", "hash evaluations paper / ours",
-                    "cover paper / ours"):
+        for col in ("width x depth", "our sketch", "error on target paper / ours", "≈ 2^20/depth",
+                    "hash evaluations paper / ours", "cover paper / ours"):
             t.add_column(col, justify="right")
         for r in markelon_rows(seeds=seeds):
-            t.add_row(f"{r['width']} x {r['depth']}", f"{r['paper_error']:,} / {r['error']:,.0f}",
+            t.add_row(f"{r['width']} x {r['depth']}", r["sketch"], f"{r['paper_error']:,} / {r['error']:,.0f}",
                       f"{(1 << 20) // r['depth']:,}", f"{r['paper_evaluations']:,} / {r['evaluations']:,.0f}",
                       f"{r['paper_cover']} / {r['cover']:.0f}")
         out.print(t)

@@ -84,6 +84,8 @@ SPACE_CASES = [
      "(2/eps)(log2 n + log2 m)", lambda p, n, m: 2 / 0.05 * (_bits(n) + _bits(m))),
     ("count-min", "heavy-hitters(n=1000000, M=1048576, eps=0.05)",
      "(2e/eps) ln(n/0.05) log2 m", lambda p, n, m: 2 * math.e / 0.05 * math.log(n / 0.05) * _bits(m)),
+    ("ds-count-min", "heavy-hitters(n=1000000, M=1048576, eps=0.05)",
+     "(2e/eps) ln(n/0.05) log2 m", lambda p, n, m: 2 * math.e / 0.05 * math.log(n / 0.05) * _bits(m)),
     ("countsketch-hh", "heavy-hitters(n=1000000, M=1048576, eps=0.05)",
      "(32/eps) ln(n/0.05) log2 m", lambda p, n, m: 32 / 0.05 * math.log(n / 0.05) * _bits(m)),
     ("robust-sampler", "heavy-hitters(n=1000000, M=1048576, eps=0.05)",

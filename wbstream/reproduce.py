@@ -14,6 +14,7 @@ inserted), against our sketch and against Apache DataSketches' own.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import product
 
 import numpy as np
 
@@ -21,6 +22,7 @@ from wbstream.engine.coins import Coins
 from wbstream.engine.game import Game
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.problems import HeavyHitters
+from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
 
 #: The candidate pool of both published HLL attacks: 2^20 items.
@@ -118,16 +120,19 @@ def paterson_raynal_rows(seeds: int = 5, only: tuple[str, ...] = (),
 MARKELON = [(2048, 4, 263_000, 16_900), (4096, 8, 131_072, 88_500)]
 
 
-def run_markelon(width: int, depth: int, seed: int, insertions: int = 1 << 20) -> dict:
-    """Play the whole cover-set attack on Count-Min (no early stop) and measure the target's error."""
+def run_markelon(width: int, depth: int, seed: int, insertions: int = 1 << 20,
+                 algorithm: str = "count-min") -> dict:
+    """Play the whole cover-set attack (no early stop) on ``count-min`` or ``ds-count-min``; the target's error."""
     from wbstream.adversaries.markelon import MarkelonCoverSet
-    from wbstream.algorithms.heavy.count_min import CountMin
 
+    spec = (f"count-min(depth={depth}, width={width})" if algorithm == "count-min"
+            else f"ds-count-min(num_hashes={depth}, num_buckets={width})")
+    cls, options = algorithms.resolve(spec)
     p = HeavyHitters(n=100_000, M=1 << 20, eps=0.05)
-    cm = CountMin(p.params, Coins.from_seed(seed, "algorithm"), depth=depth, width=width)
+    cm = cls(p.params, Coins.from_seed(seed, "algorithm"), **options)
     adv = MarkelonCoverSet(insertions=insertions)
     adv.reset(p.params, np.random.default_rng(seed))
-    obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(CountMin.name, "count-min", CountMin), cm)
+    obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(cls.name, spec, cls), cm)
     while True:
         obs.round += 1
         batch = adv.act(obs)
@@ -142,12 +147,13 @@ def run_markelon(width: int, depth: int, seed: int, insertions: int = 1 << 20) -
             "m": int(p.x.sum())}
 
 
-def markelon_rows(seeds: int = 3) -> list[dict]:
-    """Each published Count-Min row beside our mean over ``seeds`` attacks."""
+def markelon_rows(seeds: int = 3, algorithms_: tuple[str, ...] = ("count-min", "ds-count-min")) -> list[dict]:
+    """Each published Count-Min row beside our mean over ``seeds`` attacks, for each implementation."""
     rows = []
-    for width, depth, paper_error, paper_evals in MARKELON:
-        runs = [run_markelon(width, depth, seed) for seed in range(seeds)]
-        rows.append({"width": width, "depth": depth, "paper_error": paper_error, "paper_evaluations": paper_evals,
+    for (width, depth, paper_error, paper_evals), name in product(MARKELON, algorithms_):
+        runs = [run_markelon(width, depth, seed, algorithm=name) for seed in range(seeds)]
+        rows.append({"sketch": name, "width": width, "depth": depth, "paper_error": paper_error,
+                     "paper_evaluations": paper_evals,
                      "paper_cover": depth, "error": float(np.mean([r["estimate"] - r["f_target"] for r in runs])),
                      "evaluations": float(np.mean([r["evaluations"] for r in runs])),
                      "cover": float(np.mean([r["cover"] for r in runs])), "runs": runs, "seeds": seeds})

@@ -24,6 +24,9 @@ Departures from the paper:
   colliding with ``t`` in several rows is not reused to shrink the cover.
 * Each cover item's count is capped at ``M`` (the promise ``|x_i| <= M``); when
   ``insertions/depth > M`` the attack inserts fewer items than asked.
+* Against Apache DataSketches' ``count_min_sketch`` (``ds-count-min``), whose row
+  hashes the package keeps internal, the adversary learns each candidate's cells by
+  running the package itself on it (see ``DsCountMin.row_cells``).
 * Extension beyond the paper: against CountSketch (``countsketch-hh``), whose
   estimate is a median of *signed* counts, a cover item must share the target's
   bucket and its sign, and only a majority of rows (the first ``depth//2 + 1``)
@@ -34,44 +37,32 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.algorithms.hashing import PolynomialHash
-from wbstream.algorithms.heavy.count_min import CountMin
-from wbstream.algorithms.heavy.countsketch_hh import CountSketchHH
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
 
 
-def find_cover(rng: np.random.Generator, coefficients: np.ndarray, width: int, n: int,
-               target: int, *, sign_coefficients: np.ndarray | None = None,
-               rows: int | None = None) -> tuple[np.ndarray | None, int]:
-    """One distinct item per row colliding with ``target`` in that row, and the hash evaluations spent.
+def find_cover(rng: np.random.Generator, cells, n: int, target: int, rows: int) -> tuple[np.ndarray | None, int]:
+    """One distinct item per row sharing ``target``'s cell in that row, and the hash evaluations spent.
 
-    With ``sign_coefficients`` a colliding item must also have the target's sign in
-    that row; only the first ``rows`` rows (default: all) are covered. Candidates are
-    scanned in a random order, each hashed in every row (as in the paper's search
-    loop); the evaluations counted are ``depth`` times the number of candidates
-    scanned until the last row was covered. Returns ``(None, evaluations)`` if the
-    universe has no such cover.
+    ``cells(keys)`` gives the counter each key updates in each row (for CountSketch the
+    sign is part of the cell); the first ``rows`` rows are covered. Candidates are scanned
+    in a random order, each hashed in every row (as in the paper's search loop); the
+    evaluations counted are ``depth`` times the number of candidates scanned until the
+    last row was covered. Returns ``(None, evaluations)`` if the universe has no such cover.
     """
-    h = PolynomialHash(np.asarray(coefficients, dtype=np.uint64))
-    depth = h.coefficients.shape[0]
-    rows = depth if rows is None else rows
-    h = PolynomialHash(h.coefficients[:rows])
-    s = None if sign_coefficients is None else PolynomialHash(np.asarray(sign_coefficients, dtype=np.uint64)[:rows])
-    t = np.array([target], dtype=np.int64)
-    want = h.buckets(t, width)[:, 0]
+    want = cells(np.array([target], dtype=np.int64))[:, 0]
+    depth = len(want)
+    want = want[:rows]
     cover = np.full(rows, -1, dtype=np.int64)
     candidates = rng.permutation(n).astype(np.int64)
     candidates = candidates[candidates != target]
-    chunk = max(64, 4 * width)
+    chunk = 4096
     last = -1  # position in the scan of the item that completed the cover
     for start in range(0, len(candidates), chunk):
         keys = candidates[start:start + chunk]
-        hits = h.buckets(keys, width) == want[:, None]
-        if s is not None:
-            hits &= s.signs(keys) == s.signs(t)
+        hits = cells(keys)[:rows] == want[:, None]
         for r in np.flatnonzero(cover < 0):
             for j in np.flatnonzero(hits[r]):
                 if keys[j] not in cover:
@@ -109,9 +100,9 @@ class MarkelonCoverSet(Adversary):
         self.insertions, self.rounds = int(insertions), int(rounds)
 
     def applies_to(self, algorithm_cls, problem_cls):
-        if not (isinstance(algorithm_cls, type) and issubclass(algorithm_cls, (CountMin, CountSketchHH))):
+        if not all(callable(getattr(algorithm_cls, m, None)) for m in ("row_cells", "rows_to_cover")):
             return False, ("it is not a Count-Min or CountSketch heavy-hitters sketch: the cover-set attack needs "
-                           "per-row hash buckets (bucket_coefficients) in the state and a min or median over rows")
+                           "the per-row cells of any item (row_cells) and a min or median over rows")
         return True, ""
 
     def reset(self, params, rng):
@@ -122,13 +113,12 @@ class MarkelonCoverSet(Adversary):
         self._plan: list[Batch] = []
 
     def _prepare(self, obs) -> bool:
-        state, n, M = obs.state(), self.params.n, self.params.M
-        depth, width = state["table"].shape
-        signs = state.get("sign_coefficients")
-        rows = depth if signs is None else depth // 2 + 1  # min over all rows; median over a majority
+        state, params, n, M = obs.state(), obs.params, self.params.n, self.params.M
+        cls = obs.algorithm.cls
+        cells = lambda keys: cls.row_cells(params, state, keys)  # noqa: E731
         self.target = int(self.rng.integers(0, n))
-        self.cover, self.hash_evaluations = find_cover(self.rng, state["bucket_coefficients"], width, n, self.target,
-                                                       sign_coefficients=signs, rows=rows)
+        rows = cls.rows_to_cover(len(cells(np.array([self.target]))))
+        self.cover, self.hash_evaluations = find_cover(self.rng, cells, n, self.target, rows)
         if self.cover is None:
             return False
         d = len(self.cover)

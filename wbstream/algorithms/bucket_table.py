@@ -77,6 +77,20 @@ class BucketTable:
         return out
 
     @staticmethod
+    def cells(state: Mapping, keys: np.ndarray) -> np.ndarray:
+        """Which cell of each row every key updates, shape ``(depth, len(keys))``, from a state.
+
+        For a signed table the cell also carries the sign (``2 * bucket + (sign > 0)``):
+        two keys share a cell exactly when they add to the same counter with the same sign.
+        """
+        width = state["table"].shape[1]
+        keys = np.asarray(keys, dtype=np.int64)
+        buckets = PolynomialHash(np.asarray(state["bucket_coefficients"])).buckets(keys, width)
+        if "sign_coefficients" not in state:
+            return buckets
+        return 2 * buckets + (PolynomialHash(np.asarray(state["sign_coefficients"])).signs(keys) > 0)
+
+    @staticmethod
     def matrix(state: Mapping, columns: np.ndarray) -> np.ndarray:
         """The sketch matrix on ``columns``, rebuilt from a state (signed if it has sign coefficients)."""
         width = state["table"].shape[1]

@@ -23,6 +23,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from wbstream.algorithms.datasketches_lib import datasketches
 from wbstream.algorithms.distinct import KeyedF0Sketch, require_insertion_only
 from wbstream.algorithms.distinct.hll import clz64
 from wbstream.algorithms.distinct.murmur3 import DEFAULT_SEED, murmur3_int64
@@ -31,16 +32,6 @@ from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
 
 _ADDRESS_BITS = 26  # DataSketches HLL coupons: value << 26 | 26-bit address
-
-
-def datasketches():
-    """The ``datasketches`` module, or a clear ImportError naming the extra that installs it."""
-    try:
-        import datasketches as ds
-    except ImportError as err:  # pragma: no cover - the test extras install it
-        raise ImportError("the DataSketches peers need the `datasketches` package: "
-                          "pip install 'wbstream[peers]'") from err
-    return ds
 
 
 class DataSketchesPeer(StreamingAlgorithm):

@@ -90,3 +90,14 @@ class CountMin(LinearSketch):
     @classmethod
     def sketch_columns(cls, params, state, columns):
         return BucketTable.matrix(state, columns)
+
+    # -- the cover-set interface (markelon-2023) ----------------------------------------------
+    @classmethod
+    def row_cells(cls, params, state, keys) -> np.ndarray:
+        """The counter each key updates in each row, shape ``(depth, len(keys))``."""
+        return BucketTable.cells(state, keys)
+
+    @staticmethod
+    def rows_to_cover(depth: int) -> int:
+        """How many rows must hold a colliding item to make an absent item look heavy."""
+        return depth  # a min over rows: every row
