@@ -18,6 +18,7 @@ from wbstream.adversaries.hash_attacks import HashSearch, PatersonRaynal2022, Re
 from wbstream.algorithms.distinct.hashing64 import KeyedHash64
 from wbstream.algorithms.distinct.hll import HyperLogLog, bucket_and_rho, clz64
 from wbstream.algorithms.distinct.kmv import KMV
+from wbstream.algorithms.distinct.peers import DsCpc, DsHll, DsTheta
 from wbstream.algorithms.norms.ams import AMS
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.coins import Coins
@@ -111,7 +112,9 @@ def insertion_streams(draw):
     return seed, stream, deltas, distinct
 
 
-@pytest.mark.parametrize("cls, options", [(KMV, {"k": 256}), (HyperLogLog, {"p": 10})], ids=["kmv", "hll"])
+@pytest.mark.parametrize("cls, options", [(KMV, {"k": 256}), (HyperLogLog, {"p": 10}), (DsHll, {"lg_k": 10}),
+                                          (DsCpc, {"lg_k": 10}), (DsTheta, {"lg_k": 8})],
+                         ids=["kmv", "hll", "ds-hll", "ds-cpc", "ds-theta"])
 @given(case=insertion_streams(), pieces=st.integers(1, 20))
 def test_estimates_within_half_of_the_truth_on_oblivious_insertion_streams(cls, options, case, pieces):
     seed, stream, deltas, distinct = case

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 
 from wbstream.algorithms.heavy.count_min import CountMin
 from wbstream.algorithms.heavy.countsketch_hh import CountSketchHH
+from wbstream.algorithms.heavy.ds_count_min import DsCountMin
 from wbstream.algorithms.heavy.misra_gries import MisraGries
 from wbstream.algorithms.heavy.robust_sampler import MorrisCounter, RobustSampler
 from wbstream.engine.coins import Coins
@@ -23,7 +24,7 @@ from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.stream import Batch
 
 ARENA = "heavy-hitters(n=100000, M=1048576, eps=0.05)"
-ALGORITHMS = [MisraGries, CountMin, CountSketchHH, RobustSampler]
+ALGORITHMS = [MisraGries, CountMin, CountSketchHH, RobustSampler, DsCountMin]
 
 
 @st.composite
