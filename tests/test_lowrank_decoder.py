@@ -169,3 +169,27 @@ def test_a_matrix_sharing_its_syndromes_with_a_rank_one_matrix_is_detected(R, C,
     alg.update(*_entries(X))
     answer = alg.query()
     assert answer is NOT_LOW_RANK and referee.judge(answer).correct
+
+
+def test_arbitrary_syndromes_give_none_or_a_rank_k_matrix_with_those_syndromes():
+    """Syndromes of full-rank matrices and of no matrix at all: the decoder never raises, and whatever
+    it returns has rank <= k over F_p, entries in [-M, M] and exactly these syndromes."""
+    rng = np.random.default_rng(5)
+    for trial in range(120):
+        R, C = map(int, rng.integers(2, 10, 2))
+        k, M = int(rng.integers(1, min(R, C))), int(rng.choice([1, 3, 100, 2**20]))
+        dec = GabidulinSketch(R, C, k, M)
+        if trial % 2:
+            dec.s = rng.integers(0, dec.p, dec.s.shape)
+        else:
+            dec.update(*_entries(rng.integers(-M, M + 1, (R, C))))
+        got = dec.decode()
+        if got is not None:
+            assert rank_mod_p(got, dec.p) <= k and np.abs(got).max() <= M
+            assert np.array_equal(dec.syndromes_of(*_entries(got)), dec.s)
+
+
+@pytest.mark.parametrize("R, C, L", [(6, 6, 6), (5, 7, 6), (3, 3, 4), (2, 3, 3), (4, 8, 5), (16, 16, 8)])
+def test_the_tester_keeps_ceil_log2_rows_cols_key_ciphertexts(R, C, L):
+    alg = RobustRank(RankRecovery(rows=R, cols=C, k=1).params, Coins.from_seed(0, "algorithm"))
+    assert alg.tester.gsw.L == L == int(np.ceil(np.log2(R * C)))
