@@ -8,7 +8,6 @@ import pytest
 from wbstream.algorithms.lowrank.frequent_directions import FrequentDirections
 from wbstream.algorithms.lowrank.gabidulin import GabidulinSketch
 from wbstream.algorithms.lowrank.projections import GaussianProjection
-from wbstream.algorithms.lowrank.robust import RobustRank
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_LOW_RANK, answer_digest
 from wbstream.engine.coins import Coins
