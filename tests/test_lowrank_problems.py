@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import pytest
 
 from wbstream.algorithms.lowrank.frequent_directions import FrequentDirections
 from wbstream.algorithms.lowrank.gabidulin import GabidulinSketch
 from wbstream.algorithms.lowrank.projections import GaussianProjection
-from wbstream.algorithms.lowrank.robust import RobustRank
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_LOW_RANK, answer_digest
 from wbstream.engine.coins import Coins
@@ -18,6 +15,7 @@ from wbstream.engine.errors import NotApplicableError, StreamError
 from wbstream.engine.game import Game, replay
 from wbstream.engine.matrix_problems import (CovarianceSketch, LowRankApproximation, MatrixRank, RankRecovery,
                                              RowProjection)
+from wbstream.engine.registry import algorithms
 from wbstream.engine.stream import Batch, RowBatch, as_batch
 
 ROWS = "low-rank-approx(cols=6, k=2, ell=4, eps=0.5, M=100)"
@@ -102,20 +100,44 @@ def test_integer_problems_refuse_real_rows():
     assert not p.x.any()
 
 
-def test_entry_updates_out_of_range_or_breaking_the_promise_change_nothing():
+BAD_ENTRIES = [(as_batch([12], [1]), "outside the universe"), (as_batch([1, 2], [1, 1]), "breaking the promise"),
+               (as_batch([0, 2], [11, 1]), "cannot keep"), (as_batch([6], [-1]), "x\\[6\\] would become -6")]
+
+
+@pytest.mark.parametrize("bad, rule", BAD_ENTRIES)
+def test_entry_updates_out_of_range_or_breaking_the_promise_change_nothing(bad, rule):
     p = RankRecovery(rows=3, cols=4, k=1, M=5)
-    alg = RobustRank(p.params, Coins.from_seed(0, "t"))
-    good = as_batch([1, 6], [5, -5])
-    p.apply(good)
-    alg.update(good.indices, good.deltas)
-    before = (p.x.copy(), copy.deepcopy(alg.state()))
-    for bad, rule in [(as_batch([12], [1]), "outside the universe"), (as_batch([1, 2], [1, 1]), "breaking the promise"),
-                      (as_batch([0, 2], [11, 1]), "cannot keep")]:
-        with pytest.raises(StreamError, match=rule):
-            p.validate(bad)
-    assert np.array_equal(p.x, before[0])
-    after = alg.state()
-    assert all(np.array_equal(np.asarray(after[key]), np.asarray(v)) for key, v in before[1].items())
+    p.apply(as_batch([1, 6], [5, -5]))
+    before = p.x.copy()
+    with pytest.raises(StreamError, match=rule):
+        p.apply(bad)
+    assert np.array_equal(p.x, before)
+
+
+class _EntriesThen(Adversary):
+    """Sends good entry updates in round 1, then the batch it was given."""
+
+    name = "entries-then"
+
+    def __init__(self, *, bad=None):
+        self.bad = bad
+
+    def act(self, obs):
+        return as_batch([1, 6], [5, -5]) if obs.round == 1 else self.bad
+
+
+@pytest.mark.parametrize("algorithm, problem", [("robust-rank", "rank-recovery(rows=3, cols=4, k=1, M=5)"),
+                                                ("naive-rank", "rank-recovery(rows=3, cols=4, k=1, M=5)"),
+                                                ("robust-rank-approx", "matrix-rank(rows=3, cols=4, M=5, alpha=2.0)")])
+@pytest.mark.parametrize("bad, rule", BAD_ENTRIES)
+def test_a_game_refuses_bad_entries_before_the_algorithm_sees_them(algorithm, problem, bad, rule, monkeypatch):
+    cls = algorithms.get(algorithm)
+    seen = []
+    original = cls.update
+    monkeypatch.setattr(cls, "update", lambda self, i, d: (seen.append(np.asarray(i).tolist()), original(self, i, d)))
+    with pytest.raises(StreamError, match=rule):
+        Game(problem, algorithm, _EntriesThen, "oblivious", adversary_options={"bad": bad}).play()
+    assert seen == [[1, 6]]  # only the good round reached the algorithm
 
 
 @pytest.mark.parametrize("make", [

@@ -10,7 +10,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
-from wbstream.algorithms.lowrank.field import BinomialField, field_prime
 from wbstream.algorithms.lowrank.gabidulin import GabidulinSketch
 from wbstream.algorithms.lowrank.rank_approx import RobustRankApprox
 from wbstream.algorithms.lowrank.robust import NaiveRank, RobustRank
@@ -187,22 +186,7 @@ def test_planted_noise_makes_rank_exceed_k_and_it_is_detected():
     assert not any(r.failed for r in rs)
 
 
-# -- the field and the rank approximation -----------------------------------------------------------
-
-@pytest.mark.parametrize("m", [2, 3, 4, 6, 8, 12])
-def test_the_binomial_is_irreducible(m):
-    """Rabin: t^m - w is irreducible iff t^{p^m} = t and gcd(t^{p^{m/q}} - t, f) = 1; here: the Frobenius
-    orbit of t has exactly m elements and every non-zero element of a sample is invertible."""
-    p = field_prime(m, 50)
-    F = BinomialField(p, m)
-    t = np.eye(1, m, 1, dtype=np.int64)[0]
-    orbit = {tuple(F.frobenius(t, l)) for l in range(m)}
-    assert len(orbit) == m and np.array_equal(F.frobenius(t, m), t)
-    rng = np.random.default_rng(m)
-    for a in rng.integers(0, p, size=(20, m)):
-        if a.any():
-            assert np.array_equal(F.mul(a, F.inverse(a)), np.eye(1, m, dtype=np.int64)[0])
-
+# -- the rank approximation -----------------------------------------------------------
 
 @settings(max_examples=20)
 @given(rank=st.integers(0, 8), seed=st.integers(0, 2**32 - 1))

@@ -30,8 +30,9 @@ the z_a satisfies, after applying ``[-l]``,
 
 a linear system over F. The k x k matrix ``(s_{l+i}^[-l])`` factors as a product of
 two rank-r Moore matrices, so its rank is r. Solve for γ; the roots of Γ (an F_p
-kernel) span the z_a; their coefficients are Y (g_j = t^j); a Moore system gives E;
-``X = E^T Y``. The candidate is re-encoded and kept only if its syndromes match,
+kernel) are exactly the span of the z_a, so a basis of them has coefficients ``P Y``
+for an invertible P (g_j = t^j); a Moore system gives E (absorbing ``P^-1``);
+``X = E^T (P Y)``. The candidate is re-encoded and kept only if its syndromes match,
 its entries lift into [-M, M] (p > 2M) and rows beyond ``rows`` are zero.
 """
 
