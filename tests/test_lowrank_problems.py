@@ -230,3 +230,12 @@ def test_projection_state_rebuilds_its_sketch():
     alg.update(b.indices, b.deltas)
     S = GaussianProjection.sketch_rows(p.params, alg.state(), np.arange(5))
     assert np.allclose(S @ b.rows, alg.state()["B"])
+
+
+def test_a_covariance_sketch_larger_than_two_ell_rows_is_refused():
+    p = LowRankApproximation(cols=3, k=1, ell=2, M=10)
+    rows = RowBatch(np.arange(30, dtype=np.float64).reshape(10, 3) % 7)
+    p.apply(rows)
+    assert p.judge(CovarianceSketch(rows.rows)).kind == "malformed"  # A itself: exact, but 10 > 2 ell rows
+    assert "2 ell = 4" in p.judge(CovarianceSketch(rows.rows)).detail
+    assert p.judge(CovarianceSketch(rows.rows[:4])).kind != "malformed"

@@ -183,7 +183,8 @@ class LowRankApproximation(Problem):
 
     The referee keeps ``G = A^T A`` and judges by the answer's stated error measure:
 
-    * :class:`CovarianceSketch` B (Frequent Directions): ``||A^T A - B^T B||_2 <= ||A - A_k||_F^2 / (ell - k)``;
+    * :class:`CovarianceSketch` B (Frequent Directions) of at most ``2 ell`` rows:
+      ``||A^T A - B^T B||_2 <= ||A - A_k||_F^2 / (ell - k)``;
     * :class:`RowProjection` V (projection sketches): the projection cost
       ``||A - A V V^T||_F^2 <= (1 + eps) ||A - A_k||_F^2``.
 
@@ -268,6 +269,9 @@ class LowRankApproximation(Problem):
             B = answer.B
             if B.ndim != 2 or B.shape[1] != self.cols or not np.isfinite(B).all():
                 return Verdict(False, "malformed", f"expected a finite sketch with {self.cols} columns")
+            if B.shape[0] > 2 * self.ell:  # a sketch of O(ell) rows (FD's buffer has 2 ell); more could hold A itself
+                return Verdict(False, "malformed",
+                               f"a sketch of {B.shape[0]} rows; the problem allows 2 ell = {2 * self.ell}")
             err = float(np.abs(np.linalg.eigvalsh(self.G - B.T @ B)).max())
             bound = self.tail() / (self.ell - self.k)
             if err <= bound + slack:
