@@ -21,22 +21,19 @@ from __future__ import annotations
 
 import math
 
-import numpy as np
-
-from wbstream.algorithms.bucket_table import BucketTable
-from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
-from wbstream.engine.problems import HeavyHitters
+from wbstream.algorithms.heavy.bucketed import FALSE_REPORT_PROBABILITY, BucketHeavyHitters
 from wbstream.engine.registry import algorithms
 
-#: The default depth keeps the chance of any false heavy hitter in a query below this.
-FALSE_REPORT_PROBABILITY = 0.05
+__all__ = ["CountMin", "FALSE_REPORT_PROBABILITY"]
 
 
 @algorithms.register
-class CountMin(LinearSketch):
+class CountMin(BucketHeavyHitters):
     """Count-Min sketch, ``depth`` rows (0: ``ceil(ln(n/0.05))``) of ``width`` buckets (0: ``2*ceil(e/eps)``).
 
+    >>> import numpy as np
     >>> from wbstream.engine.coins import Coins
+    >>> from wbstream.engine.problems import HeavyHitters
     >>> p = HeavyHitters(n=1000, M=100, eps=0.2)
     >>> cm = CountMin(p.params, Coins.from_seed(1, "doc"))
     >>> cm.update(np.array([7, 300, 7, 12]), np.array([50, 2, 10, 1]))
@@ -45,59 +42,17 @@ class CountMin(LinearSketch):
     """
 
     name = "count-min"
-    problem = HeavyHitters
     guarantee = ("every heavy hitter reported; no false one with prob. >= 1 - n e^-depth "
                  "(0.95 at the default depth), against oblivious streams only")
-    arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
+    signed, report_fraction = False, 1.0
 
-    def __init__(self, params, coins, *, depth: int = 0, width: int = 0):
-        super().__init__(params, coins)
-        width = width or 2 * math.ceil(math.e / params.eps)
-        depth = depth or math.ceil(math.log(params.n / FALSE_REPORT_PROBABILITY))
-        if depth < 1 or width < 2:
-            raise ValueError(f"count-min needs depth >= 1 and width >= 2, got depth={depth}, width={width}")
-        self.depth, self.width = int(depth), int(width)
-        self.cells = BucketTable(coins, "count-min", depth=self.depth, width=self.width, signed=False)
-        self.table = self.cells.table
-        self.m = 0
+    @staticmethod
+    def default_width(eps: float) -> int:
+        return 2 * math.ceil(math.e / eps)
 
-    def update(self, indices, deltas):
-        self.m += int(deltas.sum())
-        self.cells.add(indices, deltas)
-
-    def estimate(self, indices) -> np.ndarray:
-        """``min over rows of table[r, h_r(i)]`` for each index."""
-        return self.cells.votes(np.asarray(indices, dtype=np.int64)).min(axis=0)
-
-    def query(self):
-        m = self.m
-        if m <= 0:
-            return np.zeros(0, dtype=np.int64)
-        threshold = self.params.eps * m
-        return self.cells.scan(self.params.n, lambda keys, votes: votes.min(axis=0) >= threshold)
-
-    def state(self):
-        return {**self.cells.state(), "m": self.m}
-
-    def space(self):
-        bound = self.params.n * self.params.M
-        state_bits = (self.table.size + 1) * bits_for_range(0, bound)
-        return Space(state_bits, self.cells.key_bits, nbytes_of(self.state()))
-
-    def sketch(self):
-        return self.table.reshape(-1).copy()
-
-    @classmethod
-    def sketch_columns(cls, params, state, columns):
-        return BucketTable.matrix(state, columns)
-
-    # -- the cover-set interface (markelon-2023) ----------------------------------------------
-    @classmethod
-    def row_cells(cls, params, state, keys) -> np.ndarray:
-        """The counter each key updates in each row, shape ``(depth, len(keys))``."""
-        return BucketTable.cells(state, keys)
+    def combine(self, votes):
+        return votes.min(axis=0)  # every row overcounts, so the least is the best
 
     @staticmethod
     def rows_to_cover(depth: int) -> int:
-        """How many rows must hold a colliding item to make an absent item look heavy."""
         return depth  # a min over rows: every row
