@@ -94,6 +94,9 @@ class CountMin(LinearSketch):
         state_bits = (self.table.size + 1) * bits_for_range(0, bound)
         return Space(state_bits, self.buckets.key_bits, nbytes_of(self.state()))
 
+    def merge_moduli(self):
+        return {"table": None, "m": None}
+
     def sketch(self):
         return self.table.reshape(-1).copy()
 

@@ -93,6 +93,9 @@ class CountSketchRecovery(LinearSketch):
         state_bits = self.table.size * bits_for_range(-bound, bound)
         return Space(state_bits, self.buckets.key_bits + self.signs.key_bits, nbytes_of(self.state()))
 
+    def merge_moduli(self):
+        return {"table": None}
+
     def sketch(self):
         return self.table.reshape(-1).copy()
 
