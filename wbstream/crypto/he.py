@@ -221,7 +221,11 @@ class Aggregator:
         self.count = 0
         self._sum: list | None = None
 
-    def _load(self, message: EncryptedMessage) -> list:
+    def load(self, message: EncryptedMessage) -> list:
+        """Check a message and parse its ciphertexts, adding nothing (raises :class:`HEError`)."""
+        if self.count >= self.plan.servers:
+            raise HEError(f"slots could wrap: the plan allows {self.plan.servers} servers, "
+                          f"and {self.count} messages are already in")
         if not isinstance(message, EncryptedMessage):
             raise HEError(f"expected an EncryptedMessage, got {type(message).__name__}")
         if message.key_id != self.key_id:
@@ -250,10 +254,10 @@ class Aggregator:
 
     def add(self, message: EncryptedMessage) -> None:
         """Add one server's message into the aggregate (all checks first)."""
-        if self.count >= self.plan.servers:
-            raise HEError(f"slots could wrap: the plan allows {self.plan.servers} servers, "
-                          f"and {self.count} messages are already in")
-        vecs = self._load(message)
+        self.add_loaded(self.load(message))
+
+    def add_loaded(self, vecs: list) -> None:
+        """Add ciphertexts returned by :meth:`load`."""
         self._sum = vecs if self._sum is None else [a + b for a, b in zip(self._sum, vecs)]
         self.count += 1
 

@@ -217,11 +217,30 @@ class StreamingAlgorithm(ABC):
             if isinstance(mine[key], np.ndarray) and np.shares_memory(mine[key], theirs[key]):
                 raise MergeError(f"cannot merge a {name} sketch with itself (they share {key!r})")
         merged = {key: add_mod(np.asarray(mine[key]), np.asarray(theirs[key]), mod) for key, mod in moduli.items()}
-        for key, value in merged.items():  # nothing has changed until every sum succeeded
+        self.load_merged(merged)  # nothing has changed until every sum succeeded
+
+    def merge_entry_bound(self) -> int:
+        """A bound on ``|entry|`` of an integer merged entry for one sketch of a vector in ``[-M, M]^n``.
+
+        The default ``n M`` holds for every 0/±1 sketch matrix (CountSketch, AMS,
+        Count-Min). Encrypted aggregation uses it to choose parameters that never wrap.
+        """
+        return self.params.n * self.params.M
+
+    def load_merged(self, values: Mapping[str, np.ndarray]) -> None:
+        """Overwrite the merged entries (:meth:`merge_moduli`) with ``values`` (arrays in place, scalars by name)."""
+        mine = self.state()
+        moduli = self.merge_moduli()
+        for key, value in values.items():
+            if key not in moduli:
+                raise MergeError(f"{key!r} is not a merged entry of {getattr(self, 'name', type(self).__name__)}")
+            if isinstance(mine[key], np.ndarray) and np.shape(value) != mine[key].shape:
+                raise MergeError(f"{key!r} has shape {mine[key].shape}, got {np.shape(value)}")
+        for key, value in values.items():
             if isinstance(mine[key], np.ndarray):
                 mine[key][...] = value
             else:
-                setattr(self, key, value.item())
+                setattr(self, key, int(value))
 
 
 class TestedRecovery(StreamingAlgorithm):
