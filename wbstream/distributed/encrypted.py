@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from wbstream.crypto.he import Aggregator, BfvKeyHolder, EncryptedMessage, HEError, SlotPlan
+from wbstream.crypto.he import Aggregator, BfvKeyHolder, EncryptedMessage, HEError, SlotPlan, encrypt_vector
 from wbstream.engine.algorithm import StreamingAlgorithm
 
 
@@ -69,6 +69,27 @@ def residues(alg: StreamingAlgorithm, field: Field) -> np.ndarray:
     return (v.astype(np.int64) + field.offset).astype(np.uint64)
 
 
+class ServerEncryptor:
+    """What a server needs to encrypt: the public context, key id, slot plans and sketch fingerprint (no secret)."""
+
+    def __init__(self, public: bytes, key_id: str, fields: list[Field], plans: dict[str, SlotPlan], tag: str):
+        self.public, self.key_id, self.fields, self.plans, self.tag = public, key_id, fields, plans, tag
+        self._context = None
+
+    def __getstate__(self):  # a TenSEAL context does not pickle: rebuild it from the public bytes
+        return {**self.__dict__, "_context": None}
+
+    def encrypt(self, alg: StreamingAlgorithm) -> dict[str, EncryptedMessage]:
+        """A server's message: each merged entry encrypted under the public key."""
+        if alg.merge_fingerprint() != self.tag:
+            raise HEError(f"mismatched parameters or keys: this {alg.name} sketch is not the one the "
+                          f"aggregation was set up for")
+        if self._context is None:
+            self._context = Aggregator(self.public, self.plans[self.fields[0].name]).context
+        return {f.name: encrypt_vector(self._context, self.key_id, self.plans[f.name], residues(alg, f), self.tag)
+                for f in self.fields}
+
+
 class EncryptedAggregation:
     """The BFV pipeline for one sketch layout and ``servers`` servers; ``keys`` is the key holder.
 
@@ -83,23 +104,15 @@ class EncryptedAggregation:
         self.plans = {f.name: SlotPlan(int(np.prod(f.shape)), f.residue_range, servers, keys.params)
                       for f in self.fields}
         self.public = keys.public_bytes()
-        self._server_context = None
+        self.encryptor = ServerEncryptor(self.public, keys.key_id, self.fields, self.plans, self.tag)
 
     def start(self) -> dict[str, Aggregator]:
         """A fresh, empty aggregate (it holds the public context only)."""
         return {f.name: Aggregator(self.public, self.plans[f.name], self.tag) for f in self.fields}
 
     def encrypt(self, alg: StreamingAlgorithm) -> dict[str, EncryptedMessage]:
-        """A server's message: each merged entry encrypted under the public key."""
-        from wbstream.crypto.he import encrypt_vector
-
-        if alg.merge_fingerprint() != self.tag:
-            raise HEError(f"mismatched parameters or keys: this {alg.name} sketch is not the one the "
-                          f"aggregation was set up for")
-        if self._server_context is None:
-            self._server_context = Aggregator(self.public, self.plans[self.fields[0].name]).context
-        return {f.name: encrypt_vector(self._server_context, self.keys.key_id, self.plans[f.name],
-                                       residues(alg, f), self.tag) for f in self.fields}
+        """A server's message (see :class:`ServerEncryptor`)."""
+        return self.encryptor.encrypt(alg)
 
     def add(self, aggregate: dict[str, Aggregator], message: dict[str, EncryptedMessage]) -> None:
         """Add one server's message; every field is checked before any is added (else unchanged)."""

@@ -216,8 +216,20 @@ class StreamingAlgorithm(ABC):
         for key in moduli:
             if isinstance(mine[key], np.ndarray) and np.shares_memory(mine[key], theirs[key]):
                 raise MergeError(f"cannot merge a {name} sketch with itself (they share {key!r})")
-        merged = {key: add_mod(np.asarray(mine[key]), np.asarray(theirs[key]), mod) for key, mod in moduli.items()}
-        self.load_merged(merged)  # nothing has changed until every sum succeeded
+        self.add_merged({key: theirs[key] for key in moduli})
+
+    def add_merged(self, values: Mapping[str, np.ndarray | int]) -> None:
+        """Add the merged entries of another sketch, given as values (e.g. a received message).
+
+        The caller has checked that they come from a sketch with the same
+        :meth:`merge_fingerprint`. Every sum is computed before anything changes.
+        """
+        moduli, mine = self.merge_moduli(), self.state()
+        if set(values) != set(moduli):
+            raise MergeError(f"expected the merged entries {sorted(moduli)}, got {sorted(values)}")
+        merged = {key: add_mod(np.asarray(mine[key]), np.asarray(values[key], dtype=np.asarray(mine[key]).dtype),
+                               mod) for key, mod in moduli.items()}
+        self.load_merged(merged)
 
     def merge_entry_bound(self) -> int:
         """A bound on ``|entry|`` of an integer merged entry for one sketch of a vector in ``[-M, M]^n``.
