@@ -26,6 +26,7 @@ test: $(STAMP)
 perf: $(STAMP)
 	$(BIN)/wbstream bench engine
 	$(BIN)/wbstream bench sparse
+	$(BIN)/wbstream bench distributed
 
 # ASV against the current environment; results are saved under the current commit.
 bench: $(STAMP) perf
