@@ -42,6 +42,9 @@ from wbstream.crypto.modular import is_prime
 
 #: SEAL's limit on the plaintext modulus.
 MAX_PLAIN_BITS = 60
+#: TenSEAL contexts run one worker thread: no parallel speed-up is needed for slot additions, and
+#: fewer live threads make forking (arena workers, server processes) safer.
+THREADS = 1
 #: Polynomial degrees SEAL supports with its default 128-bit coefficient moduli.
 POLY_DEGREES = (4096, 8192, 16384, 32768)
 
@@ -96,7 +99,7 @@ class BfvParams:
     def context(self) -> ts.Context:
         """A fresh TenSEAL context with new keys (TenSEAL draws them from the OS: it cannot be seeded)."""
         return ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=self.poly_degree,
-                          plain_modulus=self.plain_modulus)
+                          plain_modulus=self.plain_modulus, n_threads=THREADS)
 
 
 @dataclass(frozen=True)
@@ -214,7 +217,7 @@ class Aggregator:
 
     def __init__(self, public_bytes: bytes, plan: SlotPlan, tag: str = ""):
         try:
-            self.context = ts.context_from(public_bytes)
+            self.context = ts.context_from(public_bytes, n_threads=THREADS)
         except (ValueError, RuntimeError, TypeError) as exc:
             raise HEError(f"not a serialized TenSEAL context: {exc}") from None
         self.key_id, self.plan, self.tag = _digest(public_bytes), plan, tag
@@ -291,7 +294,7 @@ class BfvKeyHolder:
     @classmethod
     def from_secret_bytes(cls, data: bytes, params: BfvParams) -> BfvKeyHolder:
         try:
-            context = ts.context_from(bytes(data))
+            context = ts.context_from(bytes(data), n_threads=THREADS)
         except (ValueError, RuntimeError, TypeError) as exc:
             raise HEError(f"not a serialized TenSEAL context: {exc}") from None
         return cls(context, params)
