@@ -38,7 +38,7 @@ import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
 from wbstream.distributed.encrypted import EncryptedAggregation
-from wbstream.distributed.servers import InlineServer, ProcessServer
+from wbstream.distributed.servers import InlineServer, ProcessServer, SketchFactory
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
 from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
@@ -115,7 +115,7 @@ class DistributedGame(Game):
     """A game with ``servers`` servers and a coordinator; ``aggregation`` is ``plain`` or ``bfv``.
 
     Specs and options as for :class:`~wbstream.engine.game.Game`; ``executor`` is
-    ``process`` (each server a forked process) or ``inline``; ``poly_degree`` is the
+    ``process`` (each server a process forked from a clean fork server) or ``inline``; ``poly_degree`` is the
     BFV ring degree (the plaintext modulus is chosen by :class:`BfvParams`).
     """
 
@@ -149,8 +149,8 @@ class _Play:
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
         self.servers = []
         factory = EXECUTORS[game.executor]
-        for _ in range(game.servers):  # forked before any BFV key exists: servers never hold the secret
-            self.servers.append(factory(lambda: cls(params, Coins.from_seed(seed, "algorithm"), **opts)))
+        for _ in range(game.servers):  # from a fork server: servers never hold the BFV secret
+            self.servers.append(factory(SketchFactory(cls, params, seed, dict(opts))))
         self.coordinator_coins = Coins.from_seed(seed, "algorithm")
         self.coordinator = cls(params, self.coordinator_coins, **opts)
         if not self.coordinator.merge_moduli():

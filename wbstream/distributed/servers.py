@@ -10,7 +10,7 @@ Each request returns the seconds the server spent on it, measured where it ran.
 >>> from wbstream.engine.problems import SparseRecovery
 >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
 >>> p = SparseRecovery(n=64, k=2, M=8)
->>> server = ProcessServer(lambda: CS(p.params, Coins.from_seed(0, "algorithm"), rows=3, cols=8))
+>>> server = ProcessServer(SketchFactory(CS, p.params, 0, {"rows": 3, "cols": 8}))
 >>> server.update(np.array([5]), np.array([3])) >= 0
 True
 >>> int(server.state()["table"].sum() != 0), len(server.coin_log())
@@ -24,15 +24,29 @@ import multiprocessing as mp
 import pickle
 import time
 import traceback
+from dataclasses import dataclass
 
 import numpy as np
 
-from wbstream.engine.coins import Coins  # noqa: F401  (the doctest builds sketches from Coins)
+from wbstream.engine.coins import Coins
 from wbstream.engine.errors import WbstreamError
 
 
 class ServerError(WbstreamError, RuntimeError):
     """A server process failed or died."""
+
+
+@dataclass(frozen=True)
+class SketchFactory:
+    """Builds a server's sketch from the shared seed: every server gets the same keys."""
+
+    cls: type
+    params: object
+    seed: int
+    options: dict
+
+    def __call__(self):
+        return self.cls(self.params, Coins.from_seed(self.seed, "algorithm"), **self.options)
 
 
 def plain_message(alg) -> bytes:
@@ -106,11 +120,26 @@ def _child(factory, conn):
             conn.send((False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
 
 
+def _context():
+    """Servers fork from a clean fork server (started once, wbstream preloaded), not from the game's process.
+
+    The game's process may hold library threads (TenSEAL's pools, BLAS, fpylll) whose
+    locks a plain ``fork`` child can inherit mid-use and deadlock on; a fork server is
+    a fresh interpreter with none of them.
+    """
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["wbstream.builtin", "tenseal"])
+    return ctx
+
+
 class ProcessServer(InlineServer):
-    """A server in a forked child process; requests and replies travel over a pipe."""
+    """A server in a child process forked from the fork server; requests and replies travel over a pipe.
+
+    ``factory`` must pickle (a :class:`SketchFactory`): it is sent to the child.
+    """
 
     def __init__(self, factory):
-        ctx = mp.get_context("fork")
+        ctx = _context()
         self._conn, child = ctx.Pipe()
         self._proc = ctx.Process(target=_child, args=(factory, child), daemon=True)
         self._proc.start()
