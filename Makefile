@@ -28,6 +28,7 @@ perf: $(STAMP)
 	$(BIN)/wbstream bench sparse
 	$(BIN)/wbstream bench distinct
 	$(BIN)/wbstream bench lowrank
+	$(BIN)/wbstream bench distributed
 
 # ASV against the current environment; results are saved under the current commit.
 bench: $(STAMP) perf

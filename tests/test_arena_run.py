@@ -176,7 +176,7 @@ def test_every_registered_algorithm_and_adversary_shows_up_in_the_standard_suite
     ms = suite("standard")
     assert {m.algorithm.split("(")[0] for m in ms} == set(algorithms.names())
     assert {m.adversary.split("(")[0] for m in ms} == set(adversaries.names())
-    assert {m.threat for m in ms} == {"oblivious", "adaptive", "white-box"}
+    assert {m.threat for m in ms} == {"oblivious", "adaptive", "state-only", "white-box"}
 
 
 def test_stored_arena_games_replay_from_their_seeds(tmp_path):

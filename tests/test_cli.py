@@ -22,7 +22,7 @@ def test_list_shows_every_kind_and_what_adversaries_need():
     needs = {a["name"]: a["needs"] for a in cat["adversaries"]}
     assert needs["kernel-injection"] == "white-box" and needs["random-sparse"] == "oblivious"
     assert {"sparse-recovery", "f2", "distinct-elements"} <= {p["name"] for p in cat["problems"]}
-    assert [t["name"] for t in cat["threat_models"]] == ["oblivious", "adaptive", "white-box"]
+    assert [t["name"] for t in cat["threat_models"]] == ["oblivious", "adaptive", "state-only", "white-box"]
     text = run("list")
     assert text.exit_code == 0 and "kernel-injection" in text.output and "white-box" in text.output
 

@@ -406,10 +406,10 @@ def test_an_adaptive_adversary_sees_every_past_answer_and_nothing_more():
 def test_threat_models_are_ordered_and_parsed():
     assert WHITE_BOX.includes(ADAPTIVE) and ADAPTIVE.includes(OBLIVIOUS) and WHITE_BOX.includes(OBLIVIOUS)
     assert not OBLIVIOUS.includes(ADAPTIVE) and not ADAPTIVE.includes(WHITE_BOX)
-    assert [t.name for t in ThreatModel.levels()][:3] == ["oblivious", "adaptive", "white-box"]
+    assert [t.name for t in ThreatModel.levels()][:4] == ["oblivious", "adaptive", "state-only", "white-box"]
     for text in ("white-box", "whitebox", "White_Box", " WHITE-BOX "):
         assert ThreatModel.parse(text) is WHITE_BOX
     assert ThreatModel.parse(ADAPTIVE) is ADAPTIVE
-    with pytest.raises(SpecError, match="oblivious, adaptive, white-box"):
+    with pytest.raises(SpecError, match="oblivious, adaptive, state-only, white-box"):
         ThreatModel.parse("grey-box")
     assert WHITE_BOX.grants("coins") and not ADAPTIVE.grants("state") and OBLIVIOUS.grants("round")

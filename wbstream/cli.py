@@ -308,6 +308,35 @@ def bench_arena(trials):
               f"pool {p.overhead_fraction:.1%}")
 
 
+@bench.command("distributed")
+def bench_distributed():
+    """BFV aggregation costs against s and sketch size; distributed communication and coordinator time against k."""
+    from wbstream.perf_distributed import communication_vs_k, he_costs
+
+    rows = he_costs()
+    t = Table(title=f"BFV encrypted CountSketch (rows=5, n = 2^16, M = 2^10, N = 4096, t = {rows[0]['t']})",
+              title_justify="left")
+    for col in ("s", "entries", "limbs x bits", "cts", "encrypt ms/server", "add ms/server", "decrypt+report ms",
+                "plain merge+report ms", "ct bytes", "plain bytes", "ct / plain", "ct / declared"):
+        t.add_column(col, justify="right")
+    for r in rows:
+        t.add_row(str(r["servers"]), str(r["entries"]), f"{r['limbs']} x {r['digit_bits']}", str(r["ciphertexts"]),
+                  f"{r['encrypt_s'] * 1e3:.2f}", f"{r['add_s'] * 1e3:.2f}", f"{r['report_s'] * 1e3:.1f}",
+                  f"{r['plain_report_s'] * 1e3:.1f}", f"{r['ciphertext_bytes']:,}", f"{r['plain_bytes']:,}",
+                  f"{r['ciphertext_bytes'] / r['plain_bytes']:.1f}", f"{r['ciphertext_bytes'] / r['declared_bytes']:.1f}")
+    out.print(t)
+    t = Table(title="Distributed game, 4 server processes, plain aggregation: bits per server against the Õ(k) bound "
+                    "k (log2 n + log2 nM) (n = 2^16, M = 2^10)", title_justify="left")
+    for col in ("algorithm", "k", "correct", "message bits", "declared bits", "bound bits", "message / bound",
+                "coordinator ms", "server ms"):
+        t.add_column(col, justify="right")
+    for r in communication_vs_k():
+        t.add_row(r["algorithm"], str(r["k"]), "yes" if not r["failed"] else "NO", f"{r['message_bits']:,}",
+                  f"{r['declared_bits']:,}", f"{r['bound_bits']:,}", f"{r['ratio']:.1f}",
+                  f"{r['coordinator_s'] * 1e3:.1f}", f"{r['server_s'] * 1e3:.2f}")
+    out.print(t)
+
+
 @bench.command("sparse")
 def bench_sparse():
     """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time."""

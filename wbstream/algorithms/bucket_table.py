@@ -18,6 +18,7 @@ True
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping
 
 import numpy as np
@@ -37,6 +38,12 @@ class BucketTable:
         self.signs = PolynomialHash.draw(coins, f"{label}/signs", rows=depth, independence=4) if signed else None
         self.table = np.zeros((depth, width), dtype=np.int64)
         self._offsets = (np.arange(depth, dtype=np.int64) * width)[:, None]
+
+    def blank(self) -> BucketTable:
+        """A table with the same hashes (keys) and all counts zero."""
+        twin = copy.copy(self)
+        twin.table = np.zeros_like(self.table)
+        return twin
 
     @property
     def depth(self) -> int:

@@ -7,6 +7,7 @@ declared word width, split into working state and stored key/randomness.
 
 from __future__ import annotations
 
+import hashlib
 import math
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -16,6 +17,7 @@ from typing import ClassVar
 import numpy as np
 
 from .coins import Coins
+from .errors import MergeError
 from .problems import Params, Problem
 
 
@@ -58,6 +60,51 @@ def nbytes_of(state: Mapping) -> int:
         else:
             total += 8
     return total
+
+
+def add_mod(a: np.ndarray, b: np.ndarray, modulus: int | None) -> np.ndarray:
+    """``a + b`` reduced mod ``modulus`` (a new array); ``None`` means exact int64 sums.
+
+    int64 arrays hold residues in ``[0, modulus)`` (moduli below 2^62); uint64 arrays
+    hold residues mod any ``modulus <= 2^64`` (2^64 itself is plain wrap-around). An
+    int64 sum that would overflow raises :class:`MergeError`.
+
+    >>> add_mod(np.array([5, 6]), np.array([4, 1]), 7).tolist()
+    [2, 0]
+    >>> add_mod(np.array([2**64 - 1], np.uint64), np.array([3], np.uint64), 2**64).tolist()
+    [2]
+    >>> add_mod(np.array([2**63 - 1]), np.array([1]), None)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.MergeError: the merged int64 sum overflows
+    """
+    a, b = np.asarray(a), np.asarray(b)
+    if a.dtype == np.uint64:
+        s = a + b  # wraps mod 2^64
+        if modulus is None or modulus == 1 << 64:
+            return s
+        q = np.uint64(modulus)
+        return np.where((s < a) | (s >= q), s - q, s)  # a, b < q: one subtraction reduces
+    s = a + b
+    if modulus is not None:
+        return np.remainder(s, modulus)
+    if (((a ^ s) & (b ^ s)) < 0).any():
+        raise MergeError("the merged int64 sum overflows")
+    return s
+
+
+def _fingerprint_update(h, value) -> None:
+    if isinstance(value, np.ndarray):
+        h.update(f"array:{value.dtype.str}:{value.shape}:".encode())
+        h.update(np.ascontiguousarray(value).tobytes())
+    elif isinstance(value, (bytes, bytearray)):
+        h.update(b"bytes:" + bytes(value))
+    elif isinstance(value, Mapping):
+        for key in sorted(value):
+            h.update(f"key:{key}:".encode())
+            _fingerprint_update(h, value[key])
+    else:
+        h.update(f"value:{value!r}".encode())
 
 
 class StreamingAlgorithm(ABC):
@@ -107,6 +154,105 @@ class StreamingAlgorithm(ABC):
     @abstractmethod
     def space(self) -> Space:
         """Declared bits of state and key, and bytes actually held."""
+
+    # -- merging (linear sketches) --------------------------------------------
+    def merge_moduli(self) -> Mapping[str, int | None]:
+        """The state entries that add up when two sketches merge, each with its modulus.
+
+        ``{}`` (the default) means the algorithm cannot be merged. A mergeable sketch
+        returns e.g. ``{"table": None}`` (exact int64 sums) or ``{"syndromes": p}``.
+        Every other ``state()`` entry is a parameter or key and must be identical in
+        both sketches (see :meth:`merge_fingerprint`).
+        """
+        return {}
+
+    def merge_fingerprint(self) -> str:
+        """SHA-256 of the class, the parameters and every state entry that is not merged.
+
+        Two sketches can merge exactly when their fingerprints are equal: same
+        problem parameters, same options, same coin-derived keys and seeds.
+        """
+        moduli = self.merge_moduli()
+        h = hashlib.sha256(f"{type(self).__module__}.{type(self).__qualname__}".encode())
+        _fingerprint_update(h, dict(self.params) if self.params is not None else {})
+        _fingerprint_update(h, {k: v for k, v in self.state().items() if k not in moduli})
+        _fingerprint_update(h, {k: repr(v) for k, v in moduli.items()})
+        return h.hexdigest()
+
+    def merge(self, other: StreamingAlgorithm) -> None:
+        """Add ``other``'s sketch into this one: afterwards this sketch is that of ``x + x'``.
+
+        Driven by :meth:`merge_moduli`: each listed state entry is replaced by the
+        sum of both (mod its modulus); arrays are written in place, a scalar entry
+        is stored in the attribute of the same name. Refuses, with a
+        :class:`MergeError` and both sketches unchanged: an algorithm that declares
+        nothing to merge, another class, different parameters or keys (compared by
+        :meth:`merge_fingerprint`), and the sketch itself (or one sharing its arrays).
+
+        >>> from wbstream.engine.coins import Coins
+        >>> from wbstream.engine.problems import SparseRecovery
+        >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
+        >>> p = SparseRecovery(n=100, k=2, M=10)
+        >>> a, b = (CS(p.params, Coins.from_seed(3, "alg"), rows=3, cols=8) for _ in range(2))
+        >>> a.update(np.array([4]), np.array([2])); b.update(np.array([9]), np.array([-1]))
+        >>> a.merge(b); a.query()
+        SparseVector(indices=[4, 9], values=[2, -1])
+        >>> a.merge(CS(p.params, Coins.from_seed(4, "alg"), rows=3, cols=8))
+        Traceback (most recent call last):
+        ...
+        wbstream.engine.errors.MergeError: cannot merge countsketch sketches with different parameters or keys
+        """
+        moduli = self.merge_moduli()
+        name = getattr(self, "name", type(self).__name__)
+        if not moduli:
+            raise MergeError(f"{name} is not a mergeable sketch")
+        if other is self:
+            raise MergeError(f"cannot merge a {name} sketch with itself")
+        if type(other) is not type(self):
+            raise MergeError(f"cannot merge a {name} sketch with a {type(other).__name__}")
+        if self.merge_fingerprint() != other.merge_fingerprint():
+            raise MergeError(f"cannot merge {name} sketches with different parameters or keys")
+        mine, theirs = self.state(), other.state()
+        for key in moduli:
+            if isinstance(mine[key], np.ndarray) and np.shares_memory(mine[key], theirs[key]):
+                raise MergeError(f"cannot merge a {name} sketch with itself (they share {key!r})")
+        self.add_merged({key: theirs[key] for key in moduli})
+
+    def add_merged(self, values: Mapping[str, np.ndarray | int]) -> None:
+        """Add the merged entries of another sketch, given as values (e.g. a received message).
+
+        The caller has checked that they come from a sketch with the same
+        :meth:`merge_fingerprint`. Every sum is computed before anything changes.
+        """
+        moduli, mine = self.merge_moduli(), self.state()
+        if set(values) != set(moduli):
+            raise MergeError(f"expected the merged entries {sorted(moduli)}, got {sorted(values)}")
+        merged = {key: add_mod(np.asarray(mine[key]), np.asarray(values[key], dtype=np.asarray(mine[key]).dtype),
+                               mod) for key, mod in moduli.items()}
+        self.load_merged(merged)
+
+    def merge_entry_bound(self) -> int:
+        """A bound on ``|entry|`` of an integer merged entry for one sketch of a vector in ``[-M, M]^n``.
+
+        The default ``n M`` holds for every 0/±1 sketch matrix (CountSketch, AMS,
+        Count-Min). Encrypted aggregation uses it to choose parameters that never wrap.
+        """
+        return self.params.n * self.params.M
+
+    def load_merged(self, values: Mapping[str, np.ndarray]) -> None:
+        """Overwrite the merged entries (:meth:`merge_moduli`) with ``values`` (arrays in place, scalars by name)."""
+        mine = self.state()
+        moduli = self.merge_moduli()
+        for key, value in values.items():
+            if key not in moduli:
+                raise MergeError(f"{key!r} is not a merged entry of {getattr(self, 'name', type(self).__name__)}")
+            if isinstance(mine[key], np.ndarray) and np.shape(value) != mine[key].shape:
+                raise MergeError(f"{key!r} has shape {mine[key].shape}, got {np.shape(value)}")
+        for key, value in values.items():
+            if isinstance(mine[key], np.ndarray):
+                mine[key][...] = value
+            else:
+                setattr(self, key, int(value))
 
 
 class TestedRecovery(StreamingAlgorithm):

@@ -141,6 +141,20 @@ class Coins:
         self._record(label, offset, 8 * count, values)
         return float(values) if size is None else values
 
+    def adopt(self, label: str, data: bytes) -> bytes:
+        """Log randomness a library drew for itself, as a draw under ``label``; returns ``data``.
+
+        For keys that cannot come from this keystream (TenSEAL generates its BFV keys
+        from the OS and cannot be seeded): the generated secret is logged like any
+        coin, so the white-box view still holds every past coin and can re-derive the
+        key. Such a draw has ``offset = -1`` and is not replayable from the seed.
+
+        >>> c = Coins.from_seed(0, "doc")
+        >>> c.adopt("he/secret", b"key") == b"key", c.log[0].offset, bytes(c.log[0].values)
+        (True, -1, b'key')
+        """
+        return bytes(self._record(label, -1, len(data), np.frombuffer(bytes(data), dtype=np.uint8)))
+
     def signs(self, label: str, size) -> np.ndarray:
         """Uniform ±1 as int64."""
         count = int(np.prod(size))

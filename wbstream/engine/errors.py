@@ -27,3 +27,10 @@ class NotApplicableError(WbstreamError, TypeError):
 
 class ReplayMismatch(WbstreamError, AssertionError):
     """A replayed game diverged from its recorded transcript."""
+
+
+class MergeError(WbstreamError, ValueError):
+    """Two sketches cannot be merged (different parameters or keys, or the same sketch twice).
+
+    A refused merge leaves both sketches exactly as they were.
+    """

@@ -2,10 +2,15 @@
 
 A threat model is a named set of capabilities. One model includes another when
 it grants every capability of the other, so the levels are ordered:
-``oblivious < adaptive < white-box``.
+``oblivious < adaptive < state-only < white-box``. ``state-only`` sees what
+the algorithm stores (sketches, ciphertexts, public keys) but no coin: secrets
+drawn from the coins and kept out of ``state()`` (an HE secret key, the hash seeds
+of an encrypted sketch) stay hidden, and there is no simulation (it would need coins).
 
->>> WHITE_BOX.includes(ADAPTIVE), OBLIVIOUS.includes(ADAPTIVE)
-(True, False)
+>>> WHITE_BOX.includes(ADAPTIVE), OBLIVIOUS.includes(ADAPTIVE), STATE_ONLY.grants("coins")
+(True, False, False)
+>>> [t.name for t in ThreatModel.levels()]
+['oblivious', 'adaptive', 'state-only', 'white-box']
 >>> ThreatModel.parse("white-box") is WHITE_BOX
 True
 """
@@ -73,5 +78,7 @@ OBLIVIOUS = ThreatModel("oblivious", frozenset({"params", "round"}),
                         "public parameters and the round number; the stream may be fixed up front")
 ADAPTIVE = ThreatModel("adaptive", OBLIVIOUS.capabilities | {"answers"},
                        "+ every answer the algorithm gave so far (black-box)")
-WHITE_BOX = ThreatModel("white-box", ADAPTIVE.capabilities | {"state", "coins", "simulate"},
+STATE_ONLY = ThreatModel("state-only", ADAPTIVE.capabilities | {"state"},
+                         "+ the full state (sketches, ciphertexts, public keys); no coins, no simulation")
+WHITE_BOX = ThreatModel("white-box", STATE_ONLY.capabilities | {"coins", "simulate"},
                         "+ the full state, every coin drawn so far, all parameters; not future coins")

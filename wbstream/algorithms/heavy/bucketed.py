@@ -89,6 +89,9 @@ class BucketHeavyHitters(LinearSketch):
         return Space(self.table.size * counter + bits_for_range(0, bound), self.cells.key_bits,
                      nbytes_of(self.state()))
 
+    def merge_moduli(self):
+        return {"table": None, "m": None}  # exact int64 sums: the sketch of x + x'
+
     def sketch(self):
         return self.table.reshape(-1).copy()
 

@@ -59,6 +59,9 @@ class AMS(LinearSketch):
         bound = self.params.n * self.params.M
         return Space(self.y.size * bits_for_range(-bound, bound), self.sign_hash.key_bits, nbytes_of(self.state()))
 
+    def merge_moduli(self):
+        return {"counters": None}
+
     def sketch(self):
         return self.y.copy()
 

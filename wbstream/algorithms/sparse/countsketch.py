@@ -11,6 +11,8 @@ vector (see ``kernel-injection``).
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from wbstream.algorithms.bucket_table import SCAN_CHUNK, BucketTable
@@ -43,6 +45,13 @@ class CountSketchRecovery(LinearSketch):
         self.rows, self.cols = int(rows), int(cols)
         self.cells = BucketTable(coins, "countsketch", depth=self.rows, width=self.cols, signed=True)
         self.table = self.cells.table
+
+    def twin(self) -> CountSketchRecovery:
+        """A sketch with the same keys and an empty table (another server of the same sketch)."""
+        twin = copy.copy(self)
+        twin.cells = self.cells.blank()
+        twin.table = twin.cells.table
+        return twin
 
     def update(self, indices, deltas):
         self.cells.add(indices, deltas)
@@ -83,6 +92,9 @@ class CountSketchRecovery(LinearSketch):
         bound = self.params.n * self.params.M
         state_bits = self.table.size * bits_for_range(-bound, bound)
         return Space(state_bits, self.cells.key_bits, nbytes_of(self.state()))
+
+    def merge_moduli(self):
+        return {"table": None}
 
     def sketch(self):
         return self.table.reshape(-1).copy()

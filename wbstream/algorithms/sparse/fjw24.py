@@ -27,6 +27,7 @@ class GswTester:
 
     def __init__(self, gsw: GswParams, key: GswKey, cache_levels: int):
         self.gsw, self.key = gsw, key
+        self.modulus = 1 << 64
         self.cache = EvalCache(key, cache_levels) if cache_levels else None
         self.state_bits = gsw.N * 64
         cached = self.cache.vectors.size if self.cache is not None else 0

@@ -28,6 +28,7 @@ class SisTester:
             raise ValueError(f"fw23: log2_q must be in [1, 64], got {log2_q}")
         self.sis = SisHash(rows, 1 << log2_q, seed)
         self.seed, self.log2_q = seed, log2_q
+        self.modulus = 1 << log2_q
         self.state_bits = rows * log2_q
         self.key_bits = 8 * len(seed)
 

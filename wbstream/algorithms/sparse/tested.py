@@ -12,7 +12,8 @@ The two algorithms differ only in the tester, an object with this interface:
 * ``zero()``: the hash of the zero vector;
 * ``add(h, indices, deltas)``: the running hash after a batch;
 * ``hash_of(indices, values)``: the hash of a sparse vector;
-* ``state()``, ``state_bits``, ``key_bits``: what it stores and how much.
+* ``state()``, ``state_bits``, ``key_bits``: what it stores and how much;
+* ``modulus``: the hash's modulus (merged sketches add their hashes mod it).
 """
 
 from __future__ import annotations
@@ -77,6 +78,10 @@ class TestedSparseRecovery(TestedRecovery):
 
     def state(self):
         return {"syndromes": self.decoder.s, "p": self.decoder.p, "hash": self.h, **self.tester.state()}
+
+    def merge_moduli(self):
+        """Syndromes add mod p; the running hash adds mod the tester's modulus."""
+        return {"syndromes": self.decoder.p, "hash": self.tester.modulus}
 
     def space(self):
         recovery_bits = 2 * self.params.k * max(1, (self.decoder.p - 1).bit_length())

@@ -305,6 +305,9 @@ class VandermondeRecovery(LinearSketch):
     def space(self):
         return Space(self.decoder.rows * bits_for_range(0, self.p - 1), 0, nbytes_of(self.state()))
 
+    def merge_moduli(self):
+        return {"syndromes": self.p}
+
     def sketch(self):
         return self.decoder.s.copy()
 

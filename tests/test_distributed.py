@@ -1,0 +1,157 @@
+"""The distributed game: s servers with shared keys, a coordinator merging plain or BFV-encrypted messages."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from streams import make_stream
+
+from wbstream.adversaries.kernel import KernelInjection
+from wbstream.adversaries.reduction import fpylll_available
+from wbstream.distributed.game import DistributedGame, DistributedResult, _Play
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.errors import SpecError, StreamError, ThreatModelError
+from wbstream.engine.stream import Batch
+
+PROBLEM = "sparse-recovery(n=512, k=3, M=1024)"
+
+
+class Scatter(Adversary):
+    """A k-sparse stream, each coordinate owned by a random server (so every part keeps |x_i| <= M),
+    then a cancelling pair: +v at one server and -v at another, which only the sum sees as zero."""
+
+    name = "scatter"
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.batches = make_stream(params.n, params.k, params.M, params.k, "uniform", int(rng.integers(1 << 30)))[1]
+        self.owner = rng.integers(0, 1 << 30, size=params.n)
+
+    def act(self, obs):
+        r = obs.round
+        if r <= len(self.batches):
+            idx, dlt = self.batches[r - 1]
+            where = self.owner[idx] % obs.servers
+            return {int(i): Batch(idx[where == i], dlt[where == i]) for i in np.unique(where)}
+        if r == len(self.batches) + 1:
+            return {0: Batch.single(self.params.n - 1, 7)}
+        if r == len(self.batches) + 2:
+            return {obs.servers - 1: Batch.single(self.params.n - 1, -7)}
+        return None
+
+
+@pytest.mark.parametrize("algorithm, aggregation", [
+    ("countsketch(rows=5, cols=24)", "plain"), ("countsketch(rows=5, cols=24)", "bfv"),
+    ("vandermonde", "bfv"), ("fjw24(preset='toy')", "plain"), ("fjw24(preset='toy')", "bfv")])
+def test_the_coordinator_recovers_the_sum_of_the_servers_parts(algorithm, aggregation):
+    for seed in range(2):
+        r = DistributedGame(PROBLEM, algorithm, Scatter, "white-box", servers=3, aggregation=aggregation,
+                            seed=seed, query_every=1000).play()
+        assert not r.failed and r.queries == 1 and r.reports == 1, r.failure_detail
+        assert r.comm_bits_total == sum(r.comm_bits_per_server) > 0
+        assert r.message_bits >= r.declared_bits_per_server  # bytes sent cover at least the declared sketch
+        assert all(s > 0 for s in r.server_seconds) and r.coordinator_seconds > 0
+
+
+def test_plain_results_replay_from_the_seed_and_serialise():
+    play = lambda: DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "random-sparse(rounds=5)",  # noqa: E731
+                                   servers=2, executor="inline", seed=4).play()
+    a, b = play(), play()
+    for name in ("failed", "rounds", "updates", "queries", "comm_bits_per_server", "message_bits"):
+        assert getattr(a, name) == getattr(b, name)
+    assert DistributedResult.from_json(a.to_json()) == a
+
+
+def test_bfv_ciphertexts_cost_far_more_than_the_plain_sketch():
+    kw = dict(servers=2, executor="inline", seed=0)
+    plain = DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "random-sparse(rounds=2)", **kw).play()
+    bfv = DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "random-sparse(rounds=2)",
+                          aggregation="bfv", **kw).play()
+    assert bfv.message_bits > 50 * plain.message_bits  # one 4096-slot ciphertext for 120 counters
+
+
+class Peek(Adversary):
+    """Reads whatever its threat model allows, then stops."""
+
+    name = "peek"
+    seen: dict = {}
+
+    def act(self, obs):
+        if obs.round == 1:
+            return Batch.single(3, 1)
+        out = Peek.seen
+        out.clear()
+        for what, read in [("aggregate", obs.aggregate), ("server_state", lambda: obs.server_state(1)),
+                           ("server_coins", lambda: obs.server_coins(0)), ("answers", lambda: obs.answers)]:
+            try:
+                out[what] = read()
+            except ThreatModelError as exc:
+                out[what] = exc
+        return None
+
+
+@pytest.mark.parametrize("threat, shown", [("adaptive", {"answers"}), ("state-only", {"answers", "aggregate"}),
+                                           ("white-box", {"answers", "aggregate", "server_state", "server_coins"})])
+def test_each_threat_level_sees_what_it_grants(threat, shown):
+    DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", Peek, threat, servers=2, aggregation="bfv",
+                    executor="inline").play()
+    got = {k for k, v in Peek.seen.items() if not isinstance(v, ThreatModelError)}
+    assert got == shown
+    if "aggregate" in shown:
+        assert set(Peek.seen["aggregate"]) == {"public_context", "aggregate"}
+    if "server_state" in shown:  # every server got the same keys from the shared coins
+        assert [d.label for d in Peek.seen["server_coins"]] == ["countsketch/buckets", "countsketch/signs"]
+        assert np.array_equal(Peek.seen["server_state"]["bucket_coefficients"], Peek.seen["server_coins"][0].values)
+
+
+def test_a_refused_batch_changes_no_server_and_no_truth():
+    game = DistributedGame(PROBLEM, "countsketch(rows=3, cols=8)", Peek, servers=2, executor="inline")
+    play = _Play(game)
+    try:
+        res = DistributedResult(problem="", algorithm="", adversary="", threat="", seed=0,
+                                comm_bits_per_server=[0, 0], server_seconds=[0.0, 0.0])
+        play.apply({0: Batch.single(5, 1000), 1: Batch.single(5, 24)}, res)  # the sum 1024 is fine
+        before = [s.state()["table"].copy() for s in play.servers], play.problem.x.copy()
+        with pytest.raises(StreamError, match="promise"):  # server 1's part breaks |x_i| <= M ...
+            play.apply({0: Batch.single(7, 1), 1: Batch.single(9, 2000)}, res)
+        with pytest.raises(StreamError, match="promise"):  # ... and here only the sum does
+            play.apply({0: Batch.single(5, 24), 1: Batch.single(5, 1000)}, res)
+        with pytest.raises(StreamError, match="not one of the 2 servers"):
+            play.route({2: Batch.single(1, 1)}, 1)
+        assert all(np.array_equal(s.state()["table"], t) for s, t in zip(play.servers, before[0]))
+        assert np.array_equal(play.problem.x, before[1]) and res.updates == 2
+    finally:
+        play.close()
+
+
+def test_bad_game_options_are_refused():
+    with pytest.raises(SpecError, match="aggregation"):
+        DistributedGame(PROBLEM, "countsketch", Peek, aggregation="paillier")
+    with pytest.raises(SpecError, match="servers"):
+        DistributedGame(PROBLEM, "countsketch", Peek, servers=0)
+    with pytest.raises(SpecError, match="not mergeable"):
+        DistributedGame(PROBLEM, "exact", Peek, executor="inline").play()
+
+
+class ServerKernel(KernelInjection):
+    """kernel-injection that reads server 0's state (white-box) and sends the batch to server 1."""
+
+    name = "server-kernel"
+
+    def act(self, obs):
+        if self.done:
+            return None
+
+        class View:  # the single-stream view kernel-injection expects, from server 0's state
+            params, algorithm = obs.params, obs.algorithm
+
+            def state(self):
+                return obs.server_state(0)
+        batch = super().act(View())
+        return None if batch is None else {1: batch}
+
+
+@pytest.mark.skipif(not fpylll_available(), reason="needs fpylll")
+def test_a_white_box_adversary_reading_a_servers_state_breaks_distributed_countsketch():
+    r = DistributedGame(PROBLEM, "countsketch(rows=5, cols=16)", ServerKernel, servers=3, executor="inline").play()
+    assert r.failed and r.failure_kind == "missed-not-sparse"

@@ -1,0 +1,105 @@
+"""The lesson of state-only vs white-box: an encrypted CountSketch held by an untrusted aggregator
+resists an adversary who sees states and ciphertexts, and falls to one who reads the key-generation
+coins; fjw24 has no secret to read and holds at both levels."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from wbstream.adversaries.he_key import HEKeyRecovery
+from wbstream.adversaries.reduction import fpylll_available
+from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
+from wbstream.algorithms.sparse.encrypted_countsketch import SECRET_LABEL
+from wbstream.engine.coins import Coins
+from wbstream.engine.errors import ThreatModelError
+from wbstream.engine.game import Game
+from wbstream.engine.observation import AlgorithmInfo, Observation
+from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import STATE_ONLY, WHITE_BOX
+
+pytestmark = pytest.mark.skipif(not fpylll_available(), reason="the attack needs fpylll (wbstream[attacks])")
+
+PROBLEM = "sparse-recovery(n=512, k=2, M=1024)"
+ENCRYPTED = "encrypted-countsketch(rows=5, cols=16)"
+SEEDS = range(4)
+SEEN: list[HEKeyRecovery] = []
+
+
+class Recording(HEKeyRecovery):
+    """he-key-recovery that leaves itself behind for the test to inspect."""
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        SEEN.append(self)
+
+
+def play(threat, seed):
+    SEEN.clear()
+    result = Game(PROBLEM, ENCRYPTED, Recording, threat, seed=seed, record_transcript=True).play()
+    return result, SEEN[-1]
+
+
+def true_sketch(result, seed):
+    """The plaintext CountSketch table of the game's final vector, under the game's hash keys."""
+    from wbstream.engine.problems import SparseRecovery
+    p = SparseRecovery(n=512, k=2, M=1024)
+    cs = CountSketchRecovery(p.params, Coins.from_seed(seed, "algorithm"), rows=5, cols=16)
+    for _, idx, dlt in result.transcript.batches[:1]:  # the aggregate was last filled after round 1
+        cs.update(np.array(idx, np.int64), np.array(dlt, np.int64))
+    return cs.table.reshape(-1)
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_white_box_adversary_reads_the_key_coins_decrypts_and_breaks_it(seed):
+    result, adv = play("white-box", seed)
+    assert result.failed and result.failure_kind == "missed-not-sparse" and result.first_failure_round == 2
+    assert adv.decrypt_error is None
+    assert np.array_equal(adv.decrypted, true_sketch(result, seed))  # the aggregator's secret, in the clear
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_a_state_only_adversary_sees_ciphertexts_only_and_the_sketch_holds(seed):
+    result, adv = play("state-only", seed)
+    assert not result.failed and result.rounds == 2
+    assert adv.decrypted is None and "secret key" in adv.decrypt_error
+    assert adv.kernel_vector is not None  # it did stream its best guess at a kernel vector
+
+
+def test_state_only_shows_the_ciphertexts_but_not_the_coins():
+    from wbstream.engine.problems import SparseRecovery
+    p = SparseRecovery(n=512, k=2, M=1024)
+    cls = algorithms.get("encrypted-countsketch")
+    alg = cls(p.params, Coins.from_seed(0, "algorithm"), rows=5, cols=16)
+    alg.update(np.array([1]), np.array([2]))
+    alg.query()
+    info = AlgorithmInfo(cls.name, ENCRYPTED, cls)
+    state = Observation(STATE_ONLY, p.params, info, alg).state()
+    assert set(state["aggregate"]) == {"table/0"} and isinstance(state["public_context"], bytes)
+    assert "bucket_coefficients" not in state  # the hash keys are coins, not state
+    with pytest.raises(ThreatModelError, match="state-only threat model does not reveal the algorithm's coins"):
+        Observation(STATE_ONLY, p.params, info, alg).coins
+    labels = [d.label for d in Observation(WHITE_BOX, p.params, info, alg).coins]
+    assert labels == ["countsketch/buckets", "countsketch/signs", SECRET_LABEL]
+
+
+def test_fjw24_has_no_secret_the_white_box_view_adds_nothing_to_the_state():
+    from wbstream.engine.problems import SparseRecovery
+    p = SparseRecovery(n=1024, k=2, M=1 << 20)
+    cls = algorithms.get("fjw24")
+    alg = cls(p.params, Coins.from_seed(0, "algorithm"), preset="toy")
+    info = AlgorithmInfo(cls.name, "fjw24", cls)
+    state = Observation(STATE_ONLY, p.params, info, alg).state()
+    (draw,) = Observation(WHITE_BOX, p.params, info, alg).coins
+    assert draw.label == "fjw24/key" and np.array_equal(draw.values, state["key"])  # every coin is already state
+
+
+@pytest.mark.parametrize("threat, adversary, preset, seeds", [
+    ("state-only", "finite-difference", "toy", 2), ("white-box", "finite-difference", "toy", 2),
+    ("white-box", "lattice(seconds=1)", "moderate", 1)])
+def test_fjw24_holds_at_both_levels(threat, adversary, preset, seeds):
+    """The toy preset is labelled breakable by lattice reduction (docs/sparse-recovery.md): moderate for lattice."""
+    for seed in range(seeds):
+        r = Game("sparse-recovery(n=1024, k=2, M=1048576)", f"fjw24(preset='{preset}')", adversary, threat,
+                 seed=seed).play()
+        assert not r.failed, (threat, adversary, seed, r.failure_kind)

@@ -1,0 +1,1 @@
+"""The distributed model: s servers, a coordinator, plain or BFV-encrypted aggregation."""

@@ -1,0 +1,171 @@
+"""The servers of a distributed game: each holds one sketch, in this process or in a forked child.
+
+Every server builds its sketch from ``Coins.from_seed(seed, "algorithm")``: the
+servers share the sketch's keys (the model's shared randomness), exactly as the
+coordinator's copy does, so their sketches merge. A server answers four requests:
+apply a batch, show its state, show its coin log, and produce its message for the
+coordinator (plain: its merged entries, pickled; ``bfv``: those entries encrypted).
+Each request returns the seconds the server spent on it, measured where it ran.
+
+>>> from wbstream.engine.problems import SparseRecovery
+>>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
+>>> p = SparseRecovery(n=64, k=2, M=8)
+>>> server = ProcessServer(SketchFactory(CS, p.params, 0, {"rows": 3, "cols": 8}))
+>>> server.update(np.array([5]), np.array([3])) >= 0
+True
+>>> int(server.state()["table"].sum() != 0), len(server.coin_log())
+(1, 2)
+>>> server.close()
+"""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import pickle
+import time
+import traceback
+from dataclasses import dataclass
+
+import numpy as np
+
+from wbstream.engine.coins import Coins
+from wbstream.engine.errors import WbstreamError
+
+
+class ServerError(WbstreamError, RuntimeError):
+    """A server process failed or died."""
+
+
+@dataclass(frozen=True)
+class SketchFactory:
+    """Builds a server's sketch from the shared seed: every server gets the same keys."""
+
+    cls: type
+    params: object
+    seed: int
+    options: dict
+
+    def __call__(self):
+        return self.cls(self.params, Coins.from_seed(self.seed, "algorithm"), **self.options)
+
+
+def plain_message(alg) -> bytes:
+    """A server's plain message: its fingerprint and merged entries, pickled (what travels)."""
+    state = alg.state()
+    values = {k: (np.asarray(state[k]) if isinstance(state[k], np.ndarray) else int(state[k]))
+              for k in alg.merge_moduli()}
+    return pickle.dumps({"fingerprint": alg.merge_fingerprint(), "values": values}, protocol=5)
+
+
+def _serve(alg, request, encryptor):
+    kind = request[0]
+    t0 = time.perf_counter()
+    if kind == "update":
+        alg.update(request[1], request[2])
+        out = None
+    elif kind == "state":
+        out = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in alg.state().items()}
+    elif kind == "coins":
+        out = alg.coins.log
+    elif kind == "message":
+        out = plain_message(alg) if encryptor is None else pickle.dumps(encryptor.encrypt(alg), protocol=5)
+    else:
+        raise ValueError(f"unknown server request {kind!r}")
+    return out, time.perf_counter() - t0
+
+
+class InlineServer:
+    """A server in this process (for small games and debugging)."""
+
+    def __init__(self, factory):
+        self.alg = factory()
+        self.encryptor = None
+
+    def set_encryptor(self, encryptor) -> None:
+        self.encryptor = encryptor
+
+    def _call(self, *request):
+        return _serve(self.alg, request, self.encryptor)
+
+    def update(self, indices, deltas) -> float:
+        return self._call("update", indices, deltas)[1]
+
+    def state(self) -> dict:
+        return self._call("state")[0]
+
+    def coin_log(self) -> tuple:
+        return self._call("coins")[0]
+
+    def message(self) -> tuple[bytes, float]:
+        return self._call("message")
+
+    def close(self) -> None:
+        pass
+
+
+def _child(factory, conn):
+    alg, encryptor = factory(), None
+    while True:
+        request = conn.recv()
+        if request[0] == "stop":
+            conn.close()
+            return
+        if request[0] == "encryptor":
+            encryptor = request[1]
+            conn.send((True, (None, 0.0)))
+            continue
+        try:
+            conn.send((True, _serve(alg, request, encryptor)))
+        except BaseException as exc:  # the parent re-raises it with the server's traceback
+            conn.send((False, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}"))
+
+
+def _context():
+    """Servers fork from a clean fork server (started once, wbstream preloaded), not from the game's process.
+
+    The game's process may hold library threads (TenSEAL's pools, BLAS, fpylll) whose
+    locks a plain ``fork`` child can inherit mid-use and deadlock on; a fork server is
+    a fresh interpreter with none of them.
+    """
+    ctx = mp.get_context("forkserver")
+    ctx.set_forkserver_preload(["wbstream.builtin", "tenseal"])
+    return ctx
+
+
+class ProcessServer(InlineServer):
+    """A server in a child process forked from the fork server; requests and replies travel over a pipe.
+
+    ``factory`` must pickle (a :class:`SketchFactory`): it is sent to the child.
+    """
+
+    def __init__(self, factory):
+        ctx = _context()
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_child, args=(factory, child), daemon=True)
+        self._proc.start()
+        child.close()
+
+    def _call(self, *request):
+        try:
+            self._conn.send(request)
+            ok, value = self._conn.recv()
+        except (EOFError, OSError, BrokenPipeError):
+            raise ServerError(f"the server process died (exit code {self._proc.exitcode})") from None
+        if not ok:
+            raise ServerError(f"the server failed: {value}")
+        return value
+
+    def set_encryptor(self, encryptor) -> None:
+        self._call("encryptor", encryptor)
+
+    def close(self) -> None:
+        if self._proc.is_alive():
+            try:
+                self._conn.send(("stop",))
+            except (OSError, BrokenPipeError):
+                pass
+            self._proc.join(5)
+        if self._proc.is_alive():
+            self._proc.kill()
+            self._proc.join()
+        self._conn.close()
