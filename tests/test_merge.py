@@ -20,6 +20,10 @@ MERGEABLE = [
     ("fw23(preset='toy', log2_q=40)", "sparse-recovery(n=512, k=2, M=1024)"),
     ("fjw24(preset='toy')", "sparse-recovery(n=512, k=2, M=1024)"),
     ("count-min(depth=4)", "heavy-hitters(n=512, M=1024, eps=0.1)"),
+    ("countsketch-hh(depth=4)", "heavy-hitters(n=512, M=1024, eps=0.1)"),
+    ("robust-l0", "distinct-elements(n=512, M=1024, alpha=8)"),
+    ("robust-rank", "rank-recovery(rows=16, cols=32, k=2, M=1024)"),
+    ("naive-rank", "rank-recovery(rows=16, cols=32, k=2, M=1024)"),
 ]
 IDS = [spec for spec, _ in MERGEABLE]
 
@@ -71,7 +75,7 @@ def test_merge_refuses_other_keys_itself_and_other_classes(spec, problem_spec):
     else:  # vandermonde has no key: its coins do not matter
         assert spec == "vandermonde"
     with pytest.raises(MergeError, match="different parameters or keys"):
-        a.merge(build(spec, problem_spec.replace("n=512", "n=500")))
+        a.merge(build(spec, problem_spec.replace("n=512", "n=500").replace("rows=16", "rows=15")))
     with pytest.raises(MergeError, match="cannot merge"):
         a.merge(build("exact", "sparse-recovery(n=512, k=2, M=1024)"))
     assert same(snapshot(a), before)

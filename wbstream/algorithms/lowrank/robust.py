@@ -46,6 +46,8 @@ class TestedRankRecovery(TestedRecovery):
     problem = RankRecovery
     arena_problem = "rank-recovery(rows=4, cols=4, k=1, M=1024)"
     decoder_cls: ClassVar[type]
+    #: The decoder's state entries that are linear in X (they add up when sketches merge).
+    merged_decoder_entries: ClassVar[tuple[str, ...]]
     __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
@@ -73,6 +75,10 @@ class TestedRankRecovery(TestedRecovery):
 
     def decoder_state(self) -> dict:
         raise NotImplementedError
+
+    def merge_moduli(self):
+        """The decoder's sketches add mod p (every array of it that holds data); the hash mod the tester's modulus."""
+        return {**{key: self.decoder.p for key in self.merged_decoder_entries}, "hash": self.tester.modulus}
 
     def state(self):
         return {**self.decoder_state(), "p": self.decoder.p, "hash": self.h, **self.tester.state()}
@@ -110,6 +116,7 @@ class RobustRank(TestedRankRecovery):
     name = "robust-rank"
     relaxed_recovery = "gabidulin"
     decoder_cls = GabidulinSketch
+    merged_decoder_entries = ("syndromes",)
     guarantee = ("X exactly when rank(X) <= k, else NOT_LOW_RANK, against PPT white-box adversaries "
                  "(Gabidulin for-all recovery + FJW'24 tester, LWE)")
 
@@ -136,6 +143,7 @@ class NaiveRank(TestedRankRecovery):
     name = "naive-rank"
     relaxed_recovery = "two-sided"
     decoder_cls = TwoSidedSketch
+    merged_decoder_entries = ("SX", "XT", "SXT")
     guarantee = ("NEGATIVE CONTROL: answers NOT_LOW_RANK on rank-one matrices hidden in the kernels "
                  "of its one-sided sketches (papers.md §2.12)")
 
