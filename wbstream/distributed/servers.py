@@ -20,7 +20,6 @@ True
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import pickle
 import time
 import traceback
@@ -30,6 +29,7 @@ import numpy as np
 
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import WbstreamError
+from wbstream.engine.isolation import clean_context
 
 
 class ServerError(WbstreamError, RuntimeError):
@@ -121,15 +121,8 @@ def _child(factory, conn):
 
 
 def _context():
-    """Servers fork from a clean fork server (started once, wbstream preloaded), not from the game's process.
-
-    The game's process may hold library threads (TenSEAL's pools, BLAS, fpylll) whose
-    locks a plain ``fork`` child can inherit mid-use and deadlock on; a fork server is
-    a fresh interpreter with none of them.
-    """
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(["wbstream.builtin", "tenseal"])
-    return ctx
+    """Servers fork from the clean fork server (:func:`~wbstream.engine.isolation.clean_context`)."""
+    return clean_context()
 
 
 class ProcessServer(InlineServer):
