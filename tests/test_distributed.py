@@ -155,3 +155,38 @@ class ServerKernel(KernelInjection):
 def test_a_white_box_adversary_reading_a_servers_state_breaks_distributed_countsketch():
     r = DistributedGame(PROBLEM, "countsketch(rows=5, cols=16)", ServerKernel, servers=3, executor="inline").play()
     assert r.failed and r.failure_kind == "missed-not-sparse"
+
+
+def test_a_plain_batch_is_split_by_coordinate_owner_so_single_stream_adversaries_play_unchanged():
+    for adversary in ("random-sparse(rounds=6)", "dense(rounds=4, batch=64)"):
+        r = DistributedGame(PROBLEM, "vandermonde", adversary, "oblivious", servers=3, executor="inline",
+                            seed=2).play()
+        assert r.stop_reason == "adversary-stopped" and not r.failed and r.rounds >= 4
+    r = DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "kernel-injection", "white-box", servers=3,
+                        executor="inline", seed=0).play()  # reads the coordinator's keys through state()
+    assert r.failed and r.failure_kind == "missed-not-sparse"
+
+
+def test_servers_as_dask_actors_play_the_same_game_as_inline_servers():
+    options = dict(servers=2, seed=5)
+    dask = DistributedGame(PROBLEM, "fjw24", "random-sparse(rounds=3)", "white-box", executor="dask", **options).play()
+    inline = DistributedGame(PROBLEM, "fjw24", "random-sparse(rounds=3)", "white-box", executor="inline",
+                             **options).play()
+    assert (dask.failed, dask.rounds, dask.updates, dask.comm_bits_per_server) == \
+        (inline.failed, inline.rounds, inline.updates, inline.comm_bits_per_server)
+
+
+def test_wbstream_play_runs_the_distributed_game():
+    import json
+
+    from click.testing import CliRunner
+
+    from wbstream.cli import main
+
+    result = CliRunner().invoke(main, ["play", "--problem", PROBLEM, "--algorithm", "countsketch(rows=5, cols=24)",
+                                       "--adversary", "kernel-injection", "--servers", "3", "--trials", "2",
+                                       "--executor", "inline", "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output)
+    assert summary["failures"] == 2 and summary["extra"]["servers"] == 3
+    assert summary["extra"]["bits sent per server (median)"] > 0

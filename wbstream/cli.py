@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from statistics import median
 from pathlib import Path
 
 import click
@@ -112,6 +113,8 @@ def _print_summary(s: TrialSummary) -> None:
     t.add_row("update time (median)", _fmt_ns(s.update_ns_median) + " per update")
     t.add_row("query time (median)", _fmt_ns(s.query_ns_median))
     t.add_row("games ended by", ", ".join(f"{k}: {v}" for k, v in s.stop_reasons.items()))
+    for name, value in s.extra.items():
+        t.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
     out.print(t)
 
 
@@ -154,18 +157,42 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
               help="Write every game record (JSON lines, with transcripts) to this file.")
+@click.option("--servers", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Play the distributed game with this many servers and a coordinator (0: one stream).")
+@click.option("--aggregation", default="plain", show_default=True, type=click.Choice(["plain", "bfv"]),
+              help="Distributed: servers send plain sketches, or BFV ciphertexts summed by an aggregator.")
+@click.option("--executor", "server_executor", default="process", show_default=True,
+              type=click.Choice(["process", "dask", "inline"]), help="Distributed: where the servers run.")
+@click.option("--scheduler", default=None, help="Distributed, --executor dask: the scheduler (default: a local cluster).")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
-         max_seconds, keep_going, as_json, out_path):
-    """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them."""
+         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler):
+    """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
+
+    With --servers S the game is distributed (FJW'24's model): the adversary drives S
+    servers that share the sketch's keys, a coordinator merges their messages and
+    answers, and the summary adds the bits each server sent.
+    """
+    options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
+                   query_every=query_every, seed=seed, stop_on_failure=not keep_going,
+                   record_transcript=out_path is not None)
     try:
-        game = Game(problem, algorithm, adversary, threat,
-                    budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
-                    query_every=query_every, seed=seed, stop_on_failure=not keep_going,
-                    record_transcript=out_path is not None)
+        if servers:
+            from wbstream.distributed.game import DistributedGame
+
+            game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
+                                   executor=server_executor, scheduler=scheduler, **options)
+        else:
+            game = Game(problem, algorithm, adversary, threat, **options)
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise click.ClickException(str(exc)) from None
     summary = summarize(results)
+    if servers:
+        summary.extra["servers"] = servers
+        summary.extra["bits sent per game, all servers (median)"] = int(median(r.comm_bits_total for r in results))
+        summary.extra["bits sent per server (median)"] = int(median(b for r in results for b in r.comm_bits_per_server))
+        summary.extra["coordinator seconds per game (median)"] = round(median(r.coordinator_seconds
+                                                                              for r in results), 4)
     if out_path is not None:
         with out_path.open("w") as fh:
             for r in results:

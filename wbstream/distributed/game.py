@@ -1,7 +1,9 @@
 """The distributed game (FJW'24's distributed model): s servers, a coordinator, an adversary driving the servers.
 
-Each round the adversary returns a batch for one server (a :class:`Batch`, sent to
-server ``(round - 1) mod s``), or a dict ``{server: Batch}``. The referee checks every
+Each round the adversary returns a :class:`Batch`, whose update of coordinate i goes
+to server ``i mod s`` (each coordinate lives on one server, so any stream a
+single-stream adversary plays keeps every server within the promise), or a dict
+``{server: Batch}`` that puts updates on chosen servers. The referee checks every
 server's part and the sum against the promise ``|x_i| <= M`` before anything
 changes. When a query is due, every server sends its message (plain: its merged
 sketch entries; ``bfv``: those entries BFV-encrypted, summed by an untrusted
@@ -38,7 +40,7 @@ import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
 from wbstream.distributed.encrypted import EncryptedAggregation
-from wbstream.distributed.servers import InlineServer, ProcessServer, SketchFactory
+from wbstream.distributed.servers import DaskServer, InlineServer, ProcessServer, SketchFactory
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
 from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
@@ -47,7 +49,7 @@ from wbstream.engine.result import GameResult
 from wbstream.engine.stream import Batch, as_batch
 
 AGGREGATIONS = ("plain", "bfv")
-EXECUTORS = {"inline": InlineServer, "process": ProcessServer}
+EXECUTORS = ("inline", "process", "dask")
 #: The coordinator's coin label for the BFV secret context.
 SECRET_LABEL = "he/secret-context"
 
@@ -93,6 +95,10 @@ class DistributedObservation:
         return _readonly(dict(self._g.aggregate_view))
 
     def state(self):
+        """White-box: the coordinator's full state (the shared keys and the last merged sketch), so
+        single-stream white-box adversaries apply unchanged; below: what the aggregator holds."""
+        if "coins" in self.threat.capabilities:
+            return _readonly(self._g.coordinator.state())
         return self.aggregate()
 
     def server_state(self, i: int):
@@ -115,12 +121,15 @@ class DistributedGame(Game):
     """A game with ``servers`` servers and a coordinator; ``aggregation`` is ``plain`` or ``bfv``.
 
     Specs and options as for :class:`~wbstream.engine.game.Game`; ``executor`` is
-    ``process`` (each server a process forked from a clean fork server) or ``inline``; ``poly_degree`` is the
-    BFV ring degree (the plaintext modulus is chosen by :class:`BfvParams`).
+    ``process`` (each server a process forked from a clean fork server), ``dask`` (each
+    server a Dask actor on a cluster: the scheduler at ``scheduler``, or a local cluster
+    of two workers) or ``inline``; ``poly_degree`` is the BFV ring degree (the plaintext
+    modulus is chosen by :class:`BfvParams`).
     """
 
     def __init__(self, problem, algorithm, adversary, threat="white-box", *, servers: int = 2,
-                 aggregation: str = "plain", executor: str = "process", poly_degree: int = 4096, **options):
+                 aggregation: str = "plain", executor: str = "process", poly_degree: int = 4096,
+                 scheduler: str | None = None, **options):
         super().__init__(problem, algorithm, adversary, threat, **options)
         if not isinstance(servers, int) or servers < 1:
             raise SpecError(f"servers must be a positive integer, got {servers!r}")
@@ -129,6 +138,7 @@ class DistributedGame(Game):
         if executor not in EXECUTORS:
             raise SpecError(f"executor must be one of {tuple(EXECUTORS)}, got {executor!r}")
         self.servers, self.aggregation, self.executor, self.poly_degree = servers, aggregation, executor, poly_degree
+        self.scheduler = scheduler
 
     def play(self) -> DistributedResult:
         play = _Play(self)
@@ -148,9 +158,16 @@ class _Play:
         params, seed, cls, opts = self.problem.params, game.seed, game.alg_cls, game.alg_opts
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
         self.servers = []
-        factory = EXECUTORS[game.executor]
-        for _ in range(game.servers):  # from a fork server: servers never hold the BFV secret
-            self.servers.append(factory(SketchFactory(cls, params, seed, dict(opts))))
+        self.dask = None
+        if game.executor == "dask":
+            from wbstream.arena.executors import DaskExecutor
+
+            self.dask = DaskExecutor(game.scheduler, local_workers=2)
+            make = lambda f: DaskServer(f, self.dask.client)  # noqa: E731
+        else:
+            make = ProcessServer if game.executor == "process" else InlineServer
+        for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
+            self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
         self.coordinator_coins = Coins.from_seed(seed, "algorithm")
         self.coordinator = cls(params, self.coordinator_coins, **opts)
         if not self.coordinator.merge_moduli():
@@ -169,6 +186,8 @@ class _Play:
     def close(self):
         for s in self.servers:
             s.close()
+        if self.dask is not None:
+            self.dask.close()
 
     def route(self, batch, r: int) -> dict[int, Batch]:
         if isinstance(batch, dict):
@@ -178,7 +197,9 @@ class _Play:
                     raise StreamError(f"server {i!r} is not one of the {len(self.servers)} servers")
                 routed[int(i)] = as_batch(b)
             return routed
-        return {(r - 1) % len(self.servers): as_batch(batch)}
+        batch = as_batch(batch)
+        owner = batch.indices % len(self.servers)  # coordinate i lives on server i mod s
+        return {int(j): Batch(batch.indices[owner == j], batch.deltas[owner == j]) for j in np.unique(owner)}
 
     def apply(self, routed: dict[int, Batch], res: DistributedResult) -> None:
         """Validate every server's part and the sum, then update; a refused batch changes nothing."""

@@ -162,3 +162,43 @@ class ProcessServer(InlineServer):
             self._proc.kill()
             self._proc.join()
         self._conn.close()
+
+
+class _ServerActor:
+    """One server's sketch, held by a Dask worker between rounds (a Dask actor)."""
+
+    def __init__(self, factory):
+        self.alg, self.encryptor = factory(), None
+
+    def set_encryptor(self, encryptor) -> None:
+        self.encryptor = encryptor
+
+    def call(self, request):
+        return _serve(self.alg, request, self.encryptor)
+
+
+class DaskServer(InlineServer):
+    """A server as a Dask actor on a worker of ``client``'s cluster; requests are actor calls.
+
+    ``factory`` must pickle: the worker builds the sketch from it, with the shared keys.
+    """
+
+    def __init__(self, factory, client):
+        self._future = client.submit(_ServerActor, factory, actor=True, pure=False)
+        try:
+            self._actor = self._future.result()
+        except Exception as exc:
+            raise ServerError(f"the Dask worker could not start the server: {exc}") from exc
+
+    def _call(self, *request):
+        try:
+            return self._actor.call(request).result()
+        except Exception as exc:
+            raise ServerError(f"the Dask server failed: {type(exc).__name__}: {exc}") from exc
+
+    def set_encryptor(self, encryptor) -> None:
+        self._actor.set_encryptor(encryptor).result()
+
+    def close(self) -> None:
+        self._future.release()
+

@@ -40,6 +40,7 @@ class TrialSummary:
     stop_reasons: dict[str, int] = field(default_factory=dict)
     seeds: list[int] = field(default_factory=list)
     final_details: list[str | None] = field(default_factory=list)  # the referee on each game's last answer
+    extra: dict[str, object] = field(default_factory=dict)  # further named figures (e.g. distributed bits)
 
     def to_dict(self) -> dict:
         d = asdict(self)
