@@ -31,6 +31,7 @@ bits per server, and server and coordinator seconds.
 
 from __future__ import annotations
 
+import copy
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -40,7 +41,12 @@ import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
 from wbstream.distributed.encrypted import EncryptedAggregation
-from wbstream.distributed.servers import DaskServer, InlineServer, ProcessServer, SketchFactory
+from wbstream.distributed.servers import (
+    DaskServer,
+    InlineServer,
+    ProcessServer,
+    SketchFactory,
+)
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
 from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
@@ -100,6 +106,12 @@ class DistributedObservation:
         if "coins" in self.threat.capabilities:
             return _readonly(self._g.coordinator.state())
         return self.aggregate()
+
+    def simulate(self, rng: np.random.Generator):
+        """White-box: a private copy of the coordinator's sketch (as of the last report), future coins from ``rng``."""
+        self._require("simulate", "a simulation of the coordinator")
+        real = self._g.coordinator_coins
+        return copy.deepcopy(self._g.coordinator, memo={id(real): Coins.from_rng(rng)})
 
     def server_state(self, i: int):
         """Server i's full state, keys included (white-box: its keys are coins)."""
@@ -163,7 +175,7 @@ class _Play:
             from wbstream.arena.executors import DaskExecutor
 
             self.dask = DaskExecutor(game.scheduler, local_workers=2)
-            make = lambda f: DaskServer(f, self.dask.client)  # noqa: E731
+            make = lambda f: DaskServer(f, self.dask.client)
         else:
             make = ProcessServer if game.executor == "process" else InlineServer
         for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
