@@ -196,3 +196,14 @@ def test_with_bfv_a_white_box_adversary_decrypts_with_the_logged_key_and_breaks_
     r, adv = probe_game("bfv", "white-box")
     assert len(adv.columns_read) == len(adv.probes) and adv.read_error is None
     assert r.failed and r.failure_kind == "missed-not-sparse"
+
+
+def test_encrypted_countsketch_servers_stay_within_the_plan_on_any_valid_stream():
+    """+M and -M batches on one coordinate: the sum stays 0, and no server's part leaves [-M, M]."""
+    from wbstream.engine.problems import SparseRecovery
+    p = SparseRecovery(n=4, k=2, M=2)
+    alg = algorithms.get("encrypted-countsketch")(p.params, Coins.from_seed(0, "algorithm"), rows=3, cols=4)
+    for r in range(12):
+        alg.update(np.array([1]), np.array([2 if r % 2 == 0 else -2]))
+    alg.update(np.array([3, 2]), np.array([1, -1]))
+    assert alg.query().indices.tolist() == [2, 3]
