@@ -200,3 +200,14 @@ def test_wbstream_play_runs_the_distributed_game():
     summary = json.loads(result.output)
     assert summary["failures"] == 2 and summary["extra"]["servers"] == 3
     assert summary["extra"]["bits sent per server (median)"] > 0
+
+
+def test_a_game_that_fails_to_start_leaves_no_server_process_behind():
+    import multiprocessing
+
+    from wbstream.crypto.he import HEError
+    before = set(multiprocessing.active_children())
+    with pytest.raises(HEError, match="poly_degree"):  # refused after the two server processes started
+        DistributedGame(PROBLEM, "countsketch(rows=3, cols=8)", Peek, servers=2, aggregation="bfv",
+                        poly_degree=1000).play()
+    assert set(multiprocessing.active_children()) <= before

@@ -169,23 +169,30 @@ class _Play:
         self.parts = [game.problem_cls(**game.problem_opts) for _ in range(game.servers)]
         params, seed, cls, opts = self.problem.params, game.seed, game.alg_cls, game.alg_opts
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
-        self.servers = []
-        self.dask = None
-        if game.executor == "dask":
-            from wbstream.arena.executors import DaskExecutor
-
-            self.dask = DaskExecutor(game.scheduler, local_workers=2)
-            make = lambda f: DaskServer(f, self.dask.client)
-        else:
-            make = ProcessServer if game.executor == "process" else InlineServer
-        for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
-            self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
         self.coordinator_coins = Coins.from_seed(seed, "algorithm")
         self.coordinator = cls(params, self.coordinator_coins, **opts)
         if not self.coordinator.merge_moduli():
             raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
         self.zero = {k: np.zeros_like(v) if isinstance(v, np.ndarray) else 0
                      for k, v in self.coordinator.state().items() if k in self.coordinator.merge_moduli()}
+        self.servers = []
+        self.dask = None
+        try:
+            self._start_servers(game, params, seed, cls, opts)
+        except BaseException:  # a server or the cluster failed to start: stop the ones that did
+            self.close()
+            raise
+
+    def _start_servers(self, game: DistributedGame, params, seed: int, cls, opts) -> None:
+        if game.executor == "dask":
+            from wbstream.arena.executors import DaskExecutor
+
+            self.dask = DaskExecutor(game.scheduler, local_workers=2)
+            make = lambda f: DaskServer(f, self.dask.client)  # noqa: E731
+        else:
+            make = ProcessServer if game.executor == "process" else InlineServer
+        for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
+            self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
         self.pipeline = None
         if game.aggregation == "bfv":
             keys = BfvKeyHolder.generate(BfvParams(game.poly_degree))
@@ -196,10 +203,12 @@ class _Play:
         self.aggregate_view: dict = {}
 
     def close(self):
-        for s in self.servers:
-            s.close()
-        if self.dask is not None:
-            self.dask.close()
+        try:
+            for s in self.servers:
+                s.close()
+        finally:
+            if self.dask is not None:
+                self.dask.close()
 
     def route(self, batch, r: int) -> dict[int, Batch]:
         if isinstance(batch, dict):
