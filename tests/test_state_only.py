@@ -8,12 +8,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from wbstream.adversaries.he_key import HEKeyRecovery
+from wbstream.adversaries.he_key import HEKeyRecovery, decrypt_table
 from wbstream.adversaries.injection import sparse_target, target_plus
 from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.algorithms.sparse.encrypted_countsketch import SECRET_LABEL
-from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError, SlotPlan
+from wbstream.crypto.he import BfvParams, HEError
 from wbstream.distributed.game import DistributedGame
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.coins import Coins
@@ -138,12 +138,7 @@ class ColumnProbe(Adversary):
         view = obs.aggregate()
         if "table" in view:
             return np.array(view["table"]).reshape(-1)  # a copy: the view is live
-        params, offset = BfvParams(4096), self.params.n * self.params.M
-        secret = bytes(next(d.values for d in obs.coins if d.label == SECRET_LABEL)) \
-            if obs.threat.grants("coins") else view["public_context"]
-        keys = BfvKeyHolder.from_secret_bytes(secret, params)
-        plan = SlotPlan(ROWS * COLS, 2 * offset + 1, obs.servers, params)
-        return np.array([int(v) - obs.servers * offset for v in keys.decrypt((view["aggregate"]["table/0"],), plan)])
+        return decrypt_table(obs, view, self.params, ROWS * COLS, obs.servers, BfvParams(4096))
 
     def act(self, obs):
         r, d = obs.round, len(self.probes)

@@ -40,7 +40,7 @@ from types import MappingProxyType
 import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
-from wbstream.distributed.encrypted import EncryptedAggregation
+from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
 from wbstream.distributed.servers import (
     DaskServer,
     InlineServer,
@@ -56,8 +56,6 @@ from wbstream.engine.stream import Batch, as_batch
 
 AGGREGATIONS = ("plain", "bfv")
 EXECUTORS = ("inline", "process", "dask")
-#: The coordinator's coin label for the BFV secret context.
-SECRET_LABEL = "he/secret-context"
 
 
 @dataclass
@@ -257,8 +255,7 @@ class _Play:
             for m in messages:
                 self.pipeline.add(aggregate, pickle.loads(m))
             self.aggregate_view = {"public_context": self.pipeline.public,
-                                   "aggregate": MappingProxyType({f"{name}/{j}": ct for name, a in aggregate.items()
-                                                                  for j, ct in enumerate(a.aggregate())})}
+                                   "aggregate": MappingProxyType(self.pipeline.serialized(aggregate))}
             self.pipeline.decrypt_into(aggregate, alg)
         answer = alg.query()
         coordinator_s += time.perf_counter() - t0

@@ -24,13 +24,10 @@ import numpy as np
 
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.crypto.he import BfvKeyHolder, BfvParams
-from wbstream.distributed.encrypted import EncryptedAggregation
+from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.registry import algorithms
-
-#: The coin label under which the BFV secret context is logged.
-SECRET_LABEL = "he/secret-context"
 
 
 @algorithms.register
@@ -75,8 +72,7 @@ class EncryptedCountSketch(StreamingAlgorithm):
         for server in self.servers:
             self.pipeline.add(aggregate, self.pipeline.encrypt(server))
         self.aggregate = aggregate
-        self._aggregate_bytes = {f"{name}/{j}": ct for name, a in aggregate.items()
-                                 for j, ct in enumerate(a.aggregate())}
+        self._aggregate_bytes = self.pipeline.serialized(aggregate)
         self.coordinator.table[...] = 0
         return self.pipeline.decrypt_into(aggregate, self.coordinator).query()
 
