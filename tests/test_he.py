@@ -220,7 +220,7 @@ def test_an_entry_beyond_the_plans_bound_is_refused(keys):
 
 # -- the ring proof-world check -------------------------------------------------------------
 
-@pytest.mark.parametrize("n, v", [(8, 0), (8, 7), (256, 131), (1000, 999)])
+@pytest.mark.parametrize("n, v", [(8, 0), (8, 7), (256, 131), (1000, 999), (8192, 4097)])  # 8192: every slot, L = 13
 def test_the_encrypted_equality_circuit_decrypts_to_the_indicator_of_v(n, v):
     got = encrypted_equality(v, n)
     want = np.zeros(n, dtype=np.int64)
