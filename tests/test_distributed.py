@@ -82,7 +82,8 @@ class Peek(Adversary):
         out = Peek.seen
         out.clear()
         for what, read in [("aggregate", obs.aggregate), ("server_state", lambda: obs.server_state(1)),
-                           ("server_coins", lambda: obs.server_coins(0)), ("answers", lambda: obs.answers)]:
+                           ("server_coins", lambda: obs.server_coins(0)), ("answers", lambda: obs.answers),
+                           ("simulate", lambda: obs.simulate(np.random.default_rng(0)))]:
             try:
                 out[what] = read()
             except ThreatModelError as exc:
@@ -91,7 +92,8 @@ class Peek(Adversary):
 
 
 @pytest.mark.parametrize("threat, shown", [("adaptive", {"answers"}), ("state-only", {"answers", "aggregate"}),
-                                           ("white-box", {"answers", "aggregate", "server_state", "server_coins"})])
+                                           ("white-box", {"answers", "aggregate", "server_state", "server_coins",
+                                                          "simulate"})])
 def test_each_threat_level_sees_what_it_grants(threat, shown):
     DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", Peek, threat, servers=2, aggregation="bfv",
                     executor="inline").play()
@@ -167,6 +169,14 @@ def test_a_plain_batch_is_split_by_coordinate_owner_so_single_stream_adversaries
     assert r.failed and r.failure_kind == "missed-not-sparse"
 
 
+@pytest.mark.skipif(not fpylll_available(), reason="needs fpylll")
+def test_a_white_box_adversary_that_simulates_plays_the_distributed_game():
+    """kernel-split simulates the coordinator's sketch (obs.simulate) on both halves of a kernel vector."""
+    r = DistributedGame("heavy-hitters(n=512, M=1024, eps=0.25)", "count-min(depth=2, width=8)", "kernel-split",
+                        "white-box", servers=2, executor="inline", seed=0).play()
+    assert r.failed and r.failure_kind == "false-heavy"
+
+
 def test_servers_as_dask_actors_play_the_same_game_as_inline_servers():
     options = dict(servers=2, seed=5)
     dask = DistributedGame(PROBLEM, "fjw24", "random-sparse(rounds=3)", "white-box", executor="dask", **options).play()
@@ -190,3 +200,14 @@ def test_wbstream_play_runs_the_distributed_game():
     summary = json.loads(result.output)
     assert summary["failures"] == 2 and summary["extra"]["servers"] == 3
     assert summary["extra"]["bits sent per server (median)"] > 0
+
+
+def test_a_game_that_fails_to_start_leaves_no_server_process_behind():
+    import multiprocessing
+
+    from wbstream.crypto.he import HEError
+    before = set(multiprocessing.active_children())
+    with pytest.raises(HEError, match="poly_degree"):  # refused after the two server processes started
+        DistributedGame(PROBLEM, "countsketch(rows=3, cols=8)", Peek, servers=2, aggregation="bfv",
+                        poly_degree=1000).play()
+    assert set(multiprocessing.active_children()) <= before

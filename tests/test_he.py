@@ -6,10 +6,20 @@ import dataclasses
 
 import numpy as np
 import pytest
+import tenseal as ts
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from wbstream.crypto.he import Aggregator, BfvKeyHolder, BfvParams, HEError, SlotPlan, batching_prime, encrypt_vector
+from wbstream.crypto.he import (
+    COEFF_BITS,
+    Aggregator,
+    BfvKeyHolder,
+    BfvParams,
+    HEError,
+    SlotPlan,
+    batching_prime,
+    encrypt_vector,
+)
 from wbstream.crypto.he_ring import encrypted_equality
 from wbstream.distributed.encrypted import EncryptedAggregation
 from wbstream.engine.coins import Coins
@@ -39,6 +49,33 @@ def test_a_plan_that_could_wrap_is_refused():
         SlotPlan(length=4, residue_range=2**40, servers=3, params=PARAMS, digit_bits=19)
     with pytest.raises(HEError, match="slots could wrap"):
         SlotPlan(length=4, residue_range=2**40, servers=PARAMS.plain_modulus, params=PARAMS)
+
+
+def test_the_coefficient_modulus_table_is_tenseals():
+    for N, bits in COEFF_BITS.items():
+        ctx = BfvParams(N, batching_prime(N, 1 << 20)).context()
+        assert ctx.data.seal_context().first_context_data().total_coeff_modulus_bit_count() == bits
+
+
+def test_a_plan_whose_noise_could_overflow_is_refused_and_the_refused_sum_really_decrypts_wrong():
+    """At N = 4096 a 55-bit t leaves room for 63 servers: their sum decrypts exactly; 2^16 would not."""
+    params = BfvParams(4096, batching_prime(4096, (1 << 55) - (1 << 50)))
+    keys = BfvKeyHolder.generate(params)
+    plan = SlotPlan(length=4, residue_range=2**64, servers=63, params=params)
+    with pytest.raises(HEError, match="noise could overflow"):
+        SlotPlan(length=4, residue_range=2**64, servers=64, params=params)
+    top = np.full(4, 2**64 - 1, np.uint64)  # every digit at its maximum
+    agg = Aggregator(keys.public_bytes(), plan)
+    for _ in range(63):
+        agg.add(encrypt_vector(agg.context, keys.key_id, plan, top))
+    assert keys.decrypt(agg.aggregate(), plan).tolist() == [63 * (2**64 - 1)] * 4
+    (vec,) = agg._sum  # the noise of 63 * 2^10 servers: ten doublings of the 63-server sum
+    for _ in range(10):
+        vec = vec + vec
+    t = params.plain_modulus
+    want = [63 * 1024 * d % t for d in plan.encode(top)[0]]
+    got = ts.bfv_vector_from(keys._context, vec.serialize()).decrypt()  # the raw digit slots
+    assert (np.asarray(got, dtype=object) % t).tolist() != want
 
 
 @settings(max_examples=8)
@@ -183,7 +220,7 @@ def test_an_entry_beyond_the_plans_bound_is_refused(keys):
 
 # -- the ring proof-world check -------------------------------------------------------------
 
-@pytest.mark.parametrize("n, v", [(8, 0), (8, 7), (256, 131), (1000, 999)])
+@pytest.mark.parametrize("n, v", [(8, 0), (8, 7), (256, 131), (1000, 999), (8192, 4097)])  # 8192: every slot, L = 13
 def test_the_encrypted_equality_circuit_decrypts_to_the_indicator_of_v(n, v):
     got = encrypted_equality(v, n)
     want = np.zeros(n, dtype=np.int64)

@@ -94,6 +94,20 @@ def test_merge_refuses_a_shallow_copy_that_shares_the_arrays():
     assert same(snapshot(a), before)
 
 
+def test_same_coins_other_shape_is_refused_and_a_malformed_message_too():
+    """CountSketches with 8 and 9 columns draw the same hash keys: only the table's shape tells them apart."""
+    a = build("countsketch(rows=3, cols=8)", MERGEABLE[0][1])
+    a.update(np.array([1]), np.array([2]))
+    before = snapshot(a)
+    with pytest.raises(MergeError, match="different parameters or keys"):
+        a.merge(build("countsketch(rows=3, cols=9)", MERGEABLE[0][1]))
+    with pytest.raises(MergeError, match="shape"):
+        a.add_merged({"table": np.zeros((2, 2), np.int64)})
+    with pytest.raises(MergeError, match="integers"):
+        a.add_merged({"table": np.full((3, 8), 0.5)})
+    assert same(snapshot(a), before)
+
+
 def test_an_unmergeable_algorithm_says_so():
     alg = build("exact", "sparse-recovery(n=16, k=2, M=4)")
     with pytest.raises(MergeError, match="not a mergeable sketch"):

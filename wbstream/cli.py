@@ -172,7 +172,7 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
     servers that share the sketch's keys, a coordinator merges their messages and
     answers, and the summary adds the bits each server sent.
     """
-    try:
+    try:  # a bad budget is bad input too: a clear message, not a traceback
         options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
                        query_every=query_every, seed=seed, stop_on_failure=not keep_going,
                        record_transcript=out_path is not None)

@@ -89,8 +89,13 @@ def kbound_bits(n: int, k: int, M: int) -> int:
     return k * (math.ceil(math.log2(n)) + math.ceil(math.log2(n * M)))
 
 
+#: The sketches whose communication is measured against k (``{c}``: see :func:`communication_vs_k`).
+COMM_SPECS = {"countsketch": "countsketch(rows=7, cols={c})", "vandermonde": "vandermonde",
+              "fjw24": "fjw24(preset='toy')"}
+
+
 def communication_vs_k(ks=(1, 4, 16, 64), n: int = 1 << 16, M: int = 1 << 10, servers: int = 4,
-                       specs=("countsketch(rows=7, cols={c})", "vandermonde", "fjw24(preset='toy')")) -> list[dict]:
+                       specs=tuple(COMM_SPECS.values())) -> list[dict]:
     """Bits per server and coordinator seconds in a plain distributed game on a k-sparse sum, per k.
 
     ``{c}`` in a spec becomes 32 k: CountSketch's default 8k columns make its report

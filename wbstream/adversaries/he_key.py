@@ -36,6 +36,21 @@ def logged(coins, label: str):
     return next(d.values for d in coins if d.label == label)
 
 
+def decrypt_table(obs, view, problem_params, entries: int, servers: int, bfv: BfvParams) -> np.ndarray:
+    """The plaintext sum of ``servers`` CountSketch tables from an aggregator's view (``public_context``, ``aggregate``).
+
+    Decrypts with the BFV secret context from the coin log when the threat model shows
+    coins; otherwise only the public context is at hand, and :class:`HEError` says it
+    holds no secret key. Entries travel shifted by the public ``n M``.
+    """
+    offset = problem_params.n * problem_params.M
+    plan = SlotPlan(entries, 2 * offset + 1, servers, bfv)
+    secret = bytes(logged(obs.coins, SECRET_LABEL)) if obs.threat.grants("coins") else view["public_context"]
+    keys = BfvKeyHolder.from_secret_bytes(secret, bfv)
+    totals = keys.decrypt(tuple(view["aggregate"][f"table/{j}"] for j in range(plan.ciphertexts)), plan)
+    return np.array([int(v) - servers * offset for v in totals], dtype=np.int64)
+
+
 @adversaries.register
 class HEKeyRecovery(Adversary):
     """Decrypt the aggregate with the logged secret key and inject a kernel vector (white-box); guess (state-only).
@@ -63,15 +78,9 @@ class HEKeyRecovery(Adversary):
     def _decrypt(self, obs, state) -> None:
         """Decrypt the aggregate table with the secret context from the coins, or try the public one."""
         params = BfvParams(int(state["poly_degree"]), int(state["plain_modulus"]))
-        offset = self.params.n * self.params.M  # the public residue shift of an integer entry
-        servers = int(state["servers"])
-        plan = SlotPlan(int(state["rows"]) * int(state["cols"]), 2 * offset + 1, servers, params)
         try:
-            secret = bytes(logged(obs.coins, SECRET_LABEL)) if obs.threat.grants("coins") else state["public_context"]
-            keys = BfvKeyHolder.from_secret_bytes(secret, params)
-            cts = tuple(state["aggregate"][f"table/{j}"] for j in range(plan.ciphertexts))
-            totals = keys.decrypt(cts, plan)
-            self.decrypted = np.array([int(v) - servers * offset for v in totals], dtype=np.int64)
+            self.decrypted = decrypt_table(obs, state, self.params, int(state["rows"]) * int(state["cols"]),
+                                           int(state["servers"]), params)
         except HEError as exc:
             self.decrypt_error = str(exc)
 

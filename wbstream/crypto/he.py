@@ -15,6 +15,13 @@ recombines the digits with Python integers (then reduces mod q, or subtracts
 **Batching.** SIMD slots need t prime with ``t = 1 (mod 2N)``; :class:`BfvParams`
 checks it (TenSEAL itself accepts other t and then encodes wrongly).
 
+**No noise overflow.** Each addition adds the ciphertexts' noise, and BFV decrypts
+correctly only while the noise stays below ``q / 2t``: past it, decryption returns
+wrong slots *silently*. With SEAL's default moduli a sum of ``s`` fresh ciphertexts
+decrypts exactly while ``log2 t + log2 s <= q_bits - 7`` (measured at N = 4096,
+where ``q_bits = 72``: 65); :class:`SlotPlan` keeps 4 bits more headroom and
+refuses ``bits(t) + bits(s) > q_bits - 11`` (:data:`NOISE_SLACK_BITS`).
+
 **Integrity.** TenSEAL loads a ciphertext made under another key with the same
 parameters, and many corrupted byte strings, without complaint. So a message
 carries the key id (SHA-256 of the public context) and a SHA-256 digest per
@@ -45,8 +52,14 @@ MAX_PLAIN_BITS = 60
 #: TenSEAL contexts run one worker thread: no parallel speed-up is needed for slot additions, and
 #: fewer live threads make forking (arena workers, server processes) safer.
 THREADS = 1
-#: Polynomial degrees SEAL supports with its default 128-bit coefficient moduli.
-POLY_DEGREES = (4096, 8192, 16384, 32768)
+#: Polynomial degrees SEAL supports with its default 128-bit coefficient moduli, and the bits of
+#: their data-level modulus q (the default modulus without SEAL's special prime).
+COEFF_BITS = {4096: 72, 8192: 174, 16384: 389, 32768: 825}
+POLY_DEGREES = tuple(COEFF_BITS)
+#: A sum of s fresh ciphertexts decrypts exactly while bits(t) + bits(s) <= q_bits - NOISE_SLACK_BITS:
+#: 7 bits are what fresh encryption noise and rounding take (measured: N = 4096, t of 21..60 bits,
+#: doubling a ciphertext until decryption fails), 4 more are headroom.
+NOISE_SLACK_BITS = 11
 
 
 class HEError(ValueError):
@@ -96,6 +109,11 @@ class BfvParams:
     def slots(self) -> int:
         return self.poly_degree
 
+    @property
+    def noise_capacity_bits(self) -> int:
+        """The largest ``bits(t) + bits(s)`` for which a sum of s ciphertexts still decrypts exactly."""
+        return COEFF_BITS[self.poly_degree] - NOISE_SLACK_BITS
+
     def context(self) -> ts.Context:
         """A fresh TenSEAL context with new keys (TenSEAL draws them from the OS: it cannot be seeded)."""
         return ts.context(ts.SCHEME_TYPE.BFV, poly_modulus_degree=self.poly_degree,
@@ -138,6 +156,10 @@ class SlotPlan:
         object.__setattr__(self, "digit_bits", b)
         if self.max_slot_sum >= t:
             raise HEError(f"slots could wrap: {self.servers} servers x (2^{b} - 1) = {self.max_slot_sum} >= t = {t}")
+        if t.bit_length() + self.servers.bit_length() > self.params.noise_capacity_bits:
+            raise HEError(f"noise could overflow: a sum of {self.servers} ciphertexts with a {t.bit_length()}-bit t "
+                          f"needs bits(t) + bits(s) <= {self.params.noise_capacity_bits} at N = "
+                          f"{self.params.poly_degree}; use a smaller t or a larger N")
 
     @property
     def limbs(self) -> int:

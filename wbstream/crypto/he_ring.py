@@ -26,7 +26,7 @@ import tenseal as ts
 
 from wbstream.crypto.he import BfvParams, HEError
 
-#: Degree 8192 with t = 65537 leaves noise budget for a depth-4 tree (n up to 2^16).
+#: Degree 8192 with t = 65537 leaves noise budget for the depth-4 tree of n = N = 8192 columns (L = 13: tested).
 RING_PARAMS = BfvParams(8192, 65537)
 
 

@@ -33,6 +33,9 @@ import numpy as np
 from wbstream.crypto.he import Aggregator, BfvKeyHolder, EncryptedMessage, HEError, SlotPlan, encrypt_vector
 from wbstream.engine.algorithm import StreamingAlgorithm
 
+#: The coin label under which a key holder's BFV secret context is logged (``Coins.adopt``).
+SECRET_LABEL = "he/secret-context"
+
 
 @dataclass(frozen=True)
 class Field:
@@ -121,6 +124,11 @@ class EncryptedAggregation:
         loaded = {name: aggregate[name].load(message[name]) for name in aggregate}
         for name, vecs in loaded.items():
             aggregate[name].add_loaded(vecs)
+
+    @staticmethod
+    def serialized(aggregate: dict[str, Aggregator]) -> dict[str, bytes]:
+        """The aggregate's ciphertexts as the aggregator stores them: ``{"field/j": bytes}``."""
+        return {f"{name}/{j}": ct for name, a in aggregate.items() for j, ct in enumerate(a.aggregate())}
 
     def decrypt_into(self, aggregate: dict[str, Aggregator], alg: StreamingAlgorithm) -> StreamingAlgorithm:
         """Decrypt the sums into ``alg`` (an empty sketch with the same keys) and return it."""

@@ -31,6 +31,7 @@ bits per server, and server and coordinator seconds.
 
 from __future__ import annotations
 
+import copy
 import pickle
 import time
 from dataclasses import dataclass, field
@@ -39,8 +40,13 @@ from types import MappingProxyType
 import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
-from wbstream.distributed.encrypted import EncryptedAggregation
-from wbstream.distributed.servers import DaskServer, InlineServer, ProcessServer, SketchFactory
+from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
+from wbstream.distributed.servers import (
+    DaskServer,
+    InlineServer,
+    ProcessServer,
+    SketchFactory,
+)
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
 from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
@@ -50,8 +56,6 @@ from wbstream.engine.stream import Batch, as_batch
 
 AGGREGATIONS = ("plain", "bfv")
 EXECUTORS = ("inline", "process", "dask")
-#: The coordinator's coin label for the BFV secret context.
-SECRET_LABEL = "he/secret-context"
 
 
 @dataclass
@@ -100,6 +104,12 @@ class DistributedObservation:
         if "coins" in self.threat.capabilities:
             return _readonly(self._g.coordinator.state())
         return self.aggregate()
+
+    def simulate(self, rng: np.random.Generator):
+        """White-box: a private copy of the coordinator's sketch (as of the last report), future coins from ``rng``."""
+        self._require("simulate", "a simulation of the coordinator")
+        real = self._g.coordinator_coins
+        return copy.deepcopy(self._g.coordinator, memo={id(real): Coins.from_rng(rng)})
 
     def server_state(self, i: int):
         """Server i's full state, keys included (white-box: its keys are coins)."""
@@ -157,8 +167,21 @@ class _Play:
         self.parts = [game.problem_cls(**game.problem_opts) for _ in range(game.servers)]
         params, seed, cls, opts = self.problem.params, game.seed, game.alg_cls, game.alg_opts
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
+        self.coordinator_coins = Coins.from_seed(seed, "algorithm")
+        self.coordinator = cls(params, self.coordinator_coins, **opts)
+        if not self.coordinator.merge_moduli():
+            raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
+        self.zero = {k: np.zeros_like(v) if isinstance(v, np.ndarray) else 0
+                     for k, v in self.coordinator.state().items() if k in self.coordinator.merge_moduli()}
         self.servers = []
         self.dask = None
+        try:
+            self._start_servers(game, params, seed, cls, opts)
+        except BaseException:  # a server or the cluster failed to start: stop the ones that did
+            self.close()
+            raise
+
+    def _start_servers(self, game: DistributedGame, params, seed: int, cls, opts) -> None:
         if game.executor == "dask":
             from wbstream.arena.executors import DaskExecutor
 
@@ -168,12 +191,6 @@ class _Play:
             make = ProcessServer if game.executor == "process" else InlineServer
         for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
             self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
-        self.coordinator_coins = Coins.from_seed(seed, "algorithm")
-        self.coordinator = cls(params, self.coordinator_coins, **opts)
-        if not self.coordinator.merge_moduli():
-            raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
-        self.zero = {k: np.zeros_like(v) if isinstance(v, np.ndarray) else 0
-                     for k, v in self.coordinator.state().items() if k in self.coordinator.merge_moduli()}
         self.pipeline = None
         if game.aggregation == "bfv":
             keys = BfvKeyHolder.generate(BfvParams(game.poly_degree))
@@ -184,10 +201,12 @@ class _Play:
         self.aggregate_view: dict = {}
 
     def close(self):
-        for s in self.servers:
-            s.close()
-        if self.dask is not None:
-            self.dask.close()
+        try:
+            for s in self.servers:
+                s.close()
+        finally:
+            if self.dask is not None:
+                self.dask.close()
 
     def route(self, batch, r: int) -> dict[int, Batch]:
         if isinstance(batch, dict):
@@ -236,8 +255,7 @@ class _Play:
             for m in messages:
                 self.pipeline.add(aggregate, pickle.loads(m))
             self.aggregate_view = {"public_context": self.pipeline.public,
-                                   "aggregate": MappingProxyType({f"{name}/{j}": ct for name, a in aggregate.items()
-                                                                  for j, ct in enumerate(a.aggregate())})}
+                                   "aggregate": MappingProxyType(self.pipeline.serialized(aggregate))}
             self.pipeline.decrypt_into(aggregate, alg)
         answer = alg.query()
         coordinator_s += time.perf_counter() - t0

@@ -32,8 +32,12 @@ from wbstream.engine.errors import WbstreamError
 from wbstream.engine.isolation import clean_context
 
 
+#: Seconds a request may take before the server counts as hung (a game fails instead of hanging).
+REQUEST_TIMEOUT = 600.0
+
+
 class ServerError(WbstreamError, RuntimeError):
-    """A server process failed or died."""
+    """A server process failed, died or did not answer within :data:`REQUEST_TIMEOUT`."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +145,8 @@ class ProcessServer(InlineServer):
     def _call(self, *request):
         try:
             self._conn.send(request)
+            if not self._conn.poll(REQUEST_TIMEOUT):
+                raise ServerError(f"the server process did not answer {request[0]!r} within {REQUEST_TIMEOUT:g} s")
             ok, value = self._conn.recv()
         except (EOFError, OSError, BrokenPipeError):
             raise ServerError(f"the server process died (exit code {self._proc.exitcode})") from None
@@ -186,18 +192,18 @@ class DaskServer(InlineServer):
     def __init__(self, factory, client):
         self._future = client.submit(_ServerActor, factory, actor=True, pure=False)
         try:
-            self._actor = self._future.result()
+            self._actor = self._future.result(timeout=REQUEST_TIMEOUT)
         except Exception as exc:
             raise ServerError(f"the Dask worker could not start the server: {exc}") from exc
 
     def _call(self, *request):
         try:
-            return self._actor.call(request).result()
+            return self._actor.call(request).result(timeout=REQUEST_TIMEOUT)
         except Exception as exc:
             raise ServerError(f"the Dask server failed: {type(exc).__name__}: {exc}") from exc
 
     def set_encryptor(self, encryptor) -> None:
-        self._actor.set_encryptor(encryptor).result()
+        self._actor.set_encryptor(encryptor).result(timeout=REQUEST_TIMEOUT)
 
     def close(self) -> None:
         self._future.release()

@@ -167,16 +167,21 @@ class StreamingAlgorithm(ABC):
         return {}
 
     def merge_fingerprint(self) -> str:
-        """SHA-256 of the class, the parameters and every state entry that is not merged.
+        """SHA-256 of the class, the parameters, every state entry that is not merged, and the
+        shape and dtype of every merged one.
 
         Two sketches can merge exactly when their fingerprints are equal: same
-        problem parameters, same options, same coin-derived keys and seeds.
+        problem parameters, same options, same coin-derived keys and seeds. The
+        shapes matter: two CountSketches from the same coins with 8 and 9 columns
+        hold the same hash keys, and differ only in the table's shape.
         """
         moduli = self.merge_moduli()
+        state = self.state()
         h = hashlib.sha256(f"{type(self).__module__}.{type(self).__qualname__}".encode())
         _fingerprint_update(h, dict(self.params) if self.params is not None else {})
-        _fingerprint_update(h, {k: v for k, v in self.state().items() if k not in moduli})
-        _fingerprint_update(h, {k: repr(v) for k, v in moduli.items()})
+        _fingerprint_update(h, {k: v for k, v in state.items() if k not in moduli})
+        _fingerprint_update(h, {k: f"{v!r} {np.shape(state[k])} {np.asarray(state[k]).dtype}"
+                                for k, v in moduli.items()})
         return h.hexdigest()
 
     def merge(self, other: StreamingAlgorithm) -> None:
@@ -227,6 +232,11 @@ class StreamingAlgorithm(ABC):
         moduli, mine = self.merge_moduli(), self.state()
         if set(values) != set(moduli):
             raise MergeError(f"expected the merged entries {sorted(moduli)}, got {sorted(values)}")
+        for key in moduli:
+            value = np.asarray(values[key])
+            if value.shape != np.shape(mine[key]) or value.dtype.kind not in "iu":
+                raise MergeError(f"{key!r} must be integers of shape {np.shape(mine[key])}, "
+                                 f"got {value.dtype} of shape {value.shape}")
         merged = {key: add_mod(np.asarray(mine[key]), np.asarray(values[key], dtype=np.asarray(mine[key]).dtype),
                                mod) for key, mod in moduli.items()}
         self.load_merged(merged)

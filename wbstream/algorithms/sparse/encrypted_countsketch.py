@@ -1,7 +1,10 @@
 """CountSketch behind an untrusted aggregator: servers encrypt, the aggregator adds BFV ciphertexts.
 
 ``servers`` servers each keep a plaintext CountSketch table under the same secret
-hash keys (drawn once from the coins); batches go to the servers in turn. At a
+hash keys (drawn once from the coins); coordinate i lives on server ``i mod s``, so
+each server's part is a restriction of x and keeps its entries within the plan's
+bound ``n M`` (handing whole batches to the servers in turn did not: a server
+could pile up ``+M`` on one coordinate while another took the ``-M``). At a
 query every server encrypts its table under the key holder's BFV public key
 (:mod:`wbstream.distributed.encrypted`), the aggregator adds the ciphertexts, and
 the key holder decrypts the sum and runs CountSketch's verified report.
@@ -17,20 +20,19 @@ the aggregate and injects a kernel vector (``he-key-recovery``).
 
 from __future__ import annotations
 
+import numpy as np
+
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.crypto.he import BfvKeyHolder, BfvParams
-from wbstream.distributed.encrypted import EncryptedAggregation
+from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.registry import algorithms
 
-#: The coin label under which the BFV secret context is logged.
-SECRET_LABEL = "he/secret-context"
-
 
 @algorithms.register
 class EncryptedCountSketch(StreamingAlgorithm):
-    """CountSketch recovery summed under BFV by an untrusted aggregator (servers take batches in turn).
+    """CountSketch recovery summed under BFV by an untrusted aggregator (server ``i mod s`` holds coordinate i).
 
     >>> import numpy as np
     >>> from wbstream.engine.coins import Coins
@@ -58,19 +60,19 @@ class EncryptedCountSketch(StreamingAlgorithm):
         self.pipeline = EncryptedAggregation(self.coordinator, servers, keys)
         self.aggregate = self.pipeline.start()
         self._aggregate_bytes: dict[str, bytes] = {}
-        self.batches = 0
 
     def update(self, indices, deltas):
-        self.servers[self.batches % len(self.servers)].update(indices, deltas)
-        self.batches += 1
+        indices, deltas = np.asarray(indices), np.asarray(deltas)
+        owner = indices % len(self.servers)
+        for j in np.unique(owner):
+            self.servers[j].update(indices[owner == j], deltas[owner == j])
 
     def query(self):
         aggregate = self.pipeline.start()
         for server in self.servers:
             self.pipeline.add(aggregate, self.pipeline.encrypt(server))
         self.aggregate = aggregate
-        self._aggregate_bytes = {f"{name}/{j}": ct for name, a in aggregate.items()
-                                 for j, ct in enumerate(a.aggregate())}
+        self._aggregate_bytes = self.pipeline.serialized(aggregate)
         self.coordinator.table[...] = 0
         return self.pipeline.decrypt_into(aggregate, self.coordinator).query()
 
