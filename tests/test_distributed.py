@@ -211,3 +211,29 @@ def test_a_game_that_fails_to_start_leaves_no_server_process_behind():
         DistributedGame(PROBLEM, "countsketch(rows=3, cols=8)", Peek, servers=2, aggregation="bfv",
                         poly_degree=1000).play()
     assert set(multiprocessing.active_children()) <= before
+
+
+def test_messages_travel_as_npz_and_a_hostile_one_is_refused_without_running_anything():
+    import pickle
+
+    from wbstream.distributed.wire import WireError, read_bfv, read_plain
+
+    class Boom:
+        def __reduce__(self):
+            return (exec, ("raise SystemExit('pickle ran')",))
+
+    for bad in (pickle.dumps(Boom()), b"", b"PK\x03\x04 not a zip", pickle.dumps({"fingerprint": "x"})):
+        with pytest.raises(WireError, match="malformed"):
+            read_plain(bad)
+        with pytest.raises(WireError, match="malformed"):
+            read_bfv(bad)
+    game = DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "random-sparse(rounds=2)", "white-box",
+                           servers=2, executor="inline", seed=0)
+    play = _Play(game)
+    try:
+        play.servers[0].update(np.array([3]), np.array([5]))
+        fingerprint, values = read_plain(play.servers[0].message()[0])
+        assert fingerprint == play.coordinator.merge_fingerprint()
+        assert values["table"].sum() != 0 and values["table"].dtype == np.int64
+    finally:
+        play.close()

@@ -18,7 +18,7 @@ import numpy as np
 from wbstream.crypto.he import BfvKeyHolder, BfvParams
 from wbstream.distributed.encrypted import EncryptedAggregation
 from wbstream.distributed.game import DistributedGame
-from wbstream.distributed.servers import plain_message
+from wbstream.distributed.wire import plain_message
 from wbstream.perf import make_algorithm, random_batch
 
 

@@ -32,7 +32,6 @@ bits per server, and server and coordinator seconds.
 from __future__ import annotations
 
 import copy
-import pickle
 import time
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -41,6 +40,7 @@ import numpy as np
 
 from wbstream.crypto.he import BfvKeyHolder, BfvParams, HEError
 from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
+from wbstream.distributed.wire import read_bfv, read_plain
 from wbstream.distributed.servers import (
     DaskServer,
     InlineServer,
@@ -245,15 +245,15 @@ class _Play:
         alg.load_merged(self.zero)
         if self.pipeline is None:
             for m in messages:
-                msg = pickle.loads(m)
-                if msg["fingerprint"] != alg.merge_fingerprint():
+                fingerprint, values = read_plain(m)
+                if fingerprint != alg.merge_fingerprint():
                     raise MergeError("a server's message was made with other parameters or keys")
-                alg.add_merged(msg["values"])
+                alg.add_merged(values)
             self.aggregate_view = {k: v for k, v in alg.state().items() if k in alg.merge_moduli()}
         else:
             aggregate = self.pipeline.start()
             for m in messages:
-                self.pipeline.add(aggregate, pickle.loads(m))
+                self.pipeline.add(aggregate, read_bfv(m))
             self.aggregate_view = {"public_context": self.pipeline.public,
                                    "aggregate": MappingProxyType(self.pipeline.serialized(aggregate))}
             self.pipeline.decrypt_into(aggregate, alg)

@@ -4,7 +4,8 @@ Every server builds its sketch from ``Coins.from_seed(seed, "algorithm")``: the
 servers share the sketch's keys (the model's shared randomness), exactly as the
 coordinator's copy does, so their sketches merge. A server answers four requests:
 apply a batch, show its state, show its coin log, and produce its message for the
-coordinator (plain: its merged entries, pickled; ``bfv``: those entries encrypted).
+coordinator (plain: its merged entries; ``bfv``: those entries encrypted), as npz bytes
+(:mod:`wbstream.distributed.wire`), never pickle.
 Each request returns the seconds the server spent on it, measured where it ran.
 
 >>> from wbstream.engine.problems import SparseRecovery
@@ -20,13 +21,13 @@ True
 
 from __future__ import annotations
 
-import pickle
 import time
 import traceback
 from dataclasses import dataclass
 
 import numpy as np
 
+from wbstream.distributed.wire import bfv_message, plain_message
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import WbstreamError
 from wbstream.engine.isolation import clean_context
@@ -53,14 +54,6 @@ class SketchFactory:
         return self.cls(self.params, Coins.from_seed(self.seed, "algorithm"), **self.options)
 
 
-def plain_message(alg) -> bytes:
-    """A server's plain message: its fingerprint and merged entries, pickled (what travels)."""
-    state = alg.state()
-    values = {k: (np.asarray(state[k]) if isinstance(state[k], np.ndarray) else int(state[k]))
-              for k in alg.merge_moduli()}
-    return pickle.dumps({"fingerprint": alg.merge_fingerprint(), "values": values}, protocol=5)
-
-
 def _serve(alg, request, encryptor):
     kind = request[0]
     t0 = time.perf_counter()
@@ -72,7 +65,7 @@ def _serve(alg, request, encryptor):
     elif kind == "coins":
         out = alg.coins.log
     elif kind == "message":
-        out = plain_message(alg) if encryptor is None else pickle.dumps(encryptor.encrypt(alg), protocol=5)
+        out = plain_message(alg) if encryptor is None else bfv_message(encryptor.encrypt(alg))
     else:
         raise ValueError(f"unknown server request {kind!r}")
     return out, time.perf_counter() - t0
