@@ -40,6 +40,15 @@ from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
 
 
+def coin_generator(coins, label: str) -> np.random.Generator:
+    """A numpy generator seeded by 128 bits drawn from the engine's coins now (logged like any draw).
+
+    Binomial and geometric variates come from it; the seed is revealed to a white-box
+    adversary only after the draw, like every coin.
+    """
+    return np.random.Generator(np.random.PCG64(coins.words(label, (2,))))
+
+
 class MorrisCounter:
     """Approximate counting (Morris 1978) with base ``1 + a``: O(log log m) bits.
 
@@ -47,12 +56,13 @@ class MorrisCounter:
     is an unbiased estimate of the count, with relative standard deviation about
     ``sqrt(a/2)``. A batch of units costs one geometric draw per increment, not per unit.
 
-    >>> rng = np.random.default_rng(0)
+    >>> from wbstream.engine.coins import Coins
+    >>> rng = coin_generator(Coins.from_seed(0, "doc"), "morris")
     >>> c = MorrisCounter(a=1 / 16)
     >>> for _ in range(100):
     ...     c.add(10_000, rng)
     >>> c.x, 0.6 < c.estimate() / 1_000_000 < 1.4
-    (179, True)
+    (180, True)
     """
 
     def __init__(self, a: float):
@@ -106,12 +116,8 @@ class RobustSampler(StreamingAlgorithm):
         self.summary = MisraGries(params, None, counters=self.counters)
         self.level = 0
 
-    def _fresh_rng(self) -> np.random.Generator:
-        """A generator seeded by coins drawn now, after the batch was committed."""
-        return np.random.Generator(np.random.PCG64(self.coins.words(f"{self.name}/batch", (2,))))
-
     def update(self, indices, deltas):
-        rng = self._fresh_rng()
+        rng = coin_generator(self.coins, f"{self.name}/batch")  # drawn now: after the batch was committed
         self.morris.add(int(deltas.sum()), rng)
         kept = rng.binomial(deltas, 2.0 ** -self.level) if self.level else deltas
         chosen = kept > 0
