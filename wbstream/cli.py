@@ -14,7 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from wbstream.engine.errors import WbstreamError
-from wbstream.engine.game import Budget, Game, replay
+from wbstream.engine.game import Budget, Game
+from wbstream.engine.replay import replay, replay_from_seed
 from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
@@ -153,6 +154,8 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
 @click.option("--max-rounds", default=100_000, show_default=True, type=int, help="Round budget per game.")
 @click.option("--max-updates", default=10_000_000, show_default=True, type=int, help="Update budget per game.")
 @click.option("--max-seconds", default=None, type=float, help="Wall-clock budget per game.")
+@click.option("--max-batch", default=1_000_000, show_default=True, type=int,
+              help="Most updates in one batch; a bigger batch is refused.")
 @click.option("--keep-going", is_flag=True, help="Keep playing after the first failure.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -165,7 +168,7 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
               type=click.Choice(["process", "dask", "inline"]), help="Distributed: where the servers run.")
 @click.option("--scheduler", default=None, help="Distributed, --executor dask: the scheduler (default: a local cluster).")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
-         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler):
+         max_seconds, max_batch, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler):
     """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
 
     With --servers S the game is distributed (FJW'24's model): the adversary drives S
@@ -173,7 +176,8 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
     answers, and the summary adds the bits each server sent.
     """
     try:  # a bad budget is bad input too: a clear message, not a traceback
-        options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
+        options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds,
+                                     max_batch=max_batch),
                        query_every=query_every, seed=seed, stop_on_failure=not keep_going,
                        record_transcript=out_path is not None)
         if servers:
@@ -509,7 +513,6 @@ def replay_cmd(path: Path, index: int, key):
     try:
         if path.is_dir():
             from wbstream.arena.store import ResultStore
-            from wbstream.engine.game import replay_from_seed
 
             store_path = path / "results.sqlite"
             if not store_path.exists():
@@ -519,18 +522,28 @@ def replay_cmd(path: Path, index: int, key):
             if not rows:
                 raise click.ClickException(f"no stored game {'with key ' + key if key else ''} in {path}")
             for r in rows:
-                replay_from_seed(r["result"])
-            out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical")
+                try:
+                    replay_from_seed(r["result"])
+                except WbstreamError as exc:
+                    raise click.ClickException(f"game {r['key']}: {exc}") from None
+            out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical "
+                      f"(HE state sizes within each algorithm's stated tolerance)")
             return
-        lines = path.read_text().splitlines()
+        with path.open("rb") as fh:
+            lines = fh.read().splitlines()
         if not 0 <= index < len(lines):
             raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
         recorded = GameResult.from_json(lines[index])
         again = replay(recorded)
-    except (WbstreamError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches "
-              f"(failed={again.failed}, first failure round={again.first_failure_round})")
+    except (WbstreamError, ValueError, OSError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches, "
+              f"and every outcome field (failed={again.failed}, first failure round={again.first_failure_round})")
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 if __name__ == "__main__":  # pragma: no cover
