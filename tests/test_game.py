@@ -167,6 +167,18 @@ def test_nan_budgets_are_meaningless(kwargs):
         Budget(**kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [{"seconds": 1e300}, {"seconds": 10**7 + 1}, {"max_batch": 0},
+                                    {"max_batch": -3}, {"max_batch": 2.0}, {"max_batch": True}])
+def test_absurd_budgets_are_refused_when_built(kwargs):
+    with pytest.raises(BudgetError, match=next(iter(kwargs))):
+        Budget(**kwargs)
+
+
+def test_the_longest_time_budget_plays():
+    r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=2)", "oblivious", budget=Budget(seconds=10**7)).play()
+    assert r.rounds == 2 and r.budget_seconds == 10**7 and r.budget_max_batch == 1_000_000
+
+
 @pytest.mark.parametrize("rounds, expect", [(2.5, 2), (float("inf"), 1100)])
 def test_a_round_budget_that_is_not_an_integer_is_refused_or_honoured(rounds, expect):
     try:

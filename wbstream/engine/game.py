@@ -166,7 +166,8 @@ class Game:
             return verdict.correct
 
         (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-            obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
+            obs, adversary.act, alg.update, problem, query, judge_and_record, transcript,
+            min(_UNLIMITED, self.query_every),
             min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
             min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
             min(_UNLIMITED, self.budget.max_batch if self.budget.max_batch is not None else _UNLIMITED),

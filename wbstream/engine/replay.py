@@ -107,6 +107,7 @@ def check_transcript(result: GameResult) -> None:
     ...
     wbstream.engine.errors.RecordError: transcript batch 1 is for round 1000000000000000; rounds must run 1, 2, 3, ... (a game records every round)
     """
+    result.validate()
     t = result.transcript
     if not isinstance(t, Transcript):
         raise RecordError("this record has no transcript; play with record_transcript=True")
@@ -127,7 +128,10 @@ def check_transcript(result: GameResult) -> None:
 
 
 def _budget(result: GameResult, rounds: int | None) -> Budget:
+    """The record's budget, checked whole, with ``rounds`` and no time limit (the replay is bounded otherwise)."""
     try:
+        Budget(updates=result.budget_updates, rounds=result.budget_rounds, seconds=result.budget_seconds,
+               max_batch=result.budget_max_batch)
         return Budget(updates=result.budget_updates, rounds=rounds, max_batch=result.budget_max_batch)
     except WbstreamError as exc:
         raise RecordError(f"the record's budget: {exc}") from None
@@ -190,6 +194,7 @@ def replay_from_seed(result: GameResult) -> GameResult:
     """
     if not isinstance(result, GameResult):
         raise RecordError(f"replay takes a GameResult, got {type(result).__name__}")
+    result.validate()
     if result.budget_seconds is not None:
         raise RecordError(f"{_label(result)}: a game with a time budget cannot be replayed from its seed; "
                           f"record its transcript")

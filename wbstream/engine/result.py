@@ -112,6 +112,16 @@ class GameResult:
             data["transcript"] = _transcript(data["transcript"])
         return cls(**data)
 
+    def validate(self) -> None:
+        """Check the type of every field and the transcript's numbers, as :meth:`from_dict` does.
+
+        A record changed after it was read (or built by hand) is checked again before replay.
+        """
+        for f in fields(self):
+            _check_field(f.name, f.type, getattr(self, f.name))
+        if self.transcript is not None:
+            _transcript(self.transcript)
+
     @classmethod
     def from_json(cls, text: str) -> GameResult:
         try:
@@ -142,10 +152,13 @@ def _check_field(name: str, annotation: str, value) -> None:
 
 
 def _transcript(t) -> Transcript:
-    """A transcript from its JSON form, every round, index, delta and answer checked."""
-    if not isinstance(t, dict) or set(t) != {"batches", "answers"}:
+    """A transcript from its JSON form (or a Transcript), every round, index, delta and answer checked."""
+    if isinstance(t, Transcript):
+        batches, answers = t.batches, t.answers
+    elif isinstance(t, dict) and set(t) == {"batches", "answers"}:
+        batches, answers = t["batches"], t["answers"]
+    else:
         raise RecordError("record field 'transcript' must be an object with 'batches' and 'answers'")
-    batches, answers = t["batches"], t["answers"]
     if type(batches) is not list or type(answers) is not list:
         raise RecordError("transcript 'batches' and 'answers' must be lists")
     out_b = []
