@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class Matchup:
     rounds: int | None = 10_000
     updates: int | None = 10_000_000
     seconds: float | None = None
+    #: The run secret that keys the games' coins (the arena sets it; not part of the id).
+    secret: bytes | None = field(default=None, repr=False, compare=False)
 
     @cached_property
     def id(self) -> str:
@@ -64,6 +66,7 @@ class Matchup:
         changed default makes a new matchup instead of mixing with stored games.
         """
         fields = asdict(self)
+        del fields["secret"]
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
         fields["adversary"] = adversaries.canonical(self.adversary)
@@ -75,7 +78,7 @@ class Matchup:
     def game(self, seed: int) -> Game:
         return Game(self.problem, self.algorithm, self.adversary, self.threat,
                     budget=Budget(updates=self.updates, rounds=self.rounds, seconds=self.seconds),
-                    query_every=self.query_every, seed=seed)
+                    query_every=self.query_every, seed=seed, secret=self.secret)
 
 
 def _playable(m: Matchup) -> bool:
