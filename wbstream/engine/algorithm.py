@@ -133,7 +133,7 @@ class StreamingAlgorithm(ABC):
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
     #: Updates one ``update`` call processes at a time, so its working set does not grow with the
     #: batch (:mod:`wbstream.engine.chunking`); an instance may set its own.
-    update_chunk: ClassVar[int | None] = DEFAULT_CHUNK
+    update_chunk: ClassVar[int] = DEFAULT_CHUNK
 
     def __init__(self, params: Params, coins: Coins):
         self.params = params

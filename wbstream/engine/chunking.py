@@ -57,10 +57,9 @@ def bounded_update(update):
 
     @functools.wraps(update)
     def chunked(self, indices, deltas):
-        size = self.update_chunk
-        if size is None or len(indices) <= size:
+        if len(indices) <= self.update_chunk:  # the common case: one length check
             return update(self, indices, deltas)
-        for i, d in update_chunks(indices, deltas, size, self.update_unit()):
+        for i, d in update_chunks(indices, deltas, self.update_chunk, self.update_unit()):
             update(self, i, d)
         return None
 
