@@ -16,6 +16,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .chunking import DEFAULT_CHUNK, bounded_update
 from .coins import Coins
 from .errors import MergeError
 from .problems import Params, Problem
@@ -130,10 +131,22 @@ class StreamingAlgorithm(ABC):
     guarantee: ClassVar[str] = ""
     #: The small problem the arena plays this algorithm on by default (a spec string).
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
+    #: Updates one ``update`` call processes at a time, so its working set does not grow with the
+    #: batch (:mod:`wbstream.engine.chunking`); an instance may set its own.
+    update_chunk: ClassVar[int] = DEFAULT_CHUNK
 
     def __init__(self, params: Params, coins: Coins):
         self.params = params
         self.coins = coins
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "update" in cls.__dict__:  # every algorithm's update runs in bounded chunks
+            cls.update = bounded_update(cls.__dict__["update"])
+
+    def update_unit(self) -> int:
+        """Entries in one row of a row-insertion stream (chunks hold whole rows), else 1."""
+        return int(self.params.cols) if getattr(self.problem, "stream_kind", "entries") == "rows" else 1
 
     @classmethod
     def supports(cls, problem_cls: type[Problem]) -> bool:
