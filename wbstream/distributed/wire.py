@@ -166,8 +166,7 @@ def decode_value(data: bytes):
             values = build(values, depth + 1)
             if not isinstance(values, np.ndarray) or not all(type(x) is int for x in (r, offset, nbytes)):
                 raise ValueError("a malformed coin draw")
-            values.flags.writeable = False
-            return CoinDraw(r, str(label), offset, nbytes, values)
+            return CoinDraw.of(r, str(label), offset, nbytes, values)
         if "$dict" in v:
             return {str(k): build(x, depth + 1) for k, x in v["$dict"]}
         raise ValueError("an unknown value")
