@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -164,8 +165,9 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
 @click.option("--executor", "server_executor", default="process", show_default=True,
               type=click.Choice(["process", "dask", "inline"]), help="Distributed: where the servers run.")
 @click.option("--scheduler", default=None, help="Distributed, --executor dask: the scheduler (default: a local cluster).")
+@click.option("--isolate", is_flag=True, help="Run the adversary in its own process; it sees only its level's views.")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
-         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler):
+         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler, isolate):
     """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
 
     With --servers S the game is distributed (FJW'24's model): the adversary drives S
@@ -182,7 +184,7 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
             game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
                                    executor=server_executor, scheduler=scheduler, **options)
         else:
-            game = Game(problem, algorithm, adversary, threat, **options)
+            game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise click.ClickException(str(exc)) from None
@@ -251,7 +253,9 @@ def _executor(serial: bool, workers, scheduler, dask_local):
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds a game may run before it is recorded as a timeout.")
 @click.option("--no-report", is_flag=True, help="Store the games but write no reports.")
-def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report):
+@click.option("--isolate", "isolate", default="auto", show_default=True, type=click.Choice(["auto", "all", "none"]),
+              help="Run adversaries in their own process: auto (those from outside the package), all, or none.")
+def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report, isolate):
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
 
     A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
@@ -264,6 +268,8 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             matchups, file_trials = load_toml(suite_name)
         else:
             matchups, file_trials = suite(suite_name), None
+        if isolate != "auto":
+            matchups = [dataclasses.replace(m, isolation=isolate) for m in matchups]
         trials = trials or file_trials or SUITE_TRIALS.get(suite_name, 3)
         executor = _executor(serial, workers, scheduler, dask_local)
         progress = Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),

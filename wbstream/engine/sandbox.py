@@ -117,7 +117,7 @@ class IsolatedAdversary:
                 raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} raised in round {r}: "
                                                 f"{message}"))
             limit = min(sandbox_child.BLOCK_ROUNDS, self.max_rounds - r + 1)
-            self._send(b"K" + r.to_bytes(8, "little", signed=True) + limit.to_bytes(8, "little", signed=True))
+            self._send(b"K" + b"".join(v.to_bytes(8, "little", signed=True) for v in (r, limit, self.cap)))
             kind, value = self._await(obs, r, limit)
             if kind == "block":
                 batches, stop, message = value

@@ -155,15 +155,21 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
         elif tag == b"K":  # oblivious: as many rounds as fit in a block, from this round on
             first = int.from_bytes(msg[1:9], "little", signed=True)
             limit = int.from_bytes(msg[9:17], "little", signed=True)
-            pending = _block(conn, adversary, obs, first, limit, pending)
+            cap = int.from_bytes(msg[17:25], "little", signed=True)
+            pending = _block(conn, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending)
         else:
             return
 
 
-def _block(conn, adversary, obs, first: int, limit: int, pending):
+def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
+    """Rounds ``first, first + 1, ...`` in one message: at most ``limit`` rounds and ``cap`` updates.
+
+    A batch that cannot join the block (rows, or one that would pass the cap) is
+    kept for the next block, or sent on its own when it would be the block's first.
+    """
     batches, total, stop, message = [], 0, wire.MORE, ""
     r = first
-    while len(batches) < min(limit, BLOCK_ROUNDS) and total < BLOCK_UPDATES:
+    while len(batches) < min(limit, BLOCK_ROUNDS):
         if pending is not None:
             batch, pending = pending, None
         else:
@@ -182,7 +188,7 @@ def _block(conn, adversary, obs, first: int, limit: int, pending):
             except BaseException as exc:
                 stop, message = wire.RAISED, f"{type(exc).__name__}: {exc}"
                 break
-        if isinstance(batch, wire.RowBatch):  # rows travel on their own, one round per message
+        if isinstance(batch, wire.RowBatch) or total + len(batch) > cap:  # sent on its own, one round
             if batches:
                 pending = batch
                 break
