@@ -307,8 +307,8 @@ def bench():
 
 @bench.command("engine")
 def bench_engine():
-    """Engine overhead against a bare loop, and the batch path against single updates."""
-    from wbstream.perf import batch_speedup, engine_overhead
+    """Engine overhead against a bare loop, the batch path against single updates, and isolation's cost."""
+    from wbstream.perf import batch_speedup, engine_overhead, isolation_overhead
 
     for label, every in [("no queries until the end", 100_000), ("a query every round", 1)]:
         e = engine_overhead(rounds=100_000, query_every=every)
@@ -317,6 +317,9 @@ def bench_engine():
     b = batch_speedup()
     out.print(f"batch path, countsketch(rows=5, cols=64), n=100000: batches of 10^4 {b['batch_updates_per_s']:,.0f} "
               f"updates/s vs one per call {b['single_updates_per_s']:,.0f} updates/s -> {b['ratio']:.0f}x")
+    for row in isolation_overhead():
+        out.print(f"isolation, {row['case']}, {row['rounds']:,} rounds: isolated {row['isolated_s']:.3f} s vs "
+                  f"in-process {row['in_process_s']:.3f} s -> {row['ratio']:.2f}x")
 
 
 @bench.command("arena")

@@ -30,6 +30,7 @@ as they were before that round.
 from __future__ import annotations
 
 import pickle
+import select
 import time
 from collections import deque
 
@@ -88,6 +89,8 @@ class IsolatedAdversary:
                                  args=(child, self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
         self._proc.start()
         child.close()
+        self._poll = select.poll()
+        self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
         self._queue.clear()
         self._end, self._answers_sent, self._coins_sent = None, 0, 0
 
@@ -146,7 +149,7 @@ class IsolatedAdversary:
         while True:
             now = time.perf_counter()
             wait = end - now if self._deadline is None else min(end, self._deadline) - now
-            if wait <= 0 or not self._conn.poll(max(wait, 0.0)):
+            if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
                 budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
                     else f"{self.act_seconds:g} s"
                 raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round {r} "
