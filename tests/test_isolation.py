@@ -177,3 +177,11 @@ def test_wbstream_play_isolate_gives_the_in_process_summary():
         run.pop("update_ns_median", None), run.pop("query_ns_median", None)
     assert runs[0]["failure_rate"] == runs[1]["failure_rate"] == 1.0
     assert runs[0]["failure_kinds"] == runs[1]["failure_kinds"]
+
+
+def test_an_adversary_class_that_cannot_travel_by_name_is_a_clear_error():
+    class Local(Plain):
+        name = "local"
+
+    with pytest.raises(AdversaryError, match="'local' cannot be isolated"):
+        play(Local, ADAPTIVE, "process")

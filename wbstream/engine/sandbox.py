@@ -87,8 +87,15 @@ class IsolatedAdversary:
         self._conn, child = ctx.Pipe(duplex=True)
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
                                  args=(child, self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
-        self._proc.start()
-        child.close()
+        try:
+            self._proc.start()
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            self._proc = None
+            self._conn.close()
+            raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
+                                 f"travel to a new process by name ({exc})") from None
+        finally:
+            child.close()
         self._poll = select.poll()
         self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
         self._queue.clear()
