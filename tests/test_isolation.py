@@ -22,6 +22,7 @@ from wbstream.engine.stream import Batch
 from wbstream.engine.threat import ADAPTIVE, WHITE_BOX
 
 SPARSE = "sparse-recovery(n=512, k=2, M=1024)"
+SECRET = bytes(range(32))  # one run secret: games compared across isolation modes play the same coins
 CS = "countsketch(rows=5, cols=16)"
 
 
@@ -31,7 +32,7 @@ def outcome(result) -> dict:
 
 def play(adversary, threat, isolation, options=None, **kw):
     return Game(SPARSE, CS, adversary, threat, seed=4, isolation=isolation, adversary_options=options,
-                stop_on_failure=False, **kw).play()
+                stop_on_failure=False, secret=SECRET, **kw).play()
 
 
 def gone(pid: int) -> bool:
@@ -66,7 +67,7 @@ def test_the_same_routes_do_reach_the_referee_in_process(route):
 def test_isolated_and_in_process_games_give_identical_records(problem, algorithm, adversary, threat):
     for seed in (0, 1):
         records = [Game(problem, algorithm, adversary, threat, seed=seed, isolation=iso, query_every=3,
-                        record_transcript=True).play() for iso in ("none", "process")]
+                        record_transcript=True, secret=SECRET).play() for iso in ("none", "process")]
         assert outcome(records[0]) == outcome(records[1])
         assert records[0].transcript.batches == records[1].transcript.batches
 
@@ -74,14 +75,14 @@ def test_isolated_and_in_process_games_give_identical_records(problem, algorithm
 @pytest.mark.parametrize("rounds", [1, 7, 1030])
 def test_an_oblivious_block_is_cut_exactly_at_the_round_budget(rounds):
     games = [Game(SPARSE, CS, "random-sparse(rounds=5000)", "oblivious", seed=2, isolation=iso,
-                  budget=Budget(rounds=rounds), stop_on_failure=False) for iso in ("none", "process")]
+                  budget=Budget(rounds=rounds), stop_on_failure=False, secret=SECRET) for iso in ("none", "process")]
     a, b = (g.play() for g in games)
     assert outcome(a) == outcome(b) and b.rounds == rounds and b.stop_reason == "round-budget"
 
 
 def test_oblivious_blocks_end_at_the_update_budget_as_in_process():
     games = [Game(SPARSE, CS, Plain, "oblivious", seed=2, isolation=iso, adversary_options={"rounds": 300},
-                  budget=Budget(updates=100), stop_on_failure=False) for iso in ("none", "process")]
+                  budget=Budget(updates=100), stop_on_failure=False, secret=SECRET) for iso in ("none", "process")]
     a, b = (g.play() for g in games)
     assert outcome(a) == outcome(b) and b.stop_reason == "update-budget" and b.updates == 100
 

@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
@@ -55,6 +55,8 @@ class Matchup:
     rounds: int | None = 10_000
     updates: int | None = 10_000_000
     seconds: float | None = None
+    #: The run secret that keys the games' coins (the arena sets it; not part of the id).
+    secret: bytes | None = field(default=None, repr=False, compare=False)
     #: "auto" (isolate adversaries from outside the package), "all", or "none"; not part of the id.
     isolation: str = "auto"
 
@@ -66,6 +68,7 @@ class Matchup:
         changed default makes a new matchup instead of mixing with stored games.
         """
         fields = asdict(self)
+        del fields["secret"]
         del fields["isolation"]  # where the adversary runs does not change the games
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
@@ -78,7 +81,8 @@ class Matchup:
     def game(self, seed: int) -> Game:
         return Game(self.problem, self.algorithm, self.adversary, self.threat,
                     budget=Budget(updates=self.updates, rounds=self.rounds, seconds=self.seconds),
-                    query_every=self.query_every, seed=seed, isolation=self.isolation_mode())
+                    query_every=self.query_every, seed=seed, secret=self.secret,
+                    isolation=self.isolation_mode())
 
     def isolation_mode(self) -> str:
         """``"process"`` for an adversary from outside the package (a plugin, a suite file's module) or

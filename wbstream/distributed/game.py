@@ -49,8 +49,9 @@ from wbstream.distributed.servers import (
 )
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
-from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
-from wbstream.engine.observation import AlgorithmInfo, _readonly
+from wbstream.engine.game import Game, _record_failure
+from wbstream.engine.keys import adversary_rng
+from wbstream.engine.observation import AlgorithmInfo, frozen_view
 from wbstream.engine.result import GameResult
 from wbstream.engine.stream import Batch, as_batch
 
@@ -96,13 +97,13 @@ class DistributedObservation:
     def aggregate(self):
         """What travels and what the aggregator holds: merged plain entries, or ciphertexts (state-only and up)."""
         self._require("state", "the aggregator's state")
-        return _readonly(dict(self._g.aggregate_view))
+        return frozen_view(dict(self._g.aggregate_view))
 
     def state(self):
         """White-box: the coordinator's full state (the shared keys and the last merged sketch), so
         single-stream white-box adversaries apply unchanged; below: what the aggregator holds."""
         if "coins" in self.threat.capabilities:
-            return _readonly(self._g.coordinator.state())
+            return frozen_view(self._g.coordinator.state())
         return self.aggregate()
 
     def simulate(self, rng: np.random.Generator):
@@ -114,7 +115,7 @@ class DistributedObservation:
     def server_state(self, i: int):
         """Server i's full state, keys included (white-box: its keys are coins)."""
         self._require("coins", "a server's state (it holds the server's coin-derived keys)")
-        return _readonly(self._g.servers[i].state())
+        return frozen_view(self._g.servers[i].state())
 
     def server_coins(self, i: int):
         self._require("coins", "a server's coins")
@@ -165,9 +166,10 @@ class _Play:
         self.game, self.threat = game, game.threat
         self.problem = game.problem_cls(**game.problem_opts)
         self.parts = [game.problem_cls(**game.problem_opts) for _ in range(game.servers)]
-        params, seed, cls, opts = self.problem.params, game.seed, game.alg_cls, game.alg_opts
+        params, cls, opts = self.problem.params, game.alg_cls, game.alg_opts
+        self.key = game.key_for(game.seed)
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
-        self.coordinator_coins = Coins.from_seed(seed, "algorithm")
+        self.coordinator_coins = Coins.for_game(self.key)
         self.coordinator = cls(params, self.coordinator_coins, **opts)
         if not self.coordinator.merge_moduli():
             raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
@@ -176,12 +178,12 @@ class _Play:
         self.servers = []
         self.dask = None
         try:
-            self._start_servers(game, params, seed, cls, opts)
+            self._start_servers(game, params, self.key, cls, opts)
         except BaseException:  # a server or the cluster failed to start: stop the ones that did
             self.close()
             raise
 
-    def _start_servers(self, game: DistributedGame, params, seed: int, cls, opts) -> None:
+    def _start_servers(self, game: DistributedGame, params, key: bytes, cls, opts) -> None:
         if game.executor == "dask":
             from wbstream.arena.executors import DaskExecutor
 
@@ -190,7 +192,7 @@ class _Play:
         else:
             make = ProcessServer if game.executor == "process" else InlineServer
         for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
-            self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
+            self.servers.append(make(SketchFactory(cls, params, key, dict(opts))))
         self.pipeline = None
         if game.aggregation == "bfv":
             keys = BfvKeyHolder.generate(BfvParams(game.poly_degree))
@@ -274,7 +276,7 @@ class _Play:
                                 comm_bits_per_server=[0] * len(self.servers),
                                 server_seconds=[0.0] * len(self.servers))
         adversary = g.adv_cls(**g.adv_opts)
-        adversary.reset(self.problem.params, np.random.default_rng([g.seed, _ADVERSARY_STREAM]))
+        adversary.reset(self.problem.params, adversary_rng(self.key))
         obs = DistributedObservation(self)
         self.coordinator_coins.clock = obs
         max_rounds = g.budget.rounds if g.budget.rounds is not None else 1 << 62
@@ -315,6 +317,7 @@ class _Play:
         res.declared_bits_per_server = space.state_bits
         res.comm_bits_total = sum(res.comm_bits_per_server)
         res.adversary_seconds = adv_s
+        res.game_key = self.key.hex()
         res.wall_seconds = time.perf_counter() - wall0
         return res
 

@@ -1,6 +1,6 @@
 """The servers of a distributed game: each holds one sketch, in this process or in a forked child.
 
-Every server builds its sketch from ``Coins.from_seed(seed, "algorithm")``: the
+Every server builds its sketch from ``Coins.for_game(key)``, the game's key: the
 servers share the sketch's keys (the model's shared randomness), exactly as the
 coordinator's copy does, so their sketches merge. A server answers four requests:
 apply a batch, show its state, show its coin log, and produce its message for the
@@ -11,7 +11,7 @@ Each request returns the seconds the server spent on it, measured where it ran.
 >>> from wbstream.engine.problems import SparseRecovery
 >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
 >>> p = SparseRecovery(n=64, k=2, M=8)
->>> server = ProcessServer(SketchFactory(CS, p.params, 0, {"rows": 3, "cols": 8}))
+>>> server = ProcessServer(SketchFactory(CS, p.params, bytes(32), {"rows": 3, "cols": 8}))
 >>> server.update(np.array([5]), np.array([3])) >= 0
 True
 >>> int(server.state()["table"].sum() != 0), len(server.coin_log())
@@ -43,15 +43,15 @@ class ServerError(WbstreamError, RuntimeError):
 
 @dataclass(frozen=True)
 class SketchFactory:
-    """Builds a server's sketch from the shared seed: every server gets the same keys."""
+    """Builds a server's sketch from the game's key: every server gets the same sketch keys."""
 
     cls: type
     params: object
-    seed: int
+    key: bytes
     options: dict
 
     def __call__(self):
-        return self.cls(self.params, Coins.from_seed(self.seed, "algorithm"), **self.options)
+        return self.cls(self.params, Coins.for_game(self.key), **self.options)
 
 
 def _serve(alg, request, encryptor):

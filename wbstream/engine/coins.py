@@ -4,7 +4,13 @@ Each draw names a label; each label is its own AES-256-CTR keystream (nonce from
 the label), so draws under one label do not shift those under another. Every
 draw is logged with the round it happened in. The log is what a white-box
 adversary sees: all past coins. The key never appears in a view, so coins not
-yet drawn stay unknown.
+yet drawn stay unknown. A game keys its Coins from its game key
+(:meth:`Coins.for_game`, see :mod:`wbstream.engine.keys`), which follows from a
+secret; :meth:`Coins.from_seed` is for examples and benchmarks only, since anyone
+who knows the seed knows every coin.
+
+The log cannot be changed by its readers: it is a tuple of :class:`CoinDraw`
+tuples whose ``values`` are rebuilt on each read from immutable bytes.
 
 >>> coins = Coins.from_seed(7, "algorithm")
 >>> a = coins.integers("hash", 0, 100, size=3)
@@ -18,21 +24,50 @@ yet drawn stay unknown.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from Crypto.Cipher import AES
 
+from .keys import derive
 
-@dataclass(frozen=True, slots=True)
-class CoinDraw:
-    """One logged draw: when, under which label, which keystream bytes, what values."""
+
+class CoinDraw(NamedTuple):
+    """One logged draw: when, under which label, which keystream bytes, what values.
+
+    A tuple, so no field can be reassigned; ``values`` is a fresh read-only view of
+    immutable bytes on every read, so no reader can change what another reads.
+
+    >>> d = CoinDraw.of(3, "h", 0, 16, np.array([5, 7]))
+    >>> d.values.tolist(), d.values.flags.writeable
+    ([5, 7], False)
+    >>> d.values.flags.writeable = True
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot set WRITEABLE flag to True of this array
+    """
 
     round: int
     label: str
     offset: int
     nbytes: int
-    values: np.ndarray
+    raw: bytes
+    dtype: str
+    shape: tuple
+
+    @classmethod
+    def of(cls, round: int, label: str, offset: int, nbytes: int, values: np.ndarray) -> CoinDraw:
+        values = np.asarray(values)  # tobytes() is in C order, whatever the layout
+        return cls(int(round), label, offset, nbytes, values.tobytes(), values.dtype.str, values.shape)
+
+    @property
+    def values(self) -> np.ndarray:
+        return frozen_array(self.raw, self.dtype, self.shape)
+
+
+def frozen_array(raw: bytes, dtype, shape) -> np.ndarray:
+    """A read-only array over immutable bytes: it has no writable base, and ``writeable`` cannot be set."""
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 class Coins:
@@ -54,8 +89,16 @@ class Coins:
         self.clock = self
 
     @classmethod
+    def for_game(cls, game_key: bytes) -> Coins:
+        """The algorithm's coins in the game with this key (:func:`wbstream.engine.keys.game_key`)."""
+        return cls(derive(game_key, "algorithm"))
+
+    @classmethod
     def from_seed(cls, seed: int, purpose: str) -> Coins:
-        """Derive the key from a game seed and a purpose string (SHA-256)."""
+        """Coins keyed by SHA-256 of a seed and a purpose, for examples and benchmarks.
+
+        Never for a game: anyone who knows the seed can rebuild every coin.
+        """
         return cls(hashlib.sha256(f"wbstream/coins/{purpose}/{int(seed)}".encode()).digest())
 
     @classmethod
@@ -88,9 +131,7 @@ class Coins:
         return offset, stream
 
     def _record(self, label: str, offset: int, nbytes: int, values: np.ndarray) -> np.ndarray:
-        logged = values.copy()
-        logged.flags.writeable = False
-        self._log.append(CoinDraw(self.clock.round, label, offset, nbytes, logged))
+        self._log.append(CoinDraw.of(self.clock.round, label, offset, nbytes, values))
         return values
 
     def _words(self, label: str, count: int) -> tuple[int, np.ndarray]:
@@ -183,7 +224,7 @@ class DetachedCoins:
     __slots__ = ("_log", "round", "clock")
 
     def __init__(self, log=()):
-        self._log = tuple(map(_frozen_draw, log))
+        self._log = tuple(log)  # draws hold immutable bytes: shared, never written
         self.round = 0
         self.clock = self
 
@@ -209,11 +250,3 @@ class DetachedCoins:
 
     bytes = words = integers = random = adopt = signs = _refuse
 
-
-def _frozen_draw(draw: CoinDraw) -> CoinDraw:
-    """``draw`` with read-only values (unpickled arrays come back writeable)."""
-    if not draw.values.flags.writeable:
-        return draw
-    values = draw.values.copy()
-    values.flags.writeable = False
-    return CoinDraw(draw.round, draw.label, draw.offset, draw.nbytes, values)

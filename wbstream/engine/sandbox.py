@@ -192,8 +192,7 @@ class IsolatedAdversary:
                 payload = sandbox_child.freeze(obs.state())
             elif what == "coins":
                 draws = obs.coins
-                payload = [(d.round, d.label, d.offset, d.nbytes, sandbox_child.FrozenArray(d.values))
-                           for d in draws[self._coins_sent:]]
+                payload = draws[self._coins_sent:]  # each draw holds immutable bytes
                 self._coins_sent = len(draws)
             else:
                 if "simulate" not in self.threat.capabilities:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import sandbox_wire as wire
-from .coins import CoinDraw, Coins
+from .coins import Coins
 from .errors import ThreatModelError
 
 #: An oblivious block ends after this many rounds or updates (whichever comes first).
@@ -111,8 +111,7 @@ class RemoteObservation:
     @property
     def coins(self) -> tuple:
         if self._coins_round != self.round:
-            for r, label, offset, nbytes, values in self._ask(b"C"):
-                self._coins.append(CoinDraw(r, label, offset, nbytes, values.rebuild()))
+            self._coins.extend(self._ask(b"C"))
             self._coins_round = self.round
         return tuple(self._coins)
 
