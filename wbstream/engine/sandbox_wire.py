@@ -124,7 +124,7 @@ def _decode_block(body, cap: int, max_rounds: int):
     if len(body) < need or (stop != RAISED and len(body) != need):
         raise _bad(f"a block of {m} rounds and {total} updates needs {1 + need} bytes, got {1 + len(body)}")
     lengths = np.frombuffer(body, _I64, m, at)
-    if (lengths < 0).any() or int(lengths.sum()) != total:
+    if (lengths < 0).any() or (lengths > total).any() or int(lengths.sum()) != total:  # no int64 wrap
         raise _bad("block lengths that do not add up")
     idx = np.frombuffer(body, _I64, total, at + 8 * m).astype(np.int64)
     dlt = np.frombuffer(body, _I64, total, at + 8 * m + 8 * total).astype(np.int64)
