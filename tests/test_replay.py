@@ -218,3 +218,26 @@ def test_the_cli_names_the_stored_game_that_does_not_replay(tmp_path):
         conn.execute("UPDATE games SET result = ?", (forge(row["result"], rounds=40).to_json(),))
     res = CliRunner().invoke(main, ["replay", str(tmp_path)])
     assert res.exit_code == 1 and f"game {key}" in res.output and "rounds: recorded 40" in res.output
+
+
+# -- the game key -----------------------------------------------------------------------------------
+
+def test_replay_plays_the_recorded_game_key(broken):
+    assert len(broken.game_key) == 64
+    assert replay(GameResult.from_json(broken.to_json())).game_key == broken.game_key
+    with pytest.raises(ReplayMismatch):  # other coins: the recorded kernel vector no longer fools the sketch
+        replay(forge(broken, game_key="00" * 32))
+    with pytest.raises(RecordError, match="no game key"):
+        replay(forge(broken, game_key=None))
+    with pytest.raises(RecordError, match="no game key"):
+        replay_from_seed(forge(broken, game_key=None))
+
+
+@pytest.mark.parametrize("key", ["zz" * 32, "00" * 31, "00" * 33, "0x" + "00" * 31, " " * 64])
+def test_a_game_key_must_be_64_hex_digits(broken, key):
+    with pytest.raises(RecordError, match="game_key.*64 hex digits"):
+        forge(broken, game_key=key)
+    r = GameResult.from_json(broken.to_json())
+    r.game_key = key  # changed after it was read: checked again before replay
+    with pytest.raises(RecordError, match="game_key.*64 hex digits"):
+        replay(r)

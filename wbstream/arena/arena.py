@@ -14,14 +14,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from wbstream.engine.keys import load_or_create_secret
 
 from .executors import SerialExecutor
 from .matchups import Matchup
 from .store import ResultStore, StoreError
 
 STORE_NAME = "results.sqlite"
+#: The run secret that keys every game's coins, kept beside the store (mode 0600) for resume and replay.
+SECRET_NAME = "secret"
 DEFAULT_TIMEOUT = 300.0
 
 
@@ -45,10 +49,15 @@ class ArenaRun:
 
 
 def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str | Path, executor=None,
-              timeout: float | None = DEFAULT_TIMEOUT, progress: Callable[[int, int], None] | None = None) -> ArenaRun:
+              timeout: float | None = DEFAULT_TIMEOUT, progress: Callable[[int, int], None] | None = None,
+              secret: bytes | None = None) -> ArenaRun:
     """Play every (matchup, trial) not yet in ``out_dir/results.sqlite``, writing each game as it ends.
 
     Trial t of a matchup uses seed ``seed + t``. ``progress(done, total)`` is called after each game.
+    Every game's coins follow from the run secret in ``out_dir/secret``, drawn from the OS on the
+    first run and read back on later ones, so a resumed run plays the games it would have played.
+    ``secret`` sets it for a new directory (to play the games of another run again); a directory
+    that already keeps another secret is refused.
     """
     if trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
@@ -57,6 +66,14 @@ def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str |
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"cannot create the output directory {out}: {exc.strerror}") from None
+    try:
+        kept = load_or_create_secret(out / SECRET_NAME, secret)
+    except OSError as exc:
+        raise StoreError(f"cannot keep the run secret in {out}: {exc.strerror}") from None
+    if secret is not None and kept != secret:
+        raise StoreError(f"{out} keeps the secret of another run; use a new directory to play with this one")
+    secret = kept
+    matchups = [replace(m, secret=secret) for m in matchups]
     executor = executor or SerialExecutor()
     t_start = time.perf_counter()
     with ResultStore(out / STORE_NAME) as store:

@@ -3,7 +3,7 @@
 A record is untrusted input. :func:`replay` re-sends the batches of its
 transcript and compares every answer digest *and* every outcome field (failed,
 failure kind and round, rounds, updates, queries, ...); :func:`replay_from_seed`
-plays the game again from its specs and seed and compares the outcome fields.
+plays the game again from its specs, seed and game key and compares the outcome fields.
 Both are bounded by the record's own budget, and a record that is malformed
 (missing or mistyped fields, rounds that are not 1, 2, 3, ..., more rounds,
 updates or updates per batch than its budget allows, numbers beyond int64)
@@ -88,6 +88,14 @@ def _recorded_batch(r: int, indices: list, deltas: list) -> Batch:
         raise RecordError(f"the recorded batch of round {r} is not a batch: {exc}") from None
 
 
+def _recorded_key(result: GameResult) -> bytes:
+    """The record's game key: the same key plays the same coins (and the adversary the same generator)."""
+    if result.game_key is None:
+        raise RecordError(f"{_label(result)}: the record has no game key (64 hex digits), "
+                          f"so its coins cannot be replayed")
+    return bytes.fromhex(result.game_key)  # validate() checked it is 64 hex digits
+
+
 def _label(result: GameResult) -> str:
     return f"{result.algorithm} vs {result.adversary} ({result.threat}), seed {result.seed}"
 
@@ -166,7 +174,8 @@ def replay(result: GameResult) -> GameResult:
     game = Game(result.problem, result.algorithm, TranscriptAdversary, result.threat,
                 budget=_budget(result, result.budget_rounds), query_every=result.query_every,
                 seed=result.seed, stop_on_failure=result.stop_reason == "failure", record_transcript=True,
-                adversary_options={"transcript": result.transcript, "progress": progress})
+                adversary_options={"transcript": result.transcript, "progress": progress},
+                game_key=_recorded_key(result))
     game.adv_spec = result.adversary
     try:
         again = game.play()
@@ -187,7 +196,8 @@ def replay(result: GameResult) -> GameResult:
 def replay_from_seed(result: GameResult) -> GameResult:
     """Play a recorded game again from its specs and seed, and check the outcome is identical.
 
-    Needs no transcript: games are deterministic given their seed. Raises
+    Needs no transcript: games are deterministic given their key (the record's
+    ``game_key``, from its run's secret and its seed). Raises
     :class:`ReplayMismatch` naming the game and the first field that differs. Games
     with a time budget are refused (wall-clock time does not replay). The replay plays
     at most one round more than the record (and never beyond the round budget).
@@ -200,7 +210,7 @@ def replay_from_seed(result: GameResult) -> GameResult:
                           f"record its transcript")
     rounds = result.rounds + 1 if result.budget_rounds is None else min(result.budget_rounds, result.rounds + 1)
     game = Game(result.problem, result.algorithm, result.adversary, result.threat, budget=_budget(result, rounds),
-                query_every=result.query_every, seed=result.seed)
+                query_every=result.query_every, seed=result.seed, game_key=_recorded_key(result))
     try:
         again = game.play()
     except StreamError as exc:

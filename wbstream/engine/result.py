@@ -51,6 +51,8 @@ class GameResult:
     adversary: str
     threat: str
     seed: int
+    #: The game's key (hex), from which its coins and the adversary's generator follow; set when it ends.
+    game_key: str | None = None
     query_every: int = 1
     budget_rounds: int | None = None
     budget_updates: int | None = None
@@ -108,6 +110,7 @@ class GameResult:
         data = dict(data)
         for name, value in data.items():
             _check_field(name, known[name].type, value)
+        _check_game_key(data.get("game_key"))
         if data.get("transcript") is not None:
             data["transcript"] = _transcript(data["transcript"])
         return cls(**data)
@@ -119,6 +122,7 @@ class GameResult:
         """
         for f in fields(self):
             _check_field(f.name, f.type, getattr(self, f.name))
+        _check_game_key(self.game_key)
         if self.transcript is not None:
             _transcript(self.transcript)
 
@@ -149,6 +153,12 @@ def _check_field(name: str, annotation: str, value) -> None:
         return
     if type(value) not in allowed:  # type(): a bool is not an int here
         raise RecordError(f"record field {name!r} must be {options[0]}, got {type(value).__name__}")
+
+
+def _check_game_key(key) -> None:
+    """A game key is 64 lowercase or uppercase hex digits (32 bytes), or absent."""
+    if key is not None and (len(key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in key)):
+        raise RecordError(f"record field 'game_key' must be 64 hex digits, got {reprlib.repr(key)}")
 
 
 def _transcript(t) -> Transcript:
