@@ -103,6 +103,11 @@ class RedisHll(StreamingAlgorithm):
         self.__dict__.update(state)
         self._open(raw)
 
+    @classmethod
+    def shadow_device(cls, redis: str = "") -> RedisShadow:
+        """A Redis HLL of the caller's own (scenario S1 of Paterson and Raynal): reset, insert, count."""
+        return RedisShadow(redis)
+
     # -- the white-box interface -----------------------------------------------------------------
     @classmethod
     def hash_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:
@@ -175,4 +180,62 @@ class RedisHll(StreamingAlgorithm):
         self._db.call("SET", self._key, fmt.dense_string(self._registers(values)))
 
 
-__all__ = ["RedisHll", "RedisUnavailable"]
+class RedisShadow:
+    """A shadow HyperLogLog on a Redis server: the same software as the target, under the attacker's control.
+
+    Only the device's own interface is used (reset, insert, count), never its hash.
+
+    >>> s = RedisShadow()
+    >>> s.add(np.arange(100)); s.count()
+    99
+    >>> s.probe(np.array([10**9, 5])).tolist()  # the count after each insertion in turn (5 is already in)
+    [100, 100]
+    >>> s.reset(); s.count()
+    0
+    """
+
+    m = fmt.P_REGISTERS
+
+    def __init__(self, redis: str = ""):
+        self._db = connect(redis)
+        self._key = f"{new_key('wbstream:shadow')}:{socket.gethostname()}".encode()
+        self._finalizer = weakref.finalize(self, _drop, self._db, self._key)
+
+    def reset(self) -> None:
+        self._db.call("DEL", self._key)
+
+    def add(self, items: np.ndarray) -> None:
+        if len(items):
+            self._db.pipeline(*fmt.pfadd_commands(self._key, items))
+
+    def count(self) -> int:
+        return int(self._db.call("PFCOUNT", self._key))
+
+    def probe(self, items: np.ndarray) -> np.ndarray:
+        """Insert ``items`` one at a time, reading the count after each (one pipelined round trip)."""
+        if not len(items):
+            return np.zeros(0, dtype=np.int64)
+        return self._db.pipeline_ints(fmt.pfadd_pfcount_pairs(self._key, items), 2 * len(items))[1::2]
+
+    def close(self) -> None:
+        self._finalizer()
+
+
+def check_model(count: int, seed: int = 0) -> bool:
+    """Whether the numpy model predicts a real server's registers exactly on ``count`` random items."""
+    items = np.random.default_rng(seed).integers(0, 2**63 - 1, count, dtype=np.int64)
+    sketch = RedisHll(DistinctElements(n=2, insertion_only=True).params, None)
+    sketch.update(items, np.ones(count, dtype=np.int64))
+    index, rho = fmt.cells(fmt.murmur64a(items))
+    predicted = np.zeros(fmt.P_REGISTERS, dtype=np.uint8)
+    np.maximum.at(predicted, index, rho.astype(np.uint8))
+    return bool(np.array_equal(predicted, sketch.state()["registers"]))
+
+
+__all__ = ["RedisHll", "RedisShadow", "RedisUnavailable", "check_model"]
+
+if __name__ == "__main__":  # python -m wbstream.algorithms.distinct.redis_hll 1000000
+    import sys
+
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10**6
+    print(f"model == Redis registers on {n:,} random items: {check_model(n)}")

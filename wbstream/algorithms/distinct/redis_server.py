@@ -34,6 +34,8 @@ import threading
 import time
 from urllib.parse import urlparse
 
+import numpy as np
+
 from wbstream.engine.errors import WbstreamError
 
 #: Seconds any one call may take before the server counts as gone.
@@ -268,6 +270,29 @@ class Redis:
             if isinstance(r, RedisReplyError):
                 raise r
         return out
+
+    def pipeline_ints(self, payload: bytes, replies: int) -> np.ndarray:
+        """Like :meth:`pipeline` for commands that all answer an integer, parsed in bulk (int64 array)."""
+        if os.getpid() != self.pid:
+            raise RedisUnavailable("a Redis connection cannot be used across a fork; reconnect in the child")
+        try:
+            self.sock.sendall(payload)
+        except OSError as err:
+            self._fail(err)
+        lines, end = 0, 0
+        while True:
+            lines += self.buffer.count(b"\r\n", max(end - 1, 0))  # a CRLF may straddle two reads
+            end = len(self.buffer)
+            if lines >= replies:
+                break
+            self._fill()
+        parts = bytes(self.buffer).split(b"\r\n", replies)
+        del self.buffer[:len(self.buffer) - len(parts[-1])]
+        values = parts[:replies]
+        bad = next((v for v in values if v[:1] != b":"), None)
+        if bad is not None:
+            raise RedisReplyError(f"expected integer replies, got {bad[:60]!r}")
+        return np.array([int(v[1:]) for v in values], dtype=np.int64)
 
     def call(self, *args):
         """One command and its reply."""

@@ -1,0 +1,184 @@
+"""redis-hll: a real Redis server, its strings parsed, its hash modelled, copies and faults handled."""
+
+from __future__ import annotations
+
+import copy
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from wbstream.algorithms.distinct import redis_format as fmt
+from wbstream.algorithms.distinct import redis_server
+from wbstream.algorithms.distinct.hll import HyperLogLog
+from wbstream.algorithms.distinct.redis_hll import RedisHll
+from wbstream.engine.coins import Coins
+from wbstream.engine.errors import MergeError, WbstreamError
+from wbstream.engine.problems import DistinctElements
+
+REASON = RedisHll.unavailable()
+pytestmark = pytest.mark.skipif(bool(REASON), reason=f"redis-hll unavailable: {REASON}")
+
+P = DistinctElements(n=1 << 22, insertion_only=True)
+ONES = np.ones(1, dtype=np.int64)
+
+
+def fresh() -> RedisHll:
+    return RedisHll(P.params, Coins.from_seed(0, "test"))
+
+
+def add(r: RedisHll, items) -> None:
+    items = np.asarray(items, dtype=np.int64)
+    r.update(items, np.ones(len(items), dtype=np.int64))
+
+
+def model(items) -> np.ndarray:
+    index, rho = fmt.cells(fmt.murmur64a(np.asarray(items, dtype=np.int64)))
+    regs = np.zeros(fmt.P_REGISTERS, dtype=np.uint8)
+    np.maximum.at(regs, index, rho.astype(np.uint8))
+    return regs
+
+
+@pytest.mark.parametrize("count, encoding", [(300, fmt.SPARSE), (100_000, fmt.DENSE)])
+def test_the_model_predicts_the_servers_registers_exactly(count, encoding):
+    # the 10^6-item check is `python -m wbstream.algorithms.distinct.redis_check 1000000` (docs/distinct-heavy.md)
+    items = np.random.default_rng(count).integers(0, P.params.n, count)
+    r = fresh()
+    add(r, items)
+    state = r.state()
+    assert state["hll"][4] == encoding
+    assert np.array_equal(state["registers"], model(items))
+
+
+def test_items_the_model_calls_harmless_leave_the_string_byte_identical():
+    rng = np.random.default_rng(5)
+    r = fresh()
+    add(r, rng.integers(0, P.params.n, 3000))
+    r.query()  # PFCOUNT writes its cached cardinality into the header: read the string after it
+    state = r.state()
+    cand = rng.integers(0, P.params.n, 50_000)
+    harmless = cand[RedisHll.harmless(P.params, state, RedisHll.hash_items(P.params, state, cand))]
+    assert len(harmless) > 1000
+    add(r, harmless)
+    assert r.raw() == state["hll"]
+    add(r, cand[~np.isin(cand, harmless)][:1])  # one harmful item changes it
+    assert r.raw() != state["hll"]
+
+
+def test_both_encodings_round_trip_and_unknown_ones_are_refused():
+    regs = model(np.arange(5000))
+    assert np.array_equal(fmt.parse(fmt.dense_string(regs)), regs)
+    assert not fmt.parse(None).any() and not fmt.parse(b"").any()
+    for bad, words in [(b"HYLL" + bytes([2]) + bytes(11), "unknown Redis HLL encoding 2"),
+                       (b"HYLX" + bytes(12), "not a Redis HyperLogLog"),
+                       (b"HYLL" + bytes([0]) + bytes(20), "dense Redis HLL has"),
+                       (b"HYLL" + bytes([1]) + bytes(11) + bytes([0x7F, 0xFE]), "must cover 16384")]:
+        with pytest.raises(fmt.RedisHllFormatError, match=words):
+            fmt.parse(bad)
+    assert issubclass(fmt.RedisHllFormatError, WbstreamError)
+
+
+def test_the_estimate_is_redis_pfcount_and_state_carries_the_public_hash():
+    r = fresh()
+    assert r.query() == 0.0 and r.raw() == b""
+    add(r, np.arange(50_000))
+    assert abs(r.query() - 50_000) < 0.03 * 50_000
+    state = r.state()
+    assert (state["seed"], state["p"]) == (0xADC83B19, 14)
+    assert r.space().key_bits == 0 and r.space().state_bits == 8 * len(state["hll"])
+
+
+def test_a_copy_gets_its_own_key_and_pickles():
+    r = fresh()
+    add(r, np.arange(2000))
+    # as a simulation (Observation.simulate) and a detached copy do: the coins are swapped out
+    sim = copy.deepcopy(r, memo={id(r.coins): Coins.from_seed(1, "sim")})
+    detached = copy.deepcopy(r, memo={id(r.coins): None})
+    for twin in (sim, pickle.loads(pickle.dumps(detached))):
+        assert twin._key != r._key
+        assert np.array_equal(twin.state()["registers"], r.state()["registers"])
+        add(twin, np.arange(10**6, 10**6 + 5000))
+        assert twin.query() > 6000 and r.query() < 2100  # the live key is untouched
+
+
+def test_close_deletes_the_key():
+    r = fresh()
+    add(r, np.arange(10))
+    db, key = r._db, r._key
+    probe = redis_server.connect()
+    assert probe.call("EXISTS", key) == 1
+    r.close()
+    assert probe.call("EXISTS", key) == 0 and db is r._db
+
+
+def test_merge_is_pfmerge_a_register_wise_max_and_matches_hll_semantics():
+    a, b = fresh(), fresh()
+    add(a, np.arange(0, 30_000))
+    add(b, np.arange(20_000, 60_000))
+    expected = np.maximum(a.state()["registers"], b.state()["registers"])
+    a.merge(b)
+    assert np.array_equal(a.state()["registers"], expected)
+    assert np.array_equal(expected, model(np.arange(60_000)))
+    with pytest.raises(MergeError, match="integers in"):
+        a.add_merged({"registers": np.full(fmt.P_REGISTERS, 64)})
+    assert np.array_equal(a.state()["registers"], expected)
+
+
+def test_our_hll_merges_by_max_through_the_generic_path():
+    c = Coins.from_seed(1, "t")
+    a, b = HyperLogLog(P.params, c, p=8), HyperLogLog(P.params, Coins.from_seed(1, "t"), p=8)
+    add(a, np.arange(500))
+    add(b, np.arange(300, 900))
+    both = HyperLogLog(P.params, Coins.from_seed(1, "t"), p=8)
+    add(both, np.arange(900))
+    a.merge(b)
+    assert np.array_equal(a.registers, both.registers)
+
+
+def test_a_dead_server_is_a_clear_error_not_a_hang():
+    server = redis_server.EmbeddedServer()
+    try:
+        r = RedisHll(P.params, Coins.from_seed(0, "t"), redis=server.url)
+        add(r, np.arange(100))
+        os.kill(server.pid, signal.SIGKILL)
+        with pytest.raises(redis_server.RedisUnavailable, match="Redis server at"):
+            add(r, np.arange(100, 200))
+    finally:
+        server.close()
+    with pytest.raises(redis_server.RedisUnavailable, match="cannot reach Redis"):
+        RedisHll(P.params, Coins.from_seed(0, "t"), redis=server.url)
+
+
+def test_a_silent_server_times_out():
+    server = redis_server.EmbeddedServer()
+    try:
+        db = redis_server.Redis(server.url, timeout=0.3)
+        os.kill(server.pid, signal.SIGSTOP)
+        with pytest.raises(redis_server.RedisUnavailable, match="did not answer within 0.3 s"):
+            db.call("PING")
+    finally:
+        os.kill(server.pid, signal.SIGCONT)
+        server.close()
+
+
+def test_no_server_outlives_a_killed_worker():
+    code = ("from wbstream.algorithms.distinct import redis_server as rs; rs.connect(); "
+            "print(rs.local_server().pid, flush=True); import time; time.sleep(60)")
+    child = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE)
+    pid = int(child.stdout.readline())
+    os.kill(pid, 0)  # the server runs
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    pytest.fail(f"redis-server {pid} outlived its killed worker")
