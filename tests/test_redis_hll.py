@@ -182,3 +182,53 @@ def test_no_server_outlives_a_killed_worker():
             return
         time.sleep(0.02)
     pytest.fail(f"redis-server {pid} outlived its killed worker")
+
+
+def test_distributed_servers_merge_by_pfmerge_at_the_coordinator():
+    from wbstream.distributed.game import DistributedGame
+    from wbstream.engine.adversary import Adversary
+    from wbstream.engine.threat import WHITE_BOX
+
+    seen = []
+
+    class Watch(Adversary):  # each round: compare the coordinator (as of the last report) with the servers
+        name, needs = "watch", WHITE_BOX
+
+        def act(self, obs):
+            if obs.round > 1:
+                servers = np.maximum.reduce([obs.server_state(i)["registers"] for i in range(obs.servers)])
+                seen.append(np.array_equal(obs.state()["registers"], servers) and servers.any())
+            if obs.round > 3:
+                return None
+            items = np.arange((obs.round - 1) * 7000, (obs.round - 1) * 7000 + 9000, dtype=np.int64)
+            return items, np.ones(len(items), dtype=np.int64)
+
+    problem = "distinct-elements(n=100000, M=1024, eps=0.2, insertion_only=True)"
+    result = DistributedGame(problem, "redis-hll", Watch, "white-box", servers=3, executor="inline", seed=2).play()
+    assert not result.failed and result.reports == 3 and result.comm_bits_total > 0
+    assert seen == [True, True, True]
+
+
+def test_encrypted_aggregation_refuses_a_max_merge():
+    from wbstream.crypto.he import HEError
+    from wbstream.distributed.encrypted import sketch_fields
+
+    with pytest.raises(HEError, match="maximum"):
+        sketch_fields(fresh())
+
+
+def test_white_box_s4_freezes_redis_and_s1_holds_it_at_the_target_through_a_shadow():
+    from wbstream.adversaries.hash_attacks import PatersonRaynal2022
+    from wbstream.adversaries.shadow import target_count
+    from wbstream.engine.game import Game
+    from wbstream.reproduce import play_recorded
+
+    problem = "distinct-elements(n=1048576, M=1024, eps=0.2, insertion_only=True)"
+    r = Game(problem, "redis-hll", "paterson-raynal-2022(rounds=3)", "white-box", seed=0).play()
+    assert r.failed and r.first_failure_round == 2
+    result, adv = play_recorded(problem, "redis-hll", PatersonRaynal2022, variant="S1", buckets=512, preload=0,
+                                rounds=2, pool=1 << 15, seed=1)
+    # every kept item lands in about 512 registers: the count stays at the target, the truth is ~4x that
+    assert adv.history[-1] <= target_count(16384, 512) + 2 and adv.chosen > 3 * adv.history[-1]
+    assert adv.resets > 0 and adv.probes >= 2 << 15
+    assert not PatersonRaynal2022(variant="S1").applies_to(HyperLogLog, DistinctElements)[0]
