@@ -96,10 +96,9 @@ def test_the_estimate_is_redis_pfcount_and_state_carries_the_public_hash():
 def test_a_copy_gets_its_own_key_and_pickles():
     r = fresh()
     add(r, np.arange(2000))
-    # as a simulation (Observation.simulate) and a detached copy do: the coins are swapped out
+    # a deep copy with other coins, and a detached copy sent through pickle (an isolated adversary's view)
     sim = copy.deepcopy(r, memo={id(r.coins): Coins.from_seed(1, "sim")})
-    detached = copy.deepcopy(r, memo={id(r.coins): None})
-    for twin in (sim, pickle.loads(pickle.dumps(detached))):
+    for twin in (sim, pickle.loads(pickle.dumps(r.detached_copy()))):
         assert twin._key != r._key
         assert np.array_equal(twin.state()["registers"], r.state()["registers"])
         add(twin, np.arange(10**6, 10**6 + 5000))
