@@ -81,6 +81,10 @@ def test_both_encodings_round_trip_and_unknown_ones_are_refused():
         with pytest.raises(fmt.RedisHllFormatError, match=words):
             fmt.parse(bad)
     assert issubclass(fmt.RedisHllFormatError, WbstreamError)
+    r = fresh()  # and through the sketch: a key whose string is not an HLL of a known encoding
+    r._db.call("SET", r._key, b"HYLL" + bytes([5]) + bytes(11))
+    with pytest.raises(fmt.RedisHllFormatError, match="unknown Redis HLL encoding 5"):
+        r.state()
 
 
 def test_the_estimate_is_redis_pfcount_and_state_carries_the_public_hash():

@@ -172,8 +172,8 @@ class HashSearch(_HashAttack):
     """Insert only items the algorithm's own ``harmless`` test says leave its state unchanged.
 
     Works on any algorithm class with classmethods ``hash_items(params, state, items) -> uint64``
-    and ``harmless(params, state, hashes) -> bool array`` (kmv, hll, ds-hll and ds-theta have
-    both), or ``harmless_items(params, state, items) -> bool array`` (ds-cpc). It
+    and ``harmless(params, state, hashes) -> bool array`` (kmv, hll, ds-hll, ds-theta and
+    redis-hll have both), or ``harmless_items(params, state, items) -> bool array`` (ds-cpc). It
     generalises ``reviriego-2021(mode="deflate")`` and ``paterson-raynal-2022(variant="S4")``:
     the estimate freezes at its post-preload value while the true count grows by ``batch`` a round.
 
