@@ -12,6 +12,7 @@ import numpy as np
 
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import Space, StreamingAlgorithm
+from wbstream.engine.chunking import unchunked
 from wbstream.engine.coins import Coins
 from wbstream.engine.game import Budget, Game
 from wbstream.engine.problems import F2Estimation
@@ -62,11 +63,12 @@ def engine_overhead(rounds: int = 100_000, query_every: int = 1, repeats: int = 
 
     def bare():
         alg = NoOpAlgorithm(None, None)
+        update = unchunked(alg)  # what the game calls for a single update
         adv = NoOpAdversary()
         obs = None
         for _ in range(rounds):
             b = adv.act(obs)
-            alg.update(b.indices, b.deltas)
+            update(b.indices, b.deltas)
 
     best_game = best_bare = float("inf")
     for _ in range(repeats):

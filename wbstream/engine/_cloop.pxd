@@ -7,5 +7,5 @@ import cython
                dnnz=cython.longlong, timed_rounds=cython.longlong, last_query_round=cython.longlong,
                queries=cython.longlong, timed=cython.bint, positive_only=cython.bint, sumsq=cython.bint,
                stop_on_failure=cython.bint, xview=cython.longlong[:])
-cpdef tuple play_rounds(obs, act, update, problem, query, judge_and_record, transcript, long long every,
+cpdef tuple play_rounds(obs, act, update, update_one, problem, query, judge_and_record, transcript, long long every,
                         long long max_rounds, long long max_updates, long long max_batch, deadline, bint stop_on_failure)

@@ -65,3 +65,17 @@ def bounded_update(update):
 
     chunked.bounded = True
     return chunked
+
+
+def unchunked(alg):
+    """``alg.update`` without the chunking wrapper: for batches known to fit in one chunk (a single update).
+
+    >>> from wbstream.algorithms.exact import Exact
+    >>> from wbstream.engine.problems import F2Estimation
+    >>> e = Exact(F2Estimation(n=8, M=4, eps=0.5).params, None)
+    >>> unchunked(e)(np.array([3]), np.array([2])); int(e.x[3])
+    2
+    """
+    update = alg.update
+    raw = getattr(getattr(update, "__func__", None), "__wrapped__", None)
+    return raw.__get__(alg) if raw is not None else update

@@ -26,6 +26,7 @@ import numpy as np
 
 from .adversary import Adversary
 from .answers import answer_digest
+from .chunking import unchunked
 from .coins import Coins
 from . import keys
 from .keys import SECRET_BYTES, adversary_rng, game_key
@@ -204,7 +205,7 @@ class Game:
 
         try:
             (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-                obs, adversary.act, alg.update, problem, query, judge_and_record, transcript,
+                obs, adversary.act, alg.update, unchunked(alg), problem, query, judge_and_record, transcript,
                 min(_UNLIMITED, self.query_every),
                 min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
                 min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
