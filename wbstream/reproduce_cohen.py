@@ -15,7 +15,9 @@ of ``Binomial(tail, 1/b)`` random signs. The decision rule is the attack's
   the control key 2 against rounds, ℓ = 100, b = 30, two medium keys of weight
   ``10 sd`` and nine large of ``20 sd`` (``sd = sqrt(tail / b)``).
 * :func:`rounds_to_bnr` (their figure 2): rounds until both ``|BNR_0|`` and
-  ``|BNR_1|`` reach a target, for each ℓ (three keys in distinct buckets).
+  ``|BNR_1|`` reach a target, for each ℓ. As in the paper's second simulation,
+  each tracked key's tail contribution in a row is Gaussian with the variance
+  ``tail / b`` of the exact sum (keys in distinct buckets).
 
 >>> rng = np.random.default_rng(0)
 >>> bnr = bnr_trajectory(ell=20, b=30, rounds=400, rng=rng)
@@ -87,11 +89,11 @@ def bnr_trajectory(*, ell: int = 100, b: int = 30, rounds: int = 10_000, tail: i
 def rounds_to_bnr(*, ell: int, b: int = 30, target: float, tail: int = TAIL, rng: np.random.Generator,
                   limit: int = 10**7) -> int:
     """Rounds until both keys' ``|BNR|`` reach ``target`` (figure 2 of the paper; -1 past ``limit``)."""
-    acc = np.zeros((ell, 2), dtype=np.int64)
+    acc = np.zeros((ell, 2))
     collected, done = 0, 0
     block = max(64, min(BLOCK * 4, 4_000_000 // ell))
     while done < limit:
-        z = _tail_sums(rng, (block, ell, 2), tail, b)
+        z = rng.standard_normal((block, ell, 2)) * math.sqrt(tail / b)  # the paper's Gaussian bucket model
         med = np.median(z, axis=1)
         sign = np.sign(med[:, 0] - med[:, 1]).astype(np.int64)  # key 0 reported and not key 1, or the reverse
         steps = np.cumsum(sign[:, None, None] * z, axis=0) + acc
@@ -115,3 +117,42 @@ def round_dependency(ells, *, targets=(1.0, 4.0), repetitions=(20, 5), b: int = 
         rows.append({"target": target, "repetitions": reps, "ells": list(ells), "rounds": means,
                      "slope": float(slope), "intercept": float(intercept)})
     return rows
+
+
+def print_cohen(out, *, ells, rounds: int, repetitions: int, plot_path=None, seed: int = 0) -> dict:
+    """Print both figures' numbers (``wbstream reproduce cohen-2022``) and optionally plot them."""
+    rng = np.random.default_rng(seed)
+    curves = np.stack([bnr_trajectory(ell=100, b=30, rounds=rounds, rng=rng) for _ in range(repetitions)])
+    mean = curves.mean(axis=0)
+    out.print(f"Cohen et al. 2022, figure 1: bias-to-noise ratio against rounds (ℓ = 100, b = 30, tail {TAIL}, "
+              f"mean of {repetitions} runs)")
+    marks = sorted({m for m in (10, 100, 500, 1000, 2000, 5000, 10_000, rounds) if m <= rounds})
+    for m in marks:
+        k0, k1, k2 = mean[m - 1]
+        out.print(f"  round {m:>6,}: key 0 {k0:+.2f}   key 1 {k1:+.2f}   key 2 (control) {k2:+.2f}")
+    rows = round_dependency(ells, repetitions=(max(repetitions, 3) * 2, repetitions), seed=seed + 1)
+    out.print("Cohen et al. 2022, figure 2: rounds until |BNR| of keys 0 and 1 reaches a target (b = 30)")
+    for r in rows:
+        cells = "  ".join(f"ℓ={e}: {v:,.0f}" for e, v in zip(r["ells"], r["rounds"]))
+        out.print(f"  BNR >= {r['target']:g} ({r['repetitions']} runs): {cells}")
+        out.print(f"    least-squares fit: rounds = {r['slope']:.1f} ℓ {r['intercept']:+,.0f}")
+    if plot_path is not None:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, (a, b) = plt.subplots(1, 2, figsize=(10, 3.8))
+        x = np.arange(1, rounds + 1)
+        for k, label in enumerate(("key 0", "key 1", "key 2 (control)")):
+            a.plot(x, mean[:, k], label=label)
+        a.set(xlabel="attack rounds", ylabel="bias / noise", title="ℓ = 100, b = 30")
+        a.legend()
+        for r in rows:
+            b.plot(r["ells"], r["rounds"], "o-", label=f"BNR {r['target']:g} (slope {r['slope']:.1f})")
+        b.set(xlabel="ℓ (rows)", ylabel="rounds", title="rounds to a target BNR, b = 30")
+        b.legend()
+        fig.tight_layout()
+        fig.savefig(plot_path, dpi=110)
+        out.print(f"wrote {plot_path}")
+    return {"figure1": mean, "figure2": rows}
