@@ -137,7 +137,8 @@ def misbehaving():
 
 @pytest.mark.parametrize("make", [SerialExecutor, lambda: PoolExecutor(2)], ids=["serial", "pool"])
 def test_crashes_and_hangs_become_error_rows_and_the_arena_goes_on(tmp_path, make, misbehaving):
-    ms = [Matchup("f2(n=8, M=4, eps=0.5)", "exact", name, "oblivious") for name in
+    # isolation="none": these classes live in a test module that a new process cannot import by name
+    ms = [Matchup("f2(n=8, M=4, eps=0.5)", "exact", name, "oblivious", isolation="none") for name in
           ("test-crashing", "test-hanging", "test-fine")]
     run = run_arena(ms, trials=1, seed=0, out_dir=tmp_path, executor=make(), timeout=1.0)
     assert run.played == 3 and run.errors == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -171,9 +172,10 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
                    "(default: a fresh secret from the OS).")
 @click.option("--save-secret", "save_secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret.")
+@click.option("--isolate", is_flag=True, help="Run the adversary in its own process; it sees only its level's views.")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
          max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler,
-         secret_path, save_secret):
+         secret_path, save_secret, isolate):
     """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
 
     Coins come from a secret, not from the seed: each run draws a fresh secret, so
@@ -199,7 +201,7 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
             game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
                                    executor=server_executor, scheduler=scheduler, **options)
         else:
-            game = Game(problem, algorithm, adversary, threat, **options)
+            game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise click.ClickException(str(exc)) from None
@@ -271,8 +273,10 @@ def _executor(serial: bool, workers, scheduler, dask_local):
 @click.option("--secret", "secret_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File of a run secret (64 hex digits) for a new OUT directory, e.g. another run's "
                    "OUT/secret, to play its games again (default: a fresh secret kept in OUT/secret).")
+@click.option("--isolate", "isolate", default="auto", show_default=True, type=click.Choice(["auto", "all", "none"]),
+              help="Run adversaries in their own process: auto (those from outside the package), all, or none.")
 def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report,
-          secret_path):
+          secret_path, isolate):
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
 
     A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
@@ -286,6 +290,8 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             matchups, file_trials = load_toml(suite_name)
         else:
             matchups, file_trials = suite(suite_name), None
+        if isolate != "auto":
+            matchups = [dataclasses.replace(m, isolation=isolate) for m in matchups]
         trials = trials or file_trials or SUITE_TRIALS.get(suite_name, 3)
         secret = read_secret_file(secret_path) if secret_path is not None else None
         executor = _executor(serial, workers, scheduler, dask_local)
@@ -325,8 +331,8 @@ def bench():
 
 @bench.command("engine")
 def bench_engine():
-    """Engine overhead against a bare loop, and the batch path against single updates."""
-    from wbstream.perf import batch_speedup, engine_overhead
+    """Engine overhead against a bare loop, the batch path against single updates, and isolation's cost."""
+    from wbstream.perf import batch_speedup, engine_overhead, isolation_overhead
 
     for label, every in [("no queries until the end", 100_000), ("a query every round", 1)]:
         e = engine_overhead(rounds=100_000, query_every=every)
@@ -335,6 +341,9 @@ def bench_engine():
     b = batch_speedup()
     out.print(f"batch path, countsketch(rows=5, cols=64), n=100000: batches of 10^4 {b['batch_updates_per_s']:,.0f} "
               f"updates/s vs one per call {b['single_updates_per_s']:,.0f} updates/s -> {b['ratio']:.0f}x")
+    for row in isolation_overhead():
+        out.print(f"isolation, {row['case']}, {row['rounds']:,} rounds: isolated {row['isolated_s']:.3f} s vs "
+                  f"in-process {row['in_process_s']:.3f} s -> {row['ratio']:.2f}x")
 
 
 @bench.command("arena")

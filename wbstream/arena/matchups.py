@@ -32,7 +32,7 @@ from pathlib import Path
 
 from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from wbstream.engine.game import Budget, Game
-from wbstream.engine.registry import adversaries, algorithms, problems
+from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import ThreatModel
 
 #: Default trial counts per built-in suite.
@@ -57,6 +57,8 @@ class Matchup:
     seconds: float | None = None
     #: The run secret that keys the games' coins (the arena sets it; not part of the id).
     secret: bytes | None = field(default=None, repr=False, compare=False)
+    #: "auto" (isolate adversaries from outside the package), "all", or "none"; not part of the id.
+    isolation: str = "auto"
 
     @cached_property
     def id(self) -> str:
@@ -67,6 +69,7 @@ class Matchup:
         """
         fields = asdict(self)
         del fields["secret"]
+        del fields["isolation"]  # where the adversary runs does not change the games
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
         fields["adversary"] = adversaries.canonical(self.adversary)
@@ -78,7 +81,24 @@ class Matchup:
     def game(self, seed: int) -> Game:
         return Game(self.problem, self.algorithm, self.adversary, self.threat,
                     budget=Budget(updates=self.updates, rounds=self.rounds, seconds=self.seconds),
-                    query_every=self.query_every, seed=seed, secret=self.secret)
+                    query_every=self.query_every, seed=seed, secret=self.secret,
+                    isolation=self.isolation_mode())
+
+    def isolation_mode(self) -> str:
+        """``"process"`` for an adversary from outside the package (a plugin, a suite file's module) or
+        when isolation is ``"all"``; ``"none"`` for the package's own adversaries or when it is ``"none"``.
+
+        >>> Matchup("f2", "exact", "dense", "oblivious").isolation_mode()
+        'none'
+        >>> Matchup("f2", "exact", "dense", "oblivious", isolation="all").isolation_mode()
+        'process'
+        """
+        if self.isolation not in ("auto", "all", "none"):
+            raise SuiteError(f"isolation must be auto, all or none, got {self.isolation!r}")
+        if self.isolation != "auto":
+            return "process" if self.isolation == "all" else "none"
+        cls = adversaries.get(parse_spec(self.adversary).name)
+        return "none" if cls.__module__.startswith("wbstream.") else "process"
 
 
 def _playable(m: Matchup) -> bool:

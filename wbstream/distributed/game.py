@@ -45,6 +45,7 @@ from wbstream.distributed.servers import (
     DaskServer,
     InlineServer,
     ProcessServer,
+    ServerError,
     SketchFactory,
 )
 from wbstream.engine.coins import Coins
@@ -57,6 +58,10 @@ from wbstream.engine.stream import Batch, as_batch
 
 AGGREGATIONS = ("plain", "bfv")
 EXECUTORS = ("inline", "process", "dask")
+
+
+class VoidGame(ServerError):
+    """A server failed while the servers applied a batch: their sketches disagree, so the game has no verdict."""
 
 
 @dataclass
@@ -188,11 +193,12 @@ class _Play:
             from wbstream.arena.executors import DaskExecutor
 
             self.dask = DaskExecutor(game.scheduler, local_workers=2)
-            make = lambda f: DaskServer(f, self.dask.client)  # noqa: E731
+            make = lambda f, name: DaskServer(f, self.dask.client, name)  # noqa: E731
         else:
             make = ProcessServer if game.executor == "process" else InlineServer
-        for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
-            self.servers.append(make(SketchFactory(cls, params, key, dict(opts))))
+        for i in range(game.servers):  # in other processes: servers never hold the BFV secret
+            self.servers.append(make(SketchFactory(cls, params, key, dict(opts)), f"server {i}"))
+        self.entries = sum(int(np.size(v)) for v in self.zero.values())  # what each message carries
         self.pipeline = None
         if game.aggregation == "bfv":
             keys = BfvKeyHolder.generate(BfvParams(game.poly_degree))
@@ -222,12 +228,26 @@ class _Play:
         owner = batch.indices % len(self.servers)  # coordinate i lives on server i mod s
         return {int(j): Batch(batch.indices[owner == j], batch.deltas[owner == j]) for j in np.unique(owner)}
 
-    def apply(self, routed: dict[int, Batch], res: DistributedResult) -> None:
-        """Validate every server's part and the sum, then update; a refused batch changes nothing."""
+    def apply(self, routed: dict[int, Batch], res: DistributedResult, r: int = 0) -> None:
+        """Validate every server's part and the sum, then have every server update at once.
+
+        A refused batch changes nothing. A server that fails, dies or stalls while the
+        others apply their parts leaves the sketches disagreeing with each other and
+        with the truth: the game is void (:class:`VoidGame`), never judged.
+        """
         plans = {i: self.parts[i].validate(b) for i, b in routed.items()}
         total = self.problem.validate(Batch.concat(list(routed.values())))
-        for i, b in routed.items():
-            res.server_seconds[i] += self.servers[i].update(b.indices, b.deltas)
+        applied: list[int] = []
+        try:
+            tickets = {i: self.servers[i].send("update", b.indices, b.deltas, units=len(b)) for i, b in routed.items()}
+            for i, ticket in tickets.items():
+                res.server_seconds[i] += self.servers[i].receive(ticket)[1]
+                applied.append(i)
+        except ServerError as exc:
+            done = f"servers {applied} had applied their parts" if applied else "no server had confirmed its part"
+            raise VoidGame(f"the game is void: {exc.args[0].splitlines()[0]} during round {r}'s batch; {done}, "
+                           f"so the sketches disagree and no verdict is recorded") from None
+        for i in routed:
             self.parts[i].commit(plans[i])
         self.problem.commit(total)
         res.updates += sum(len(b) for b in routed.values())
@@ -236,8 +256,11 @@ class _Play:
         """Servers send, the coordinator merges and answers; bits and seconds are recorded."""
         coordinator_s = 0.0
         messages = []
-        for i, s in enumerate(self.servers):
-            payload, seconds = s.message()
+        tickets = [s.send("message", units=self.entries) for s in self.servers]  # all servers at once
+        for i, (s, ticket) in enumerate(zip(self.servers, tickets)):
+            payload, seconds = s.receive(ticket)
+            if not isinstance(payload, bytes):
+                raise ServerError(f"{s.name} sent a message that is not bytes")
             res.server_seconds[i] += seconds
             res.comm_bits_per_server[i] += 8 * len(payload)
             messages.append(payload)
@@ -302,7 +325,7 @@ class _Play:
             if res.updates + size > max_updates:
                 res.stop_reason, r = "update-budget", r - 1
                 break
-            self.apply(routed, res)
+            self.apply(routed, res, r)
             if r % g.query_every == 0:
                 last_query = r
                 if not self._judge(res, obs, r) and g.stop_on_failure:
@@ -333,4 +356,4 @@ class _Play:
         return verdict.correct
 
 
-__all__ = ["DistributedGame", "DistributedObservation", "DistributedResult", "HEError"]
+__all__ = ["DistributedGame", "DistributedObservation", "DistributedResult", "HEError", "VoidGame"]

@@ -202,3 +202,51 @@ class Coins:
         offset, w = self._words(label, count)
         values = (1 - 2 * (w & np.uint64(1)).astype(np.int64)).reshape(size)
         return self._record(label, offset, 8 * count, values)
+
+
+class DetachedCoins:
+    """The coins of a detached copy of an algorithm: the past log, read-only, and no key.
+
+    Any draw raises :class:`DetachedCoinsError`: a detached copy must be given the
+    adversary's own coins (``attach_coins``) before it can draw. It pickles (there is
+    no secret in it), so a copy can travel to an isolated adversary.
+
+    >>> real = Coins.from_seed(1, "doc"); _ = real.integers("h", 0, 9, size=2)
+    >>> d = DetachedCoins(real.log)
+    >>> len(d.log), d.log[0].label
+    (1, 'h')
+    >>> d.integers("h", 0, 9)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.DetachedCoinsError: a detached copy has no coins (drawing 'h'): attach the adversary's own with attach_coins(Coins.from_rng(rng))
+    """
+
+    __slots__ = ("_log", "round", "clock")
+
+    def __init__(self, log=()):
+        self._log = tuple(log)  # draws hold immutable bytes: shared, never written
+        self.round = 0
+        self.clock = self
+
+    def __repr__(self) -> str:
+        return f"DetachedCoins(draws={len(self._log)})"
+
+    def __reduce__(self):
+        return (DetachedCoins, (self._log,))
+
+    def __deepcopy__(self, memo):
+        return DetachedCoins(self._log)  # the draws are immutable: shared, not copied
+
+    @property
+    def log(self) -> tuple[CoinDraw, ...]:
+        """The draws of the algorithm this copy was detached from, up to the moment of the copy."""
+        return self._log
+
+    def _refuse(self, label, *args, **kwargs):
+        from .errors import DetachedCoinsError
+
+        raise DetachedCoinsError(f"a detached copy has no coins (drawing {label!r}): attach the adversary's "
+                                 f"own with attach_coins(Coins.from_rng(rng))")
+
+    bytes = words = integers = random = adopt = signs = _refuse
+

@@ -35,6 +35,7 @@ from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
+from .sandbox import MODES, IsolatedAdversary
 from .stream import Batch, RowBatch
 from .threat import OBLIVIOUS, ThreatModel
 
@@ -101,13 +102,16 @@ class Game:
                  budget: Budget | None = None, query_every: int = 1, seed: int = 0,
                  stop_on_failure: bool = True, record_transcript: bool = False,
                  algorithm_options: dict | None = None, adversary_options: dict | None = None,
-                 secret: bytes | None = None, game_key: bytes | None = None):
+                 secret: bytes | None = None, game_key: bytes | None = None, isolation: str = "none"):
         self.threat = ThreatModel.parse(threat)
         for what, value in (("secret", secret), ("game_key", game_key)):
             if value is not None and (not isinstance(value, bytes) or len(value) != SECRET_BYTES):
                 raise SpecError(f"{what} must be {SECRET_BYTES} bytes")
         self._secret = secret if secret is not None else keys.new_secret()
         self._game_key = game_key
+        if isolation not in MODES:
+            raise SpecError(f"isolation must be one of {', '.join(MODES)}, got {isolation!r}")
+        self.isolation = isolation
         self.budget = budget if budget is not None else Budget()
         if not isinstance(self.budget, Budget):
             raise BudgetError(f"budget must be a Budget, got {type(budget).__name__}")
@@ -153,10 +157,16 @@ class Game:
         key = self.key_for(self.seed)
         coins = Coins.for_game(key)
         alg = self.alg_cls(problem.params, coins, **self.alg_opts)
-        adversary: Adversary = self.adv_cls(**self.adv_opts)
+        info = AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls)
+        if self.isolation == "process":  # the adversary plays from its own process, through this proxy
+            adversary = IsolatedAdversary(self.adv_cls, self.adv_opts, self.threat, info, alg,
+                                          max_rounds=self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
+                                          max_updates=self.budget.updates if self.budget.updates is not None else _UNLIMITED,
+                                          seconds=self.budget.seconds)
+        else:
+            adversary: Adversary = self.adv_cls(**self.adv_opts)
         adversary.reset(problem.params, adversary_rng(key))
-        obs = Observation(self.threat, problem.params,
-                          AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls), alg)
+        obs = Observation(self.threat, problem.params, info, alg)
         coins.clock = obs  # coins drawn during round r are logged with round r
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
                          threat=self.threat.name, seed=self.seed, query_every=self.query_every,
@@ -178,11 +188,15 @@ class Game:
                 _record_failure(res, r, verdict)
             return verdict.correct
 
-        (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-            obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
-            min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
-            min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
-            deadline, self.stop_on_failure)
+        try:
+            (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
+                obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
+                min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
+                min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
+                deadline, self.stop_on_failure)
+        finally:
+            if self.isolation == "process":
+                adversary.close()  # no child outlives its game
         now = time.perf_counter_ns
         if r > last_query_round:  # the final answer is always judged
             obs.round = r

@@ -137,6 +137,6 @@ class Observation:
         coins are the adversary's own, not the real future coins.
         """
         self._require("simulate", "a simulation of the algorithm")
-        import copy
-        real = self._alg.coins
-        return copy.deepcopy(self._alg, memo={id(real): Coins.from_rng(rng)})
+        copy = self._alg.detached_copy()
+        copy.attach_coins(Coins.from_rng(rng))
+        return copy

@@ -1,0 +1,171 @@
+"""Adversaries that try to break out of their threat model, for tests/test_isolation.py.
+
+They live in a module of their own so an isolated child can import them by name.
+Each plays the same plain stream (one insert per round for ``rounds`` rounds);
+``Snoop`` first tries one route to the referee and raises ``Escaped`` if it works.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import gc
+import os
+import sys
+import time
+
+import numpy as np
+
+from wbstream.engine.adversary import Adversary
+from wbstream.engine.algorithm import StreamingAlgorithm
+from wbstream.engine.coins import Coins
+from wbstream.engine.errors import ThreatModelError
+from wbstream.engine.problems import Problem
+from wbstream.engine.stream import Batch
+from wbstream.engine.threat import OBLIVIOUS, WHITE_BOX
+
+
+class Escaped(RuntimeError):
+    """A route out of the threat model worked."""
+
+
+def _referee_object(obj) -> str | None:
+    """A name if ``obj`` belongs to the referee: a problem (the truth), keyed coins, a live algorithm, the game."""
+    if isinstance(obj, Problem):
+        return f"the problem {type(obj).__name__}"
+    if isinstance(obj, Coins):
+        return "keyed coins"
+    if isinstance(obj, StreamingAlgorithm) and not obj.__dict__.get("_simulated", False):
+        return f"the algorithm {type(obj).__name__}"
+    if type(obj).__name__ in ("Game", "GameResult", "Observation", "IsolatedAdversary"):
+        return f"a {type(obj).__name__}"
+    return None
+
+
+class Plain(Adversary):
+    """One insert per round, then stop."""
+
+    name = "plain-inserts"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, rounds: int = 6):
+        self.rounds = rounds
+
+    def act(self, obs):
+        return Batch.single(obs.round % 50, 1) if obs.round <= self.rounds else None
+
+
+class Snoop(Plain):
+    """Tries ``route`` every round; raises :class:`Escaped` if it reaches anything of the referee."""
+
+    name = "snoop"
+
+    def __init__(self, *, route: str, rounds: int = 6):
+        super().__init__(rounds=rounds)
+        self.route = route
+
+    def act(self, obs):
+        getattr(self, "_" + self.route.replace("-", "_"))(obs)
+        return super().act(obs)
+
+    def _frames(self, obs):
+        frame = sys._getframe()
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                found = _referee_object(value)
+                if found:
+                    raise Escaped(f"{found} in frame {frame.f_code.co_name}")
+            frame = frame.f_back
+
+    def _gc(self, obs):
+        for obj in gc.get_objects():
+            found = _referee_object(obj)
+            if found:
+                raise Escaped(f"{found} through gc")
+
+    def _escalate(self, obs):
+        for how in ("assign", "object-setattr"):
+            try:
+                if how == "assign":
+                    obs.threat = WHITE_BOX
+                else:
+                    object.__setattr__(obs, "threat", WHITE_BOX)
+            except (AttributeError, TypeError):
+                continue
+            for read in (obs.state, lambda: obs.coins, lambda: obs.simulate(np.random.default_rng(0))):
+                try:
+                    read()
+                except ThreatModelError:
+                    continue
+                raise Escaped(f"{how}: an escalated observation was answered")
+
+    def _write_state(self, obs):
+        for value in obs.state().values():
+            if not isinstance(value, np.ndarray) or not value.size:
+                continue
+            for target in (value, value.base):
+                if not isinstance(target, np.ndarray):
+                    continue
+                try:
+                    target.flags.writeable = True
+                    target.reshape(-1)[0] += 1000
+                except ValueError:
+                    pass
+            # beneath numpy: write straight into the bytes under the array (the child's own memory)
+            ctypes.memset(value.ctypes.data, 0x7F, min(value.nbytes, 8))
+
+    def _secret(self, obs):
+        for obj in gc.get_objects():
+            if isinstance(obj, Coins) and getattr(obj, "_Coins__key", None):
+                raise Escaped("a coins key")
+            if type(obj).__name__ in ("Game", "GameResult") and hasattr(obj, "seed"):
+                raise Escaped(f"the game seed {obj.seed}")
+        for name in ("_alg", "_Observation__alg", "_live"):
+            if hasattr(obs, name):
+                raise Escaped(f"obs.{name}")
+
+
+class Crash(Plain):
+    """Raises in round 3, naming its process."""
+
+    name = "crash"
+
+    def act(self, obs):
+        if obs.round == 3:
+            raise ValueError(f"boom from pid {os.getpid()}")
+        return super().act(obs)
+
+
+class Misbehave(Plain):
+    """From round 3 on: hangs, exits, floods, sends garbage, or oversized batches; writes its pid first."""
+
+    name = "misbehave"
+
+    def __init__(self, *, how: str, pidfile: str, rounds: int = 6):
+        super().__init__(rounds=rounds)
+        self.how, self.pidfile = how, pidfile
+
+    def act(self, obs):
+        if obs.round < 3:
+            return super().act(obs)
+        with open(self.pidfile, "w") as fh:
+            fh.write(str(os.getpid()))
+        if self.how == "hang":
+            while True:
+                time.sleep(1)
+        if self.how == "exit":
+            os._exit(3)
+        if self.how == "flood":
+            obs._conn.send_bytes(b"B" + bytes(1 << 22))
+        if self.how == "garbage":
+            obs._conn.send_bytes(b"Zgarbage")
+        if self.how == "big-batch":
+            return Batch(np.arange(500) % 50, np.ones(500, np.int64))
+        if self.how == "lying-length":
+            obs._conn.send_bytes(b"B" + (2).to_bytes(8, "little") + bytes(16))
+        if self.how == "requests":
+            while True:
+                try:
+                    obs.state()
+                except ThreatModelError:
+                    obs._state_round = -1
+        return super().act(obs)
