@@ -29,6 +29,9 @@ from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import ADAPTIVE
 
+#: The attack works on at most this many coordinates (a random subset): its moment matrix is n x n.
+MAX_N = 256
+
 
 def top_eigenvectors(moment: np.ndarray) -> np.ndarray:
     """The eigenvectors of a symmetric matrix as columns, largest eigenvalue first."""
@@ -53,7 +56,8 @@ def orthogonal_test_vector(vectors: np.ndarray, k: int, rng: np.random.Generator
 class HardtWoodruff2013(Adversary):
     """Learn a linear sketch's row space from large-or-not answers, then query a vector outside it.
 
-    ``stage``: queries between two rounds of tests (0: n); ``queries``: the most queries (0: until
+    Queries live on a random set of ``min(n, 256)`` coordinates (the sketch restricted to
+them is still linear). ``stage``: queries between two rounds of tests (0: that many); ``queries``: the most queries (0: until
     the budget ends).
 
     >>> from wbstream.engine.game import Game
@@ -80,7 +84,8 @@ class HardtWoodruff2013(Adversary):
         super().reset(params, rng)
         if getattr(params, "insertion_only", False):
             raise ValueError("hardt-woodruff-2013 deletes every query: it needs a turnstile f2 problem")
-        n = params.n
+        n = min(params.n, MAX_N)
+        self.coords = np.sort(rng.choice(params.n, size=n, replace=False)).astype(np.int64)
         self.moment = np.zeros((n, n))
         self.per_stage = self.stage or n
         self.queries_made = self.tests = 0
@@ -99,10 +104,10 @@ class HardtWoodruff2013(Adversary):
     def _insert(self, obs, x: np.ndarray) -> Batch:
         self.q, self.asked = x, obs.round
         nz = np.flatnonzero(x)
-        return Batch(nz.astype(np.int64), x[nz])
+        return Batch(self.coords[nz], x[nz])
 
     def act(self, obs):
-        M, n = self.params.M, self.params.n
+        M, n = self.params.M, len(self.coords)
         if self.phase == "probe":
             if self.pending:
                 self.phase = "tested"
@@ -132,4 +137,4 @@ class HardtWoodruff2013(Adversary):
             self.test_ratios.append(float(answer) / norm2)
         self.phase = "probe"
         nz = np.flatnonzero(self.q)
-        return Batch(nz.astype(np.int64), -self.q[nz])
+        return Batch(self.coords[nz], -self.q[nz])
