@@ -496,11 +496,30 @@ def bench_distinct(items: int):
 
 
 @main.command("reproduce")
-@click.argument("paper", type=click.Choice(["paterson-raynal", "markelon", "all"]), default="all")
+@click.argument("paper", type=click.Choice(["paterson-raynal", "markelon", "cohen-2022", "all"]), default="all")
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Games averaged per row.")
-def reproduce_cmd(paper: str, seeds: int):
-    """Published attack figures beside ours, each row a real game (papers.md §5.3)."""
+@click.option("--ells", default="100,200,300", show_default=True,
+              help="cohen-2022: the depths ℓ of figure 2 (the paper: 100,200,...,1000).")
+@click.option("--rounds", default=4000, show_default=True, type=click.IntRange(10),
+              help="cohen-2022: rounds of figure 1 (the paper: 10000).")
+@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False, path_type=Path),
+              help="cohen-2022: write both figures to this PNG (needs matplotlib).")
+def reproduce_cmd(paper: str, seeds: int, ells: str, rounds: int, plot_path):
+    """Published attack figures beside ours (Paterson–Raynal, Markelon et al.: real games; Cohen et al.: their simulation)."""
     from wbstream.reproduce import markelon_rows, not_reproduced, paterson_raynal_rows
+
+    if paper in ("cohen-2022", "all"):
+        try:
+            ell_list = [int(e) for e in ells.split(",") if e.strip()]
+        except ValueError:
+            raise click.ClickException(f"--ells must be comma-separated integers, got {ells!r}") from None
+        if not ell_list or min(ell_list) < 1:
+            raise click.ClickException("--ells needs at least one positive depth")
+        from wbstream.reproduce_cohen import print_cohen
+
+        print_cohen(out, ells=ell_list, rounds=rounds, repetitions=seeds, plot_path=plot_path)
+        if paper == "cohen-2022":
+            return
 
     if paper in ("paterson-raynal", "all"):
         t = Table(title=f"Paterson–Raynal 2022, HyperLogLog: 2^20 candidate items unless noted (paper: 50-run "
