@@ -28,7 +28,7 @@ from wbstream.algorithms.hashing import PolynomialHash
 from wbstream.engine.algorithm import bits_for_range
 from wbstream.engine.chunking import chunk_for
 
-#: Sign columns are cached (int8, rows x n) while the cache stays below this many bytes.
+#: Sign columns are cached (float64, n x rows, for one BLAS product per batch) below this many bytes.
 SIGN_CACHE_BYTES = 16 << 20
 
 
@@ -81,13 +81,16 @@ class AMSCopies:
         self.y = np.zeros(self.rows, dtype=np.int64)
         # Small universes: the sign columns are computed once (derived from the key, not extra randomness).
         self._cache = None
-        if self.rows * n <= SIGN_CACHE_BYTES:
-            self._cache = self.sign_hash.signs(np.arange(n, dtype=np.int64)).astype(np.int8)
+        if 8 * self.rows * n <= SIGN_CACHE_BYTES:
+            self._cache = np.ascontiguousarray(self.sign_hash.signs(np.arange(n, dtype=np.int64)).T, dtype=np.float64)
         self.update_chunk = chunk_for(24 * self.rows)
 
     def update(self, indices, deltas) -> None:
-        signs = self._cache[:, indices] if self._cache is not None else self.sign_hash.signs(indices)
-        self.y += signs.astype(np.int64) @ np.asarray(deltas, dtype=np.int64)
+        deltas = np.asarray(deltas, dtype=np.int64)
+        if self._cache is not None:  # exact: |sum| <= chunk * M, far below 2^53
+            self.y += np.rint(deltas.astype(np.float64) @ self._cache[indices]).astype(np.int64)
+        else:
+            self.y += self.sign_hash.signs(indices) @ deltas
 
     def counters(self, copy: int) -> np.ndarray:
         per = self.means * self.medians
