@@ -12,9 +12,10 @@ chosen stream. The published answer is frozen; at each query a sparse-vector
 test (AboveThreshold, Dwork and Roth 2014, §3.6) asks whether more than half of
 the copies have drifted out of the band ``e^(± 3 ell/4)`` around it (bands:
 :mod:`wbstream.algorithms.norms.copies`); when it fires, the answer is refreshed
-with the exponential mechanism's median over the grid ``{0} ∪ {r^i}``,
-``r = e^(ell/4)``, up to ``n M^2`` (utility ``-|#{E_j < g} - #{E_j > g}| / 2``,
-sensitivity 1), and the test restarts with a fresh noisy threshold.
+with the exponential mechanism's median over the intervals of the grid
+``{0} ∪ {r^i}``, ``r = e^(ell/4)``, up to ``n M^2`` (utility: minus the rank distance
+from ``k/2`` to the interval, sensitivity 1; answer: the interval's geometric
+midpoint), and the test restarts with a fresh noisy threshold.
 
 Parameters (stated, all defaults): ``lambda`` refreshes (the flip number of
 :func:`~wbstream.algorithms.norms.copies.flip_number`), ``delta = 10^-3``, and
@@ -125,11 +126,15 @@ class DPF2(StreamingAlgorithm):
         return float(laplace(self._uniforms(1)[0], scale))
 
     def _private_median(self, est: np.ndarray) -> float:
-        below = np.searchsorted(np.sort(est), self.grid, side="left")
-        above = len(est) - np.searchsorted(np.sort(est), self.grid, side="right")
-        utility = -np.abs(below - above) / 2
-        gumbel = -np.log(-np.log(np.clip(self._uniforms(len(self.grid)), 1e-300, None)))
-        return float(self.grid[int(np.argmax(self.eps0 * utility / 2 + gumbel))])
+        """The exponential mechanism over the grid's intervals ``[g_i, g_(i+1))``: utility minus the
+        rank distance from ``k/2`` to the interval's ranks (sensitivity 1); answers the interval's
+        geometric midpoint (0 for ``[0, 1)``)."""
+        below = np.searchsorted(np.sort(est), self.grid, side="left")  # #{E_j < g_i}
+        half = len(est) / 2
+        utility = -np.maximum(0.0, np.maximum(below[:-1] - half, half - below[1:]))
+        gumbel = -np.log(-np.log(np.clip(self._uniforms(len(utility)), 1e-300, None)))
+        i = int(np.argmax(self.eps0 * utility / 2 + gumbel))
+        return 0.0 if i == 0 else float(np.sqrt(self.grid[i] * self.grid[i + 1]))
 
     def query(self) -> float:
         if not self.dirty:
