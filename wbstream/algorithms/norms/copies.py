@@ -29,7 +29,7 @@ from wbstream.engine.algorithm import bits_for_range
 from wbstream.engine.chunking import chunk_for
 
 #: Sign columns are cached (float64, n x rows, for one BLAS product per batch) below this many bytes.
-SIGN_CACHE_BYTES = 16 << 20
+SIGN_CACHE_BYTES = 64 << 20
 
 
 def log_band(params) -> float:
@@ -88,7 +88,12 @@ class AMSCopies:
     def update(self, indices, deltas) -> None:
         deltas = np.asarray(deltas, dtype=np.int64)
         if self._cache is not None:  # exact: |sum| <= chunk * M, far below 2^53
-            self.y += np.rint(deltas.astype(np.float64) @ self._cache[indices]).astype(np.int64)
+            n = self._cache.shape[0]
+            if 4 * len(indices) >= n:  # a dense batch: one product with the whole cache, no gather
+                dense = np.bincount(indices, weights=deltas.astype(np.float64), minlength=n)
+                self.y += np.rint(dense @ self._cache).astype(np.int64)
+            else:
+                self.y += np.rint(deltas.astype(np.float64) @ self._cache[indices]).astype(np.int64)
         else:
             self.y += self.sign_hash.signs(indices) @ deltas
 
