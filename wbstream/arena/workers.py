@@ -1,0 +1,217 @@
+"""A pool of game workers the arena can always stop: the referee's side of every time limit.
+
+Each worker is a long-lived process forked from the clean fork server
+(:func:`~wbstream.engine.isolation.clean_context`). The arena sends it one task at a
+time over a pipe, and keeps each busy worker's deadline itself: a worker still
+playing at its deadline is SIGKILLed, whatever the game is doing (an ``except
+BaseException`` loop, a long C call that never checks signals, a disarmed timer),
+the task becomes a ``timeout`` outcome, and a fresh worker takes the next task.
+A worker that dies (a segfault, ``os._exit``) becomes an ``error`` outcome naming
+how it died, and is replaced the same way.
+
+Outcomes come back as JSON bytes (``send_bytes``/``recv_bytes``), never pickles: the
+arena does not unpickle anything a game process sends. Tasks go the other way
+pickled (the arena is the trusted side). Classes registered in this process at
+run time (a test's or a script's adversary) reach the workers by reference and are
+registered there too, so a worker plays whatever the arena could.
+
+Workers die with the arena: each has ``PR_SET_PDEATHSIG`` and exits on EOF of its
+task pipe (:func:`~wbstream.engine.isolation.die_with_parent`).
+
+>>> from wbstream.arena.matchups import Matchup
+>>> m = Matchup("f2(n=8, M=4, eps=0.5)", "exact", "dense(rounds=3)", "oblivious")
+>>> [(seed, o.status, o.result.rounds) for (_, seed), o in sorted(WorkerPool(1).run([(m, 1), (m, 2)], 10.0),
+...                                                              key=lambda x: x[0][1])]
+[(1, 'ok', 3), (2, 'ok', 3)]
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import pickle
+import signal
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from multiprocessing.connection import wait
+
+from wbstream.engine.isolation import clean_context, describe_exit, die_with_parent, fork_server_pid
+from wbstream.engine.registry import adversaries, algorithms, problems
+from wbstream.engine.result import GameResult
+
+#: Largest outcome a worker may send (a GameResult is a few kB; transcripts are not recorded here).
+MAX_OUTCOME_BYTES = 1 << 26
+
+MALFORMED = "the game's process sent a malformed outcome"
+
+_REGISTRIES = {"problem": problems, "algorithm": algorithms, "adversary": adversaries}
+
+
+@dataclass
+class Outcome:
+    """What one task produced: a result, or an error or timeout message; and its wall time."""
+
+    status: str
+    result: GameResult | None
+    error: str | None
+    task_seconds: float
+
+
+def play_bytes(matchup, seed: int) -> bytes:
+    """Play one game in this process; the outcome as JSON bytes. Never raises (but may never return)."""
+    try:
+        result = matchup.game(seed).play()
+        return json.dumps({"status": "ok", "result": result.to_dict()}).encode()
+    except Exception as exc:  # a crashing algorithm or adversary is recorded, and the arena goes on
+        return json.dumps({"status": "error", "error": f"{type(exc).__name__}: {exc}"}).encode()
+
+
+def parse_outcome(data: bytes, task_seconds: float) -> Outcome:
+    """The Outcome a worker sent; a malformed message is an error outcome saying so."""
+    try:
+        msg = json.loads(data)
+        if msg.get("status") == "ok":
+            return Outcome("ok", GameResult.from_dict(msg["result"]), None, task_seconds)
+        if msg.get("status") == "error" and isinstance(msg.get("error"), str):
+            return Outcome("error", None, msg["error"], task_seconds)
+    except (ValueError, TypeError, KeyError, AttributeError, RecursionError):
+        pass
+    return Outcome("error", None, MALFORMED, task_seconds)
+
+
+def timeout_outcome(timeout: float, task_seconds: float) -> Outcome:
+    return Outcome("timeout", None, f"the game ran past its {timeout:g} s limit (its process was killed)",
+                   task_seconds)
+
+
+def registrations() -> list[tuple[str, bytes]]:
+    """Every registered class that pickles (by reference), to register in a worker."""
+    out = []
+    for kind, registry in _REGISTRIES.items():
+        for name in registry.names():
+            try:
+                out.append((kind, pickle.dumps(registry.get(name))))
+            except (pickle.PicklingError, TypeError, AttributeError):
+                pass  # a class no other process can import: games using it fail there, as errors
+    return out
+
+
+def _register(classes: list[tuple[str, bytes]]) -> None:
+    for kind, blob in classes:
+        try:
+            cls = pickle.loads(blob)
+        except Exception:  # not importable here (defined in a script's __main__, say)
+            continue
+        registry = _REGISTRIES[kind]
+        if cls.name not in registry:
+            registry.register(cls)
+
+
+def _worker(conn, classes, parent_pid) -> None:
+    die_with_parent(parent_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the arena's to handle: it kills its workers
+    _register(classes)
+    while True:
+        try:
+            task = conn.recv()
+        except (EOFError, OSError):  # the arena is gone
+            return
+        if task is None:
+            return
+        conn.send_bytes(play_bytes(*task))
+
+
+class _Worker:
+    def __init__(self, ctx, classes):
+        self.conn, child = ctx.Pipe()
+        self.proc = ctx.Process(target=_worker, args=(child, classes, fork_server_pid()), daemon=False)
+        self.proc.start()
+        child.close()
+        self.task = None
+        self.started = self.deadline = 0.0
+
+    def kill(self) -> None:
+        self.proc.kill()
+        self.proc.join()
+        self.conn.close()
+
+
+class WorkerPool:
+    """``size`` worker processes playing tasks ``(matchup, seed)``, each within ``timeout`` seconds.
+
+    :meth:`run` pulls tasks lazily, as workers free up, and yields ``(task, Outcome)``
+    as games end, in any order; the workers live for one :meth:`run`.
+    """
+
+    def __init__(self, size: int):
+        if size < 1:
+            raise ValueError(f"a worker pool needs at least one worker, got {size}")
+        self.size = size
+
+    def run(self, tasks: Iterable, timeout: float | None) -> Iterator[tuple[object, Outcome]]:
+        ctx, classes = clean_context(), registrations()
+        pending = iter(tasks)
+        idle: list[_Worker] = []
+        busy: list[_Worker] = []
+
+        def dispatch() -> bool:
+            """Give the next task to a worker; False once the tasks have run out."""
+            task = next(pending, None)
+            if task is None:
+                return False
+            while True:
+                w = idle.pop() if idle else _Worker(ctx, classes)
+                try:
+                    w.conn.send(task)
+                    break
+                except OSError:  # it died idle: replace it
+                    w.kill()
+            w.task, w.started = task, time.perf_counter()
+            w.deadline = w.started + timeout if timeout else math.inf
+            busy.append(w)
+            return True
+
+        more = True
+        try:
+            while True:
+                while more and len(busy) < self.size:
+                    more = dispatch()
+                if not busy:
+                    return
+                wait_s = min(w.deadline for w in busy) - time.perf_counter()
+                ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy],
+                                 None if wait_s == math.inf else max(0.0, wait_s)))
+                done = []
+                for w in list(busy):
+                    outcome = self._collect(w, ready, timeout)
+                    if outcome is None:
+                        continue
+                    busy.remove(w)
+                    if w.proc.is_alive() and outcome.error != MALFORMED:
+                        idle.append(w)
+                    else:
+                        w.kill()
+                    done.append((w.task, outcome))
+                while more and len(busy) < self.size:  # before the arena stores the results: no worker idles
+                    more = dispatch()
+                yield from done
+        finally:
+            for w in idle + busy:
+                w.kill()
+
+    @staticmethod
+    def _collect(w: _Worker, ready: set, timeout: float | None) -> Outcome | None:
+        """The outcome of a busy worker's task, if it has one: a result, a death, or the deadline."""
+        now = time.perf_counter()
+        if w.conn in ready or w.proc.sentinel in ready:
+            try:
+                return parse_outcome(w.conn.recv_bytes(MAX_OUTCOME_BYTES), now - w.started)
+            except (EOFError, OSError):
+                w.kill()
+                return Outcome("error", None, f"the game's process died while playing it "
+                               f"({describe_exit(w.proc.exitcode)})", now - w.started)
+        if now >= w.deadline:
+            w.kill()
+            return timeout_outcome(timeout, now - w.started)
+        return None
