@@ -8,9 +8,12 @@ PYTHONPATH for a subprocess).
 from __future__ import annotations
 
 import ctypes
+import gc
+import os
 import hashlib
 import signal
 import time
+from multiprocessing.connection import Connection
 
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
@@ -51,6 +54,15 @@ class Disarms(Adversary):
             time.sleep(0.05)
 
 
+class Crashing(Adversary):
+    """Raises inside act."""
+
+    name = "test-crashing"
+
+    def act(self, obs):
+        raise RuntimeError("the adversary fell over")
+
+
 class Segfaults(Adversary):
     """Crashes its process outright."""
 
@@ -58,6 +70,32 @@ class Segfaults(Adversary):
 
     def act(self, obs):
         ctypes.string_at(0)
+
+
+class _MakeDir:
+    """Unpickling this creates a directory: proof that someone unpickled it."""
+
+    def __init__(self, path):
+        self.path = path
+
+    def __reduce__(self):
+        return (os.mkdir, (self.path,))
+
+
+class Forges(Adversary):
+    """Writes a pickle that runs code when loaded into every pipe of its process, then ends the game."""
+
+    name = "test-forges"
+
+    def __init__(self, *, path: str = ""):
+        self.path = path
+
+    def act(self, obs):
+        for conn in [o for o in gc.get_objects() if isinstance(o, Connection)]:
+            try:
+                conn.send(_MakeDir(self.path))
+            except OSError:
+                pass
 
 
 class Hangs(Adversary):
@@ -79,7 +117,7 @@ class Fine(Adversary):
         return Batch.single(1, 1) if obs.round == 1 else None
 
 
-HOSTILE = (Swallows, BlocksInC, Disarms, Segfaults, Hangs, Fine)
+HOSTILE = (Swallows, BlocksInC, Disarms, Crashing, Segfaults, Forges, Hangs, Fine)
 
 
 def register() -> None:

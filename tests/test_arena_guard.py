@@ -11,6 +11,7 @@ import sys
 import threading
 import time
 import uuid
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,22 @@ def test_no_game_can_stretch_its_deadline_or_take_the_arena_down(tmp_path, mode)
     assert rows["test-segfaults"]["status"] == "error"
     assert "died while playing it (killed by SIGSEGV)" in rows["test-segfaults"]["error"]
     assert rows["test-fine"]["status"] == "ok"
+
+
+def test_the_arena_never_unpickles_what_a_game_process_sends(tmp_path):
+    planted = tmp_path / "unpickled"
+    m = Matchup("f2(n=8, M=4, eps=0.5)", "exact", f"test-forges(path={str(planted)!r})", "oblivious")
+    hostile.register()
+    try:
+        run = run_arena([m, replace(m, adversary="test-fine")], trials=2, seed=0,
+                        out_dir=tmp_path / "out", executor=SerialExecutor())
+    finally:
+        hostile.unregister()
+    assert not planted.exists()
+    assert (run.played, run.errors) == (4, 2)
+    with ResultStore(tmp_path / "out" / STORE_NAME) as store:
+        forged = [r for r in store.rows() if r["adversary"].startswith("test-forges")]
+    assert [r["error"] for r in forged] == ["the game's process sent a malformed outcome"] * 2
 
 
 def _marked(marker: str) -> set[int]:

@@ -21,20 +21,15 @@ import os
 import time
 from collections.abc import Iterable, Iterator
 
-from wbstream.engine.errors import WbstreamError
 from wbstream.engine.isolation import ForkTimeout, run_forked_bytes
 
 from .matchups import Matchup
-from .workers import MAX_OUTCOME_BYTES, Outcome, WorkerPool, parse_outcome, play_bytes, timeout_outcome
+from .workers import MAX_OUTCOME_BYTES, ExecutorError, Outcome, WorkerPool, parse_outcome, play_bytes, timeout_outcome
 
 Task = tuple[Matchup, int]
 
 __all__ = ["DaskExecutor", "ExecutorError", "Outcome", "PoolExecutor", "SerialExecutor", "Task",
            "play_task_forked"]
-
-
-class ExecutorError(WbstreamError, RuntimeError):
-    """An executor could not start (e.g. an unreachable Dask scheduler)."""
 
 
 def play_task_forked(matchup: Matchup, seed: int, timeout: float | None = None) -> str:

@@ -33,7 +33,8 @@ Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``)::
     )
 
 A store written by a newer wbstream (a larger ``user_version``) is refused
-untouched, as is a database whose layout this version does not know.
+untouched, as is a database whose layout this version does not know, and one
+that fails SQLite's ``PRAGMA quick_check`` (run on every open, before any write).
 
 >>> import tempfile
 >>> from pathlib import Path

@@ -1,11 +1,13 @@
 """A pool of game workers the arena can always stop: the referee's side of every time limit.
 
 Each worker is a long-lived process forked from the clean fork server
-(:func:`~wbstream.engine.isolation.clean_context`). The arena sends it one task at a
-time over a pipe, and keeps each busy worker's deadline itself: a worker still
-playing at its deadline is SIGKILLed, whatever the game is doing (an ``except
+(:func:`~wbstream.engine.isolation.clean_context`). The arena sends it tasks over a
+pipe (at most two queued, so it never waits for the arena between games) and
+keeps the deadline of each worker's current game itself: a worker still playing
+at its deadline is SIGKILLed, whatever the game is doing (an ``except
 BaseException`` loop, a long C call that never checks signals, a disarmed timer),
-the task becomes a ``timeout`` outcome, and a fresh worker takes the next task.
+the task becomes a ``timeout`` outcome, and a fresh worker takes the tasks that
+were queued behind it.
 A worker that dies (a segfault, ``os._exit``) becomes an ``error`` outcome naming
 how it died, and is replaced the same way.
 
@@ -32,10 +34,12 @@ import math
 import pickle
 import signal
 import time
+from collections import deque
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from multiprocessing.connection import wait
 
+from wbstream.engine.errors import WbstreamError
 from wbstream.engine.isolation import clean_context, describe_exit, die_with_parent, fork_server_pid
 from wbstream.engine.registry import adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
@@ -45,7 +49,14 @@ MAX_OUTCOME_BYTES = 1 << 26
 
 MALFORMED = "the game's process sent a malformed outcome"
 
+#: How long a new worker may take to start (a cold fork server imports the catalogue first).
+STARTUP_SECONDS = 120.0
+
 _REGISTRIES = {"problem": problems, "algorithm": algorithms, "adversary": adversaries}
+
+
+class ExecutorError(WbstreamError, RuntimeError):
+    """An executor could not start (an unreachable Dask scheduler, a worker that never came up)."""
 
 
 @dataclass
@@ -112,6 +123,7 @@ def _worker(conn, classes, parent_pid) -> None:
     die_with_parent(parent_pid)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the arena's to handle: it kills its workers
     _register(classes)
+    conn.send_bytes(b"ready")
     while True:
         try:
             task = conn.recv()
@@ -123,13 +135,32 @@ def _worker(conn, classes, parent_pid) -> None:
 
 
 class _Worker:
+    """One worker process and the tasks sent to it, in order: the first is the one it plays."""
+
     def __init__(self, ctx, classes):
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_worker, args=(child, classes, fork_server_pid()), daemon=False)
         self.proc.start()
         child.close()
-        self.task = None
-        self.started = self.deadline = 0.0
+        self.queue: deque = deque()
+        self.started = 0.0
+        self.deadline = math.inf
+
+    def ready(self) -> None:
+        """Wait until the worker has started, so its start-up is neither a game's time nor its deadline's."""
+        try:
+            if self.conn.poll(STARTUP_SECONDS) and self.conn.recv_bytes(16) == b"ready":
+                return
+        except (EOFError, OSError):
+            pass
+        self.kill()
+        raise ExecutorError(f"a game worker did not start within {STARTUP_SECONDS:g} s "
+                            f"({describe_exit(self.proc.exitcode)})")
+
+    def begin(self, now: float, timeout: float | None) -> None:
+        """The first queued task counts as started now."""
+        self.started = now
+        self.deadline = now + timeout if timeout else math.inf
 
     def kill(self) -> None:
         self.proc.kill()
@@ -141,77 +172,104 @@ class WorkerPool:
     """``size`` worker processes playing tasks ``(matchup, seed)``, each within ``timeout`` seconds.
 
     :meth:`run` pulls tasks lazily, as workers free up, and yields ``(task, Outcome)``
-    as games end, in any order; the workers live for one :meth:`run`.
+    as games end, in any order; the workers live for one :meth:`run`. Each worker
+    holds up to ``depth`` tasks, so it starts its next game without waiting for the
+    arena; a queued game's time and deadline count from when the arena receives the
+    result before it (or sends it, to an idle worker). Tasks queued behind a game
+    that timed out or died are played again by another worker.
     """
 
-    def __init__(self, size: int):
-        if size < 1:
-            raise ValueError(f"a worker pool needs at least one worker, got {size}")
-        self.size = size
+    def __init__(self, size: int, depth: int = 2):
+        if size < 1 or depth < 1:
+            raise ValueError(f"a worker pool needs at least one worker and one task each, got {size}, {depth}")
+        self.size, self.depth = size, depth
 
     def run(self, tasks: Iterable, timeout: float | None) -> Iterator[tuple[object, Outcome]]:
         ctx, classes = clean_context(), registrations()
-        pending = iter(tasks)
-        idle: list[_Worker] = []
-        busy: list[_Worker] = []
+        source = _Tasks(tasks)
+        workers: list[_Worker] = []
 
-        def dispatch() -> bool:
-            """Give the next task to a worker; False once the tasks have run out."""
-            task = next(pending, None)
-            if task is None:
-                return False
-            while True:
-                w = idle.pop() if idle else _Worker(ctx, classes)
-                try:
-                    w.conn.send(task)
-                    break
-                except OSError:  # it died idle: replace it
-                    w.kill()
-            w.task, w.started = task, time.perf_counter()
-            w.deadline = w.started + timeout if timeout else math.inf
-            busy.append(w)
-            return True
+        def top_up() -> None:
+            """Fill every worker's queue, starting workers while tasks remain."""
+            for w in list(workers):
+                self._fill(w, source, timeout)
+            while source.more() and len(workers) < self.size:
+                w = _Worker(ctx, classes)
+                workers.append(w)
+                w.ready()
+                self._fill(w, source, timeout)
 
-        more = True
         try:
             while True:
-                while more and len(busy) < self.size:
-                    more = dispatch()
+                top_up()
+                busy = [w for w in workers if w.queue]
                 if not busy:
                     return
                 wait_s = min(w.deadline for w in busy) - time.perf_counter()
                 ready = set(wait([w.conn for w in busy] + [w.proc.sentinel for w in busy],
                                  None if wait_s == math.inf else max(0.0, wait_s)))
                 done = []
-                for w in list(busy):
-                    outcome = self._collect(w, ready, timeout)
-                    if outcome is None:
-                        continue
-                    busy.remove(w)
-                    if w.proc.is_alive() and outcome.error != MALFORMED:
-                        idle.append(w)
-                    else:
+                for w in busy:
+                    outcome, keep = self._collect(w, ready, timeout)
+                    if outcome is not None:
+                        done.append((w.queue.popleft(), outcome))
+                        if w.queue:
+                            w.begin(time.perf_counter(), timeout)
+                    if not keep:
                         w.kill()
-                    done.append((w.task, outcome))
-                while more and len(busy) < self.size:  # before the arena stores the results: no worker idles
-                    more = dispatch()
+                        workers.remove(w)
+                        source.retry.extend(w.queue)  # never started: another worker plays them
+                top_up()  # before the arena stores the results, so no worker waits for it
                 yield from done
         finally:
-            for w in idle + busy:
+            for w in workers:
                 w.kill()
 
+    def _fill(self, w: _Worker, source: _Tasks, timeout: float | None) -> None:
+        while len(w.queue) < self.depth:
+            task = source.next()
+            if task is None:
+                return
+            if not w.queue:
+                w.begin(time.perf_counter(), timeout)
+            w.queue.append(task)
+            try:
+                w.conn.send(task)
+            except OSError:  # it has died: the wait sees its end and hands its tasks on
+                return
+
     @staticmethod
-    def _collect(w: _Worker, ready: set, timeout: float | None) -> Outcome | None:
-        """The outcome of a busy worker's task, if it has one: a result, a death, or the deadline."""
+    def _collect(w: _Worker, ready: set, timeout: float | None) -> tuple[Outcome | None, bool]:
+        """The outcome of a worker's current task if it has one (a result, a death, or the
+        deadline), and whether the worker can go on."""
         now = time.perf_counter()
         if w.conn in ready or w.proc.sentinel in ready:
             try:
-                return parse_outcome(w.conn.recv_bytes(MAX_OUTCOME_BYTES), now - w.started)
+                outcome = parse_outcome(w.conn.recv_bytes(MAX_OUTCOME_BYTES), now - w.started)
+                return outcome, outcome.error != MALFORMED and w.proc.is_alive()
             except (EOFError, OSError):
-                w.kill()
+                w.proc.join()
                 return Outcome("error", None, f"the game's process died while playing it "
-                               f"({describe_exit(w.proc.exitcode)})", now - w.started)
+                               f"({describe_exit(w.proc.exitcode)})", now - w.started), False
         if now >= w.deadline:
-            w.kill()
-            return timeout_outcome(timeout, now - w.started)
-        return None
+            return timeout_outcome(timeout, now - w.started), False
+        return None, True
+
+
+class _Tasks:
+    """The tasks still to play: those handed back first, then the source, pulled one at a time."""
+
+    def __init__(self, tasks: Iterable):
+        self.pending, self.retry, self.exhausted = iter(tasks), deque(), False
+
+    def more(self) -> bool:
+        return bool(self.retry) or not self.exhausted
+
+    def next(self):
+        if self.retry:
+            return self.retry.popleft()
+        if self.exhausted:
+            return None
+        task = next(self.pending, None)
+        self.exhausted = task is None
+        return task
