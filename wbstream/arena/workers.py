@@ -17,8 +17,9 @@ pickled (the arena is the trusted side). Classes registered in this process at
 run time (a test's or a script's adversary) reach the workers by reference and are
 registered there too, so a worker plays whatever the arena could.
 
-Workers die with the arena: each has ``PR_SET_PDEATHSIG`` and exits on EOF of its
-task pipe (:func:`~wbstream.engine.isolation.die_with_parent`).
+Workers die with the arena, and their own children with them: each has
+``PR_SET_PDEATHSIG`` (:class:`~wbstream.engine.isolation.CleanProcess`) and exits on
+EOF of its task pipe.
 
 >>> from wbstream.arena.matchups import Matchup
 >>> m = Matchup("f2(n=8, M=4, eps=0.5)", "exact", "dense(rounds=3)", "oblivious")
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from wbstream.engine.errors import WbstreamError
-from wbstream.engine.isolation import clean_context, describe_exit, die_with_parent, fork_server_pid
+from wbstream.engine.isolation import clean_context, describe_exit
 from wbstream.engine.registry import adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 
@@ -119,8 +120,7 @@ def _register(classes: list[tuple[str, bytes]]) -> None:
             registry.register(cls)
 
 
-def _worker(conn, classes, parent_pid) -> None:
-    die_with_parent(parent_pid)
+def _worker(conn, classes) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the arena's to handle: it kills its workers
     _register(classes)
     conn.send_bytes(b"ready")
@@ -139,7 +139,7 @@ class _Worker:
 
     def __init__(self, ctx, classes):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, classes, fork_server_pid()), daemon=False)
+        self.proc = ctx.Process(target=_worker, args=(child, classes), daemon=False)
         self.proc.start()
         child.close()
         self.queue: deque = deque()

@@ -4,11 +4,12 @@ Used where work must be stoppable from outside (a lattice reduction inside C
 code, an arena game) or must run on a process's main thread (signal handlers,
 e.g. fpylll's cysignals, when the caller is a worker thread).
 
-Every child started here dies with the process that asked for it: a child of the
-fork server gets ``PR_SET_PDEATHSIG`` (SIGKILL when the fork server exits) and drops
-its inherited copy of the fork server's keep-alive pipe, so the fork server, and
-with it the child, goes as soon as the requesting process does, SIGKILL included
-(:func:`die_with_parent`).
+Every child of :func:`clean_context` dies with the process that asked for it: it
+gets ``PR_SET_PDEATHSIG`` (SIGKILL when the fork server exits) and drops its
+inherited copy of the fork server's keep-alive pipe, so the fork server, and with
+it the child, goes as soon as the requesting process does, SIGKILL included
+(:func:`die_with_parent`). The same holds one level down: a child's own children
+(an isolated adversary of a game in an arena worker) go with it.
 
 >>> run_forked(sum, [1, 2, 3], seconds=10)
 6
@@ -36,17 +37,36 @@ class ForkTimeout(TimeoutError):
 PRELOAD = ["wbstream.builtin", "tenseal", "fpylll"]
 
 
+class CleanProcess(mp.context.ForkServerProcess):
+    """A fork-server child that dies with its fork server (:func:`die_with_parent`), so with its requester."""
+
+    def start(self):
+        self._wbstream_server = fork_server_pid()
+        super().start()
+
+    def run(self):
+        die_with_parent(getattr(self, "_wbstream_server", None))
+        super().run()
+
+
+class CleanContext(mp.context.ForkServerContext):
+    Process = CleanProcess
+
+
+_CONTEXT = CleanContext()
+
+
 def clean_context():
     """A multiprocessing context whose children fork from a clean fork server, not from this process.
 
     This process may hold library threads (TenSEAL's pools, BLAS, fpylll) whose locks
     a plain ``fork`` child can inherit mid-use and deadlock or crash on; the fork
     server is a fresh interpreter with none of them, started once (``PRELOAD`` imported).
-    ``fn`` and its arguments must therefore pickle.
+    ``fn`` and its arguments must therefore pickle. Its children die with this
+    process (:class:`CleanProcess`), and their own children with them.
     """
-    ctx = mp.get_context("forkserver")
-    ctx.set_forkserver_preload(PRELOAD)
-    return ctx
+    _CONTEXT.set_forkserver_preload(PRELOAD)
+    return _CONTEXT
 
 
 def fork_server_pid() -> int | None:
@@ -77,8 +97,7 @@ def die_with_parent(parent_pid: int | None) -> None:
         os._exit(1)
 
 
-def _child(fn, args, conn, parent_pid):
-    die_with_parent(parent_pid)
+def _child(fn, args, conn):
     try:
         conn.send((True, fn(*args)))
     except BaseException as exc:  # the parent re-raises it
@@ -87,8 +106,7 @@ def _child(fn, args, conn, parent_pid):
         conn.close()
 
 
-def _child_bytes(fn, args, conn, parent_pid):
-    die_with_parent(parent_pid)
+def _child_bytes(fn, args, conn):
     conn.send_bytes(fn(*args))  # an exception ends the child with a non-zero exit code
     conn.close()
 
@@ -96,7 +114,7 @@ def _child_bytes(fn, args, conn, parent_pid):
 def _run(target, fn, args, seconds: float, receive):
     ctx = clean_context()
     parent, child = ctx.Pipe(duplex=False)
-    proc = ctx.Process(target=target, args=(fn, args, child, fork_server_pid()), daemon=True)
+    proc = ctx.Process(target=target, args=(fn, args, child), daemon=True)
     proc.start()
     child.close()
     try:
