@@ -1,8 +1,8 @@
-"""Adversaries that try to stall, fool or crash the arena's referee (for tests; not registered on import).
+"""Adversaries that try to break out of their threat model, for tests/test_isolation.py.
 
-``register()`` adds them to the registry; arena workers receive them by reference,
-so this module must be importable there (tests/ is on sys.path via conftest, or
-PYTHONPATH for a subprocess).
+They live in a module of their own so an isolated child can import them by name.
+Each plays the same plain stream (one insert per round for ``rounds`` rounds);
+``Snoop`` first tries one route to the referee and raises ``Escaped`` if it works.
 """
 
 from __future__ import annotations
@@ -10,134 +10,162 @@ from __future__ import annotations
 import ctypes
 import gc
 import os
-import hashlib
-import signal
+import sys
 import time
-from multiprocessing.connection import Connection
+
+import numpy as np
 
 from wbstream.engine.adversary import Adversary
-from wbstream.engine.registry import adversaries
+from wbstream.engine.algorithm import StreamingAlgorithm
+from wbstream.engine.coins import Coins
+from wbstream.engine.errors import ThreatModelError
+from wbstream.engine.problems import Problem
 from wbstream.engine.stream import Batch
+from wbstream.engine.threat import OBLIVIOUS, WHITE_BOX
 
 
-class Swallows(Adversary):
-    """Retries forever, catching every exception the referee might raise into it."""
+class Escaped(RuntimeError):
+    """A route out of the threat model worked."""
 
-    name = "test-swallows"
+
+def _referee_object(obj) -> str | None:
+    """A name if ``obj`` belongs to the referee: a problem (the truth), keyed coins, a live algorithm, the game."""
+    if isinstance(obj, Problem):
+        return f"the problem {type(obj).__name__}"
+    if isinstance(obj, Coins):
+        return "keyed coins"
+    if isinstance(obj, StreamingAlgorithm) and not obj.__dict__.get("_simulated", False):
+        return f"the algorithm {type(obj).__name__}"
+    if type(obj).__name__ in ("Game", "GameResult", "Observation", "IsolatedAdversary"):
+        return f"a {type(obj).__name__}"
+    return None
+
+
+class Plain(Adversary):
+    """One insert per round, then stop."""
+
+    name = "plain-inserts"
+    needs = OBLIVIOUS
+
+    def __init__(self, *, rounds: int = 6):
+        self.rounds = rounds
 
     def act(self, obs):
-        while True:
+        return Batch.single(obs.round % 50, 1) if obs.round <= self.rounds else None
+
+
+class Snoop(Plain):
+    """Tries ``route`` every round; raises :class:`Escaped` if it reaches anything of the referee."""
+
+    name = "snoop"
+
+    def __init__(self, *, route: str, rounds: int = 6):
+        super().__init__(rounds=rounds)
+        self.route = route
+
+    def act(self, obs):
+        getattr(self, "_" + self.route.replace("-", "_"))(obs)
+        return super().act(obs)
+
+    def _frames(self, obs):
+        frame = sys._getframe()
+        while frame is not None:
+            for value in list(frame.f_locals.values()):
+                found = _referee_object(value)
+                if found:
+                    raise Escaped(f"{found} in frame {frame.f_code.co_name}")
+            frame = frame.f_back
+
+    def _gc(self, obs):
+        for obj in gc.get_objects():
+            found = _referee_object(obj)
+            if found:
+                raise Escaped(f"{found} through gc")
+
+    def _escalate(self, obs):
+        for how in ("assign", "object-setattr"):
             try:
-                time.sleep(0.01)
-            except BaseException:  # noqa: B036 - the point of this adversary
-                pass
+                if how == "assign":
+                    obs.threat = WHITE_BOX
+                else:
+                    object.__setattr__(obs, "threat", WHITE_BOX)
+            except (AttributeError, TypeError):
+                continue
+            for read in (obs.state, lambda: obs.coins, lambda: obs.simulate(np.random.default_rng(0))):
+                try:
+                    read()
+                except ThreatModelError:
+                    continue
+                raise Escaped(f"{how}: an escalated observation was answered")
+
+    def _write_state(self, obs):
+        for value in obs.state().values():
+            if not isinstance(value, np.ndarray) or not value.size:
+                continue
+            for target in (value, value.base):
+                if not isinstance(target, np.ndarray):
+                    continue
+                try:
+                    target.flags.writeable = True
+                    target.reshape(-1)[0] += 1000
+                except ValueError:
+                    pass
+            # beneath numpy: write straight into the bytes under the array (the child's own memory)
+            ctypes.memset(value.ctypes.data, 0x7F, min(value.nbytes, 8))
+
+    def _secret(self, obs):
+        for obj in gc.get_objects():
+            if isinstance(obj, Coins) and getattr(obj, "_Coins__key", None):
+                raise Escaped("a coins key")
+            if type(obj).__name__ in ("Game", "GameResult") and hasattr(obj, "seed"):
+                raise Escaped(f"the game seed {obj.seed}")
+        for name in ("_alg", "_Observation__alg", "_live"):
+            if hasattr(obs, name):
+                raise Escaped(f"obs.{name}")
 
 
-class BlocksInC(Adversary):
-    """One C call that never checks for signals (key stretching with ~forever iterations)."""
+class Crash(Plain):
+    """Raises in round 3, naming its process."""
 
-    name = "test-blocks-in-c"
-
-    def act(self, obs):
-        hashlib.pbkdf2_hmac("sha256", b"stall", b"the referee", 2**31 - 1)  # hours of C
-
-
-class Disarms(Adversary):
-    """Disarms the real-time interval timer, and masks SIGALRM for good measure, then sleeps."""
-
-    name = "test-disarms"
-
-    def act(self, obs):
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
-        while True:
-            time.sleep(0.05)
-
-
-class Crashing(Adversary):
-    """Raises inside act."""
-
-    name = "test-crashing"
-
-    def act(self, obs):
-        raise RuntimeError("the adversary fell over")
-
-
-class Segfaults(Adversary):
-    """Crashes its process outright."""
-
-    name = "test-segfaults"
-
-    def act(self, obs):
-        ctypes.string_at(0)
-
-
-class _MakeDir:
-    """Unpickling this creates a directory: proof that someone unpickled it."""
-
-    def __init__(self, path):
-        self.path = path
-
-    def __reduce__(self):
-        return (os.mkdir, (self.path,))
-
-
-class Forges(Adversary):
-    """Writes a pickle that runs code when loaded into every pipe of its process, then ends the game."""
-
-    name = "test-forges"
-
-    def __init__(self, *, path: str = ""):
-        self.path = path
+    name = "crash"
 
     def act(self, obs):
-        for conn in [o for o in gc.get_objects() if isinstance(o, Connection)]:
-            try:
-                conn.send(_MakeDir(self.path))
-            except OSError:
-                pass
+        if obs.round == 3:
+            raise ValueError(f"boom from pid {os.getpid()}")
+        return super().act(obs)
 
 
-class Hangs(Adversary):
-    """Never returns from act (politely: it sleeps)."""
+class Misbehave(Plain):
+    """From round 3 on: hangs, exits, floods, sends garbage, or oversized batches; writes its pid first."""
 
-    name = "test-hangs"
+    name = "misbehave"
 
-    def act(self, obs):
-        while True:
-            time.sleep(0.05)
-
-
-class Fine(Adversary):
-    """One single update, then stops."""
-
-    name = "test-fine"
+    def __init__(self, *, how: str, pidfile: str, rounds: int = 6):
+        super().__init__(rounds=rounds)
+        self.how, self.pidfile = how, pidfile
 
     def act(self, obs):
-        return Batch.single(1, 1) if obs.round == 1 else None
-
-
-HOSTILE = (Swallows, BlocksInC, Disarms, Crashing, Segfaults, Forges, Hangs, Fine)
-
-
-def register() -> None:
-    for cls in HOSTILE:
-        adversaries.register(cls)
-
-
-def unregister() -> None:
-    for cls in HOSTILE:
-        adversaries.unregister(cls.name)
-
-
-def toml_suite(names, *, trials: int = 1) -> str:
-    """A suite file body: each named adversary against ``exact`` on a tiny F2 problem."""
-    body = f"trials = {trials}\n"
-    for name in names:
-        body += (f'[[matchup]]\nproblem = "f2(n=8, M=4, eps=0.5)"\nalgorithm = "exact"\n'
-                 f'adversary = "{name}"\nthreat = "oblivious"\n')
-    return body
-
-
-#: Run the CLI with the hostile adversaries registered: ``[sys.executable, "-c", CLI, "arena", ...]``.
-CLI = "import sys, hostile; hostile.register(); from wbstream.cli import main; main(sys.argv[1:])"
+        if obs.round < 3:
+            return super().act(obs)
+        with open(self.pidfile, "w") as fh:
+            fh.write(str(os.getpid()))
+        if self.how == "hang":
+            while True:
+                time.sleep(1)
+        if self.how == "exit":
+            os._exit(3)
+        if self.how == "flood":
+            obs._conn.send_bytes(b"B" + bytes(1 << 22))
+        if self.how == "garbage":
+            obs._conn.send_bytes(b"Zgarbage")
+        if self.how == "big-batch":
+            return Batch(np.arange(500) % 50, np.ones(500, np.int64))
+        if self.how == "lying-length":
+            obs._conn.send_bytes(b"B" + (2).to_bytes(8, "little") + bytes(16))
+        if self.how == "requests":
+            while True:
+                try:
+                    obs.state()
+                except ThreatModelError:
+                    obs._state_round = -1
+        return super().act(obs)

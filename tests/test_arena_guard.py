@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import hostile
+import arena_hostile as hostile
 from wbstream.arena.arena import STORE_NAME, arena_lock, run_arena
 from wbstream.arena.executors import SerialExecutor, _outcome_from_json, play_task_forked
 from wbstream.arena.matchups import Matchup, SuiteError, load_toml
@@ -30,8 +30,10 @@ MINI = Matchup("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=
 HANG_GUARD = 180  # seconds: only a hung arena (the bug) gets near this
 
 
-def hostile_env(**extra) -> dict:
-    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), **extra}
+def hostile_env(marker: str = "WBSTREAM_TEST_RUN=1") -> dict:
+    """The environment of a subprocess arena: tests/ importable, and a marker its descendants inherit."""
+    key, value = marker.split("=")
+    return {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), key: value}
 
 
 def hostile_arena(tmp_path: Path, names, *args, env=None, **popen) -> list[str]:
@@ -41,11 +43,17 @@ def hostile_arena(tmp_path: Path, names, *args, env=None, **popen) -> list[str]:
             "--out", str(tmp_path / "out"), *args]
 
 
-@pytest.mark.parametrize("mode", [["--serial"], ["--workers", "2"]], ids=["serial", "pool"])
-def test_no_game_can_stretch_its_deadline_or_take_the_arena_down(tmp_path, mode):
+@pytest.mark.parametrize("mode, segfault", [
+    (["--serial", "--isolate", "none"], "the game's process died while playing it (killed by SIGSEGV)"),
+    (["--workers", "2"], "the isolated adversary 'test-segfaults' exited in round 1 (exit code -11)"),
+], ids=["serial-in-the-worker", "pool-isolated-adversaries"])
+def test_no_game_can_stretch_its_deadline_or_take_the_arena_down(tmp_path, mode, segfault):
+    """Played in the worker itself (``--isolate none``) or from an isolated child, the same guarantees."""
     names = ["test-swallows", "test-blocks-in-c", "test-disarms", "test-segfaults", "test-fine"]
+    marker = f"WBSTREAM_TEST_RUN={uuid.uuid4().hex}"
     cmd = hostile_arena(tmp_path, names, "--timeout", "1", *mode)
-    done = subprocess.run(cmd, capture_output=True, text=True, env=hostile_env(), timeout=HANG_GUARD)
+    done = subprocess.run(cmd, capture_output=True, text=True, env=hostile_env(marker), timeout=HANG_GUARD)
+    survivors = _outlive(marker)
     assert done.returncode == 0, done.stderr
     assert "played 5, already stored 0, errors 4" in done.stdout
     with ResultStore(tmp_path / "out" / STORE_NAME) as store:
@@ -54,13 +62,15 @@ def test_no_game_can_stretch_its_deadline_or_take_the_arena_down(tmp_path, mode)
         assert rows[name]["status"] == "timeout", rows[name]
         assert "1 s limit (its process was killed)" in rows[name]["error"]
     assert rows["test-segfaults"]["status"] == "error"
-    assert "died while playing it (killed by SIGSEGV)" in rows["test-segfaults"]["error"]
+    assert segfault in rows["test-segfaults"]["error"]
     assert rows["test-fine"]["status"] == "ok"
+    assert not survivors, f"processes outlived the arena: {sorted(survivors)}"
 
 
 def test_the_arena_never_unpickles_what_a_game_process_sends(tmp_path):
     planted = tmp_path / "unpickled"
-    m = Matchup("f2(n=8, M=4, eps=0.5)", "exact", f"test-forges(path={str(planted)!r})", "oblivious")
+    m = Matchup("f2(n=8, M=4, eps=0.5)", "exact", f"test-forges(path={str(planted)!r})", "oblivious",
+                isolation="none")  # the game process itself is hostile here
     hostile.register()
     try:
         run = run_arena([m, replace(m, adversary="test-fine")], trials=2, seed=0,
@@ -95,11 +105,10 @@ def _marked(marker: str) -> set[int]:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_die_with_a_killed_arena(tmp_path):
-    marker = f"WBSTREAM_TEST_ORPHAN={uuid.uuid4().hex}"
-    key, value = marker.split("=")
+    marker = f"WBSTREAM_TEST_RUN={uuid.uuid4().hex}"
     cmd = hostile_arena(tmp_path, ["test-hangs"] * 1, "--workers", "2", "--timeout", "600",
                         "--trials", "4")
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=hostile_env(**{key: value}))
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=hostile_env(marker))
     try:
         deadline = time.time() + 60
         while time.time() < deadline and len(_marked(marker) - {proc.pid}) < 2:  # (a fork server and) 2 workers
@@ -109,13 +118,19 @@ def test_workers_die_with_a_killed_arena(tmp_path):
     finally:
         proc.kill()
         proc.wait()
+    survivors = _outlive(marker)
+    assert not survivors, f"processes outlived the arena: {sorted(survivors)}"
+
+
+def _outlive(marker: str) -> set[int]:
+    """Processes carrying ``marker`` still alive 10 s from now (then killed, not to leave them behind)."""
     deadline = time.time() + 10
     while time.time() < deadline and _marked(marker):
         time.sleep(0.1)
     survivors = _marked(marker)
-    for pid in survivors:  # don't leave them behind even when the test fails
+    for pid in survivors:
         os.kill(pid, signal.SIGKILL)
-    assert not survivors, f"processes outlived the arena: {sorted(survivors)}"
+    return survivors
 
 
 def test_the_dask_path_kills_its_game_at_the_deadline():

@@ -12,7 +12,7 @@ from dataclasses import asdict
 
 import pytest
 
-import hostile
+import arena_hostile as hostile
 from wbstream.arena.arena import STORE_NAME, run_arena
 from wbstream.arena.executors import DaskExecutor, ExecutorError, PoolExecutor, SerialExecutor
 from wbstream.arena.matchups import Matchup, SuiteError, load_toml, suite
@@ -36,8 +36,9 @@ def outcomes(store_path) -> dict:
 
 @pytest.mark.parametrize("make", [lambda: PoolExecutor(2)], ids=["pool"])
 def test_the_pool_plays_exactly_what_serial_plays(tmp_path, make):
-    run_arena(MINI, trials=3, seed=7, out_dir=tmp_path / "s", executor=SerialExecutor())
-    run = run_arena(MINI, trials=3, seed=7, out_dir=tmp_path / "p", executor=make())
+    secret = bytes(range(32))
+    run_arena(MINI, trials=3, seed=7, out_dir=tmp_path / "s", executor=SerialExecutor(), secret=secret)
+    run = run_arena(MINI, trials=3, seed=7, out_dir=tmp_path / "p", executor=make(), secret=secret)
     assert run.played == 9 and run.errors == 0
     assert outcomes(tmp_path / "s" / STORE_NAME) == outcomes(tmp_path / "p" / STORE_NAME)
 

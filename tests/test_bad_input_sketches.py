@@ -68,12 +68,13 @@ PARAMS = [(p, a, bad) for p, a in CASES for bad in sorted(BAD) if not (p == L0 a
 def test_a_refused_batch_leaves_the_algorithm_as_it_was(problem, spec, bad):
     cls, options = algorithms.resolve(spec)
     LIVE.clear()
+    game = Game(problem, capturing(cls), GoodThenBad, "oblivious", algorithm_options=options,
+                adversary_options={"bad": bad}, seed=3)
     with pytest.raises(StreamError, match=BAD[bad][1]):
-        Game(problem, capturing(cls), GoodThenBad, "oblivious", algorithm_options=options,
-             adversary_options={"bad": bad}, seed=3).play()
+        game.play()
     played = LIVE[-1]
     pcls, popts = problems.resolve(problem)
-    reference = cls(pcls(**popts).params, Coins.from_seed(3, "algorithm"), **options)
+    reference = cls(pcls(**popts).params, Coins.for_game(game.key_for(3)), **options)
     reference.update(*GOOD)
     assert same_state(played, reference)
     assert np.array_equal(np.asarray(played.query()), np.asarray(reference.query()))

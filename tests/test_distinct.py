@@ -248,7 +248,7 @@ def test_a_negative_delta_is_refused_by_the_referee_before_the_sketch_sees_it():
         game.play()
     (alg,) = LIVE
     assert alg.calls == 1
-    reference = HyperLogLog(alg.params, Coins.from_seed(0, "algorithm"))
+    reference = HyperLogLog(alg.params, Coins.for_game(game.key_for(0)))
     feed(reference, np.arange(100), pieces=1)
     assert np.array_equal(alg.registers, reference.registers)
 

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+
 import numpy as np
 import pytest
 from streams import make_stream
 
 from wbstream.adversaries.kernel import KernelInjection
 from wbstream.adversaries.reduction import fpylll_available
-from wbstream.distributed.game import DistributedGame, DistributedResult, _Play
+from wbstream.distributed.game import DistributedGame, DistributedResult, VoidGame, _Play
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.errors import SpecError, StreamError, ThreatModelError
 from wbstream.engine.stream import Batch
@@ -237,3 +241,67 @@ def test_messages_travel_as_npz_and_a_hostile_one_is_refused_without_running_any
         assert values["table"].sum() != 0 and values["table"].dtype == np.int64
     finally:
         play.close()
+
+
+class Sabotage(Adversary):
+    """Sends a batch touching every server each round; before round 2 it sends ``signal`` to server 1's process."""
+
+    name = "sabotage"
+    signal = None
+    pids: list = []
+
+    def act(self, obs):
+        if obs.round == 2:
+            pid = obs._g.servers[1]._proc.pid
+            Sabotage.pids.append(pid)
+            os.kill(pid, self.signal)
+            if self.signal == signal.SIGKILL:
+                obs._g.servers[1]._proc.join(10)
+        return Batch(np.arange(4), np.array([1, -1, 2, -2])) if obs.round <= 3 else None
+
+
+def _play_sabotaged(sig):
+    """Play with ``sig`` sent to server 1 in round 2; the outcome (an exception or a result) within 60 s."""
+    Sabotage.signal, Sabotage.pids = sig, []
+    outcome = []
+
+    def play():
+        try:
+            outcome.append(DistributedGame(PROBLEM, "countsketch(rows=3, cols=8)", Sabotage, "white-box",
+                                           servers=2, executor="process").play())
+        except Exception as exc:  # noqa: BLE001
+            outcome.append(exc)
+
+    worker = threading.Thread(target=play, daemon=True)
+    worker.start()
+    try:
+        worker.join(60)  # the old 600 s request timeout would stall here
+        return outcome
+    finally:
+        for pid in Sabotage.pids:  # let a stopped server go, then end it
+            for s in (signal.SIGCONT, signal.SIGKILL):
+                try:
+                    os.kill(pid, s)
+                except ProcessLookupError:
+                    pass
+        worker.join(30)
+
+
+def test_a_stopped_server_fails_the_game_at_once_naming_the_server():
+    outcome = _play_sabotaged(signal.SIGSTOP)
+    assert outcome, "the game stalled on a stopped server"
+    assert isinstance(outcome[0], VoidGame)
+    assert "server 1" in str(outcome[0]) and "is stopped" in str(outcome[0])
+
+
+def test_a_server_dying_mid_batch_voids_the_game_instead_of_judging_partial_sketches():
+    outcome = _play_sabotaged(signal.SIGKILL)
+    assert outcome and isinstance(outcome[0], VoidGame), outcome
+    text = str(outcome[0])
+    assert "void" in text and "server 1" in text and "died" in text and "round 2" in text
+
+
+def test_request_timeouts_scale_with_the_work():
+    from wbstream.distributed.servers import BASE_TIMEOUT, request_timeout
+
+    assert request_timeout(0) == BASE_TIMEOUT < 60 and request_timeout(10**7) > request_timeout(10**4)

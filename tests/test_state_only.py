@@ -50,7 +50,7 @@ def true_sketch(result, seed):
     """The plaintext CountSketch table of the game's final vector, under the game's hash keys."""
     from wbstream.engine.problems import SparseRecovery
     p = SparseRecovery(n=512, k=2, M=1024)
-    cs = CountSketchRecovery(p.params, Coins.from_seed(seed, "algorithm"), rows=5, cols=16)
+    cs = CountSketchRecovery(p.params, Coins.for_game(bytes.fromhex(result.game_key)), rows=5, cols=16)
     for _, idx, dlt in result.transcript.batches[:1]:  # the aggregate was last filled after round 1
         cs.update(np.array(idx, np.int64), np.array(dlt, np.int64))
     return cs.table.reshape(-1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
 import time
@@ -13,8 +14,10 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from wbstream.engine.errors import WbstreamError
+from wbstream.engine.errors import SpecError, WbstreamError
 from wbstream.engine.game import Budget, Game, replay
+from wbstream.engine import keys
+from wbstream.engine.keys import read_secret_file, write_secret_file
 from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
@@ -164,25 +167,41 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
 @click.option("--executor", "server_executor", default="process", show_default=True,
               type=click.Choice(["process", "dask", "inline"]), help="Distributed: where the servers run.")
 @click.option("--scheduler", default=None, help="Distributed, --executor dask: the scheduler (default: a local cluster).")
+@click.option("--secret", "secret_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File of the run secret (64 hex digits) that keys every coin, for an exact re-run "
+                   "(default: a fresh secret from the OS).")
+@click.option("--save-secret", "save_secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret.")
+@click.option("--isolate", is_flag=True, help="Run the adversary in its own process; it sees only its level's views.")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
-         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler):
+         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler,
+         secret_path, save_secret, isolate):
     """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
+
+    Coins come from a secret, not from the seed: each run draws a fresh secret, so
+    the same seed plays other coins unless --secret gives the same secret again.
 
     With --servers S the game is distributed (FJW'24's model): the adversary drives S
     servers that share the sketch's keys, a coordinator merges their messages and
     answers, and the summary adds the bits each server sent.
     """
     try:  # a bad budget is bad input too: a clear message, not a traceback
+        secret = read_secret_file(secret_path) if secret_path is not None else keys.new_secret()
+        if save_secret is not None:
+            try:
+                write_secret_file(save_secret, secret)
+            except OSError as exc:
+                raise SpecError(f"cannot write the secret to {save_secret}: {exc.strerror}") from None
         options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
                        query_every=query_every, seed=seed, stop_on_failure=not keep_going,
-                       record_transcript=out_path is not None)
+                       record_transcript=out_path is not None, secret=secret)
         if servers:
             from wbstream.distributed.game import DistributedGame
 
             game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
                                    executor=server_executor, scheduler=scheduler, **options)
         else:
-            game = Game(problem, algorithm, adversary, threat, **options)
+            game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise click.ClickException(str(exc)) from None
@@ -251,11 +270,18 @@ def _executor(serial: bool, workers, scheduler, dask_local):
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
               help="Seconds a game may run; then its process is killed and it is recorded as a timeout.")
 @click.option("--no-report", is_flag=True, help="Store the games but write no reports.")
-def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report):
+@click.option("--secret", "secret_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="File of a run secret (64 hex digits) for a new OUT directory, e.g. another run's "
+                   "OUT/secret, to play its games again (default: a fresh secret kept in OUT/secret).")
+@click.option("--isolate", "isolate", default="auto", show_default=True, type=click.Choice(["auto", "all", "none"]),
+              help="Run adversaries in their own process: auto (those from outside the package), all, or none.")
+def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report,
+          secret_path, isolate):
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
 
     A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
     A second arena on the same OUT waits for the first to finish, then plays what is missing.
+    Every game's coins follow from the run secret kept in OUT/secret (mode 0600).
     """
     from wbstream.arena.arena import run_arena
     from wbstream.arena.matchups import SUITE_TRIALS, load_toml, suite
@@ -265,7 +291,10 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             matchups, file_trials = load_toml(suite_name)
         else:
             matchups, file_trials = suite(suite_name), None
+        if isolate != "auto":
+            matchups = [dataclasses.replace(m, isolation=isolate) for m in matchups]
         trials = trials or file_trials or SUITE_TRIALS.get(suite_name, 3)
+        secret = read_secret_file(secret_path) if secret_path is not None else None
         executor = _executor(serial, workers, scheduler, dask_local)
         progress = Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             console=err, transient=True)
@@ -274,7 +303,7 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             try:
                 run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
                                 timeout=timeout, progress=lambda done, total: progress.update(task, completed=done),
-                                on_wait=lambda why: err.print(why, markup=False, highlight=False))
+                                secret=secret, on_wait=lambda why: err.print(why, markup=False, highlight=False))
             finally:
                 executor.close()
     except WbstreamError as exc:
@@ -303,8 +332,8 @@ def bench():
 
 @bench.command("engine")
 def bench_engine():
-    """Engine overhead against a bare loop, and the batch path against single updates."""
-    from wbstream.perf import batch_speedup, engine_overhead
+    """Engine overhead against a bare loop, the batch path against single updates, and isolation's cost."""
+    from wbstream.perf import batch_speedup, engine_overhead, isolation_overhead
 
     for label, every in [("no queries until the end", 100_000), ("a query every round", 1)]:
         e = engine_overhead(rounds=100_000, query_every=every)
@@ -313,6 +342,9 @@ def bench_engine():
     b = batch_speedup()
     out.print(f"batch path, countsketch(rows=5, cols=64), n=100000: batches of 10^4 {b['batch_updates_per_s']:,.0f} "
               f"updates/s vs one per call {b['single_updates_per_s']:,.0f} updates/s -> {b['ratio']:.0f}x")
+    for row in isolation_overhead():
+        out.print(f"isolation, {row['case']}, {row['rounds']:,} rounds: isolated {row['isolated_s']:.3f} s vs "
+                  f"in-process {row['in_process_s']:.3f} s -> {row['ratio']:.2f}x")
 
 
 @bench.command("arena")

@@ -75,6 +75,53 @@ def engine_overhead(rounds: int = 100_000, query_every: int = 1, repeats: int = 
     return {"rounds": rounds, "game_s": best_game, "bare_s": best_bare, "ratio": best_game / best_bare}
 
 
+class AlternatingBatches(Adversary):
+    """Sends one pre-built batch of distinct indices, +1 then -1 in turn (the vector stays within 1)."""
+
+    name = "alternating-batches"
+    needs = ADAPTIVE
+
+    def __init__(self, *, size: int = 10_000):
+        self.size = size
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        idx = np.arange(self.size, dtype=np.int64) * (params.n // self.size)
+        self.up, self.down = Batch(idx, np.ones(self.size, np.int64)), Batch(idx, -np.ones(self.size, np.int64))
+
+    def act(self, obs):
+        return self.up if obs.round % 2 else self.down
+
+
+def isolation_overhead(repeats: int = 3) -> list[dict]:
+    """Isolated (``isolation="process"``) against in-process games, timed alternately in one run.
+
+    Three cases: an adaptive adversary sending batches of 10^4 updates to
+    countsketch; single-update adaptive rounds of the no-op game (one round trip
+    per round); and the same no-op game at the oblivious level (rounds in blocks).
+    """
+    cases = [
+        ("batches of 10^4 updates, adaptive, countsketch(rows=5, cols=64)",
+         ("sparse-recovery(n=100000, k=8, M=1024)", "countsketch(rows=5, cols=64)", AlternatingBatches, ADAPTIVE),
+         200),
+        ("single-update adaptive rounds, no-op game", ("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary, ADAPTIVE),
+         20_000),
+        ("single-update oblivious rounds (blocks), no-op game",
+         ("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary, "oblivious"), 100_000),
+    ]
+    out = []
+    for label, (problem, alg, adv, threat), rounds in cases:
+        games = {iso: Game(problem, alg, adv, threat, budget=Budget(updates=None, rounds=rounds),
+                           query_every=rounds, seed=0, isolation=iso) for iso in ("none", "process")}
+        best = {iso: float("inf") for iso in games}
+        for _ in range(repeats):
+            for iso, game in games.items():
+                best[iso] = min(best[iso], _timed(game.play))
+        out.append({"case": label, "rounds": rounds, "in_process_s": best["none"], "isolated_s": best["process"],
+                    "ratio": best["process"] / best["none"]})
+    return out
+
+
 def _timed(fn) -> float:
     t0 = time.perf_counter()
     fn()

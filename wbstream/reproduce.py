@@ -20,6 +20,8 @@ import numpy as np
 
 from wbstream.engine.coins import Coins
 from wbstream.engine.game import Game
+from wbstream.engine import keys
+from wbstream.engine.keys import adversary_rng, game_key
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
@@ -129,9 +131,10 @@ def run_markelon(width: int, depth: int, seed: int, insertions: int = 1 << 20,
             else f"ds-count-min(num_hashes={depth}, num_buckets={width})")
     cls, options = algorithms.resolve(spec)
     p = HeavyHitters(n=100_000, M=1 << 20, eps=0.05)
-    cm = cls(p.params, Coins.from_seed(seed, "algorithm"), **options)
+    key = game_key(keys.new_secret(), spec, seed)  # coins from a fresh secret, as in a game
+    cm = cls(p.params, Coins.for_game(key), **options)
     adv = MarkelonCoverSet(insertions=insertions)
-    adv.reset(p.params, np.random.default_rng(seed))
+    adv.reset(p.params, adversary_rng(key))
     obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(cls.name, spec, cls), cm)
     while True:
         obs.round += 1

@@ -57,3 +57,22 @@ class EngineOverhead:
     def track_engine_seconds_per_round(self):
         e = perf.engine_overhead(rounds=20_000, repeats=1)
         return e["game_s"] / e["rounds"]
+
+
+class Isolation:
+    """Isolated over in-process game time (one run, timed alternately): batches, single-update rounds, blocks."""
+
+    unit = "ratio"
+    timeout = 600
+
+    def setup_cache(self):
+        return {row["case"]: row["ratio"] for row in perf.isolation_overhead(repeats=1)}
+
+    def track_batches_of_10k(self, ratios):
+        return ratios["batches of 10^4 updates, adaptive, countsketch(rows=5, cols=64)"]
+
+    def track_single_update_adaptive(self, ratios):
+        return ratios["single-update adaptive rounds, no-op game"]
+
+    def track_oblivious_blocks(self, ratios):
+        return ratios["single-update oblivious rounds (blocks), no-op game"]

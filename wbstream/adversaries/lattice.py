@@ -13,9 +13,15 @@ over ``[0 | W q I | 0]`` and ``[0 | 0 | W' p I]``. With ``|z_i| <= M`` it stream
 
 The sub-dimension comes from the root-Hermite model: the smallest d for which LLL
 is predicted to reach ``|z|_inf <= M / 2``, else the d that minimises the predicted
-length. The reduction runs in a child process and is stopped at ``seconds``; the
-attack then gives up. Against ``toy`` presets it succeeds in seconds; against
-``moderate`` the predicted vectors are far longer than M and the budget runs out.
+length. The attack is bounded by work, not by the clock, so a seed plays the same on
+any machine: a lattice of more than ``max_dimension`` rows is not reduced (the attack
+gives up and says so), LLL is deterministic, and BKZ runs at most ``tours`` tours.
+Against ``toy`` presets it succeeds in seconds; against ``moderate`` the lattice has
+hundreds of rows and the attack gives up before reducing it.
+
+``seconds`` is only a safety net for the child process that reduces: if a reduction
+within the work bound still runs past it, the game ends with :class:`AttackTimeout`
+(an error, never a verdict), so no recorded outcome depends on the machine's speed.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ from wbstream.adversaries.injection import lattice_ready, sparse_target, target_
 from wbstream.crypto.params import LLL_DELTA, delta_of_beta, linf_from_l2
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
+from wbstream.engine.errors import WbstreamError
 from wbstream.engine.isolation import ForkTimeout, run_forked
 from wbstream.engine.registry import adversaries
 from wbstream.engine.threat import WHITE_BOX
@@ -47,21 +54,29 @@ def choose_dimension(log_volume: float, bound: float, low: int, high: int, delta
     return best
 
 
-def _reduce(rows, block_size):
+class AttackTimeout(WbstreamError, TimeoutError):
+    """A work-bounded reduction ran past its wall-clock safety net: the game has no verdict."""
+
+
+def _reduce(rows, block_size, tours):
     from fpylll import BKZ, LLL, IntegerMatrix
     B = IntegerMatrix.from_matrix(rows)
-    LLL.reduction(B)
-    if block_size >= 2:
-        BKZ.reduction(B, BKZ.Param(block_size=block_size, max_loops=4))
+    LLL.reduction(B)  # deterministic, and polynomial in the dimension and the entries' size
+    if block_size >= 2:  # MAX_LOOPS alone (no AUTO_ABORT, no MAX_TIME): the same tours on any machine
+        BKZ.reduction(B, BKZ.Param(block_size=block_size, max_loops=tours, flags=BKZ.MAX_LOOPS))
     return [list(B[i]) for i in range(B.nrows)]
 
 
-def reduce_within(rows: list[list[int]], block_size: int, seconds: float) -> list[list[int]] | None:
-    """LLL (and BKZ-block_size) on ``rows`` in a child process; None if it overran ``seconds``."""
+def reduce_rows(rows: list[list[int]], block_size: int, tours: int, seconds: float) -> list[list[int]]:
+    """LLL (and ``tours`` tours of BKZ-block_size) on ``rows`` in a child process.
+
+    Raises :class:`AttackTimeout` if the child runs past the ``seconds`` safety net.
+    """
     try:
-        return run_forked(_reduce, rows, block_size, seconds=seconds)
+        return run_forked(_reduce, rows, block_size, tours, seconds=seconds)
     except ForkTimeout:
-        return None
+        raise AttackTimeout(f"the lattice reduction ({len(rows)} rows) ran past its {seconds:g} s safety net: "
+                            f"the game is void (raise seconds, or lower max_dimension)") from None
 
 
 @adversaries.register
@@ -69,16 +84,20 @@ class LatticeCollision(Adversary):
     """White-box lattice collision attack on the tester and the relaxed recovery together.
 
     ``columns`` fixes the sub-dimension (0: from the root-Hermite model), ``block_size``
-    adds BKZ after LLL (0: LLL only), ``seconds`` is the reduction's budget.
+    adds ``tours`` tours of BKZ after LLL (0: LLL only), ``max_dimension`` is the most
+    rows of a lattice it reduces (the work bound), ``seconds`` the wall-clock safety net.
     """
 
     name = "lattice"
     needs = WHITE_BOX
 
-    def __init__(self, *, columns: int = 0, block_size: int = 0, seconds: float = 30.0):
-        if columns < 0 or block_size < 0 or seconds <= 0:
-            raise ValueError("lattice needs columns >= 0, block_size >= 0 and seconds > 0")
-        self.columns, self.block_size, self.seconds = columns, block_size, seconds
+    def __init__(self, *, columns: int = 0, block_size: int = 0, tours: int = 4, max_dimension: int = 160,
+                 seconds: float = 600.0):
+        if columns < 0 or block_size < 0 or tours < 1 or max_dimension < 2 or seconds <= 0:
+            raise ValueError("lattice needs columns >= 0, block_size >= 0, tours >= 1, max_dimension >= 2 "
+                             "and seconds > 0")
+        self.columns, self.block_size, self.tours = columns, block_size, tours
+        self.max_dimension, self.seconds = max_dimension, seconds
 
     def applies_to(self, algorithm_cls, problem_cls):
         if not issubclass(algorithm_cls, TestedRecovery):
@@ -116,10 +135,10 @@ class LatticeCollision(Adversary):
                 for i in range(d)]
         rows += [[0] * d + [weight * q if c == t else 0 for c in range(r)] + [0] * s for t in range(r)]
         rows += [[0] * (d + r) + [weight * p if c == t else 0 for c in range(s)] for t in range(s)]
-        reduced = reduce_within(rows, self.block_size, self.seconds)
-        if reduced is None:
-            self.outcome = f"timeout after {self.seconds:g} s (d = {d})"
+        if len(rows) > self.max_dimension:
+            self.outcome = f"not run: the lattice has {len(rows)} rows > max_dimension = {self.max_dimension} (d = {d})"
             return None
+        reduced = reduce_rows(rows, self.block_size, self.tours, self.seconds)
         for row in sorted(reduced, key=lambda row: max(abs(v) for v in row[:d])):
             if any(row[d:]) or not any(row[:d]) or max(abs(v) for v in row[:d]) > M:
                 continue

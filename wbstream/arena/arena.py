@@ -17,8 +17,10 @@ import os
 import time
 from collections.abc import Callable
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+
+from wbstream.engine.keys import load_or_create_secret
 
 from .executors import SerialExecutor
 from .matchups import Matchup
@@ -26,6 +28,8 @@ from .store import ResultStore, StoreError
 
 STORE_NAME = "results.sqlite"
 LOCK_NAME = "arena.lock"
+#: The run secret that keys every game's coins, kept beside the store (mode 0600) for resume and replay.
+SECRET_NAME = "secret"
 DEFAULT_TIMEOUT = 300.0
 
 
@@ -50,13 +54,18 @@ class ArenaRun:
 
 def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str | Path, executor=None,
               timeout: float | None = DEFAULT_TIMEOUT, progress: Callable[[int, int], None] | None = None,
-              on_wait: Callable[[str], None] | None = None) -> ArenaRun:
+              secret: bytes | None = None, on_wait: Callable[[str], None] | None = None) -> ArenaRun:
     """Play every (matchup, trial) not yet in ``out_dir/results.sqlite``, writing each game as it ends.
 
     Trial t of a matchup uses seed ``seed + t``. ``progress(done, total)`` is called after each game.
     Tasks are made one at a time as the executor asks for them, each checked against the store
     just then, so any number of trials costs constant memory. One arena at a time plays into a
     directory: another one waits for its lock (``out_dir/arena.lock``), telling ``on_wait`` why.
+
+    Every game's coins follow from the run secret in ``out_dir/secret``, drawn from the OS on the
+    first run and read back on later ones, so a resumed run plays the games it would have played.
+    ``secret`` sets it for a new directory (to play the games of another run again); a directory
+    that already keeps another secret is refused.
     """
     if not isinstance(trials, int) or trials < 1:
         raise ValueError(f"trials must be >= 1, got {trials}")
@@ -68,6 +77,13 @@ def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str |
     executor = executor or SerialExecutor()
     total = len(matchups) * trials
     with arena_lock(out, on_wait):
+        try:
+            kept = load_or_create_secret(out / SECRET_NAME, secret)
+        except OSError as exc:
+            raise StoreError(f"cannot keep the run secret in {out}: {exc.strerror}") from None
+        if secret is not None and kept != secret:
+            raise StoreError(f"{out} keeps the secret of another run; use a new directory to play with this one")
+        matchups = [replace(m, secret=kept) for m in matchups]
         t_start = time.perf_counter()
         with ResultStore(out / STORE_NAME) as store:
             skipped = played = errors = 0

@@ -26,16 +26,15 @@ from __future__ import annotations
 import hashlib
 import json
 import tomllib
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
-
-import numpy as np
 
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from wbstream.engine.game import Budget, Game
-from wbstream.engine.registry import adversaries, algorithms, problems
+from wbstream.engine.keys import adversary_rng
+from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import ThreatModel
 
 #: Default trial counts per built-in suite.
@@ -58,6 +57,10 @@ class Matchup:
     rounds: int | None = 10_000
     updates: int | None = 10_000_000
     seconds: float | None = None
+    #: The run secret that keys the games' coins (the arena sets it; not part of the id).
+    secret: bytes | None = field(default=None, repr=False, compare=False)
+    #: "auto" (isolate adversaries from outside the package), "all", or "none"; not part of the id.
+    isolation: str = "auto"
 
     @cached_property
     def id(self) -> str:
@@ -67,6 +70,8 @@ class Matchup:
         changed default makes a new matchup instead of mixing with stored games.
         """
         fields = asdict(self)
+        del fields["secret"]
+        del fields["isolation"]  # where the adversary runs does not change the games
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
         fields["adversary"] = adversaries.canonical(self.adversary)
@@ -78,7 +83,24 @@ class Matchup:
     def game(self, seed: int) -> Game:
         return Game(self.problem, self.algorithm, self.adversary, self.threat,
                     budget=Budget(updates=self.updates, rounds=self.rounds, seconds=self.seconds),
-                    query_every=self.query_every, seed=seed)
+                    query_every=self.query_every, seed=seed, secret=self.secret,
+                    isolation=self.isolation_mode())
+
+    def isolation_mode(self) -> str:
+        """``"process"`` for an adversary from outside the package (a plugin, a suite file's module) or
+        when isolation is ``"all"``; ``"none"`` for the package's own adversaries or when it is ``"none"``.
+
+        >>> Matchup("f2", "exact", "dense", "oblivious").isolation_mode()
+        'none'
+        >>> Matchup("f2", "exact", "dense", "oblivious", isolation="all").isolation_mode()
+        'process'
+        """
+        if self.isolation not in ("auto", "all", "none"):
+            raise SuiteError(f"isolation must be auto, all or none, got {self.isolation!r}")
+        if self.isolation != "auto":
+            return "process" if self.isolation == "all" else "none"
+        cls = adversaries.get(parse_spec(self.adversary).name)
+        return "none" if cls.__module__.startswith("wbstream.") else "process"
 
 
 def _playable(m: Matchup) -> bool:
@@ -90,15 +112,18 @@ def _playable(m: Matchup) -> bool:
 
 
 def check_playable(m: Matchup) -> None:
-    """Build the problem, the algorithm and the adversary of ``m`` once, so a bad spec fails now.
+    """Build the problem and the algorithm of ``m`` once (and reset the adversary, unless it is
+    isolated from this process), so a bad spec fails now.
 
     Options a constructor rejects (``fjw24(preset='nosuch')``) pass the spec check and
     would otherwise fail in every game of the run.
     """
     g = m.game(0)
     problem = g.problem_cls(**g.problem_opts)
-    g.alg_cls(problem.params, Coins.from_seed(0, "algorithm"), **g.alg_opts)
-    g.adv_cls(**g.adv_opts).reset(problem.params, np.random.default_rng(0))
+    key = g.key_for(0)
+    g.alg_cls(problem.params, Coins.for_game(key), **g.alg_opts)
+    if g.isolation == "none":
+        g.adv_cls(**g.adv_opts).reset(problem.params, adversary_rng(key))
 
 
 def _message(exc: BaseException) -> str:

@@ -245,6 +245,17 @@ class Aggregator:
         self.key_id, self.plan, self.tag = _digest(public_bytes), plan, tag
         self.count = 0
         self._sum: list | None = None
+        self._public = bytes(public_bytes)
+
+    def __getstate__(self):  # TenSEAL objects do not pickle: keep their serialized bytes
+        sums = None if self._sum is None else [v.serialize() for v in self._sum]
+        return {**self.__dict__, "context": None, "_sum": sums}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.context = ts.context_from(self._public, n_threads=THREADS)
+        if self._sum is not None:
+            self._sum = [ts.bfv_vector_from(self.context, ct) for ct in self._sum]
 
     def load(self, message: EncryptedMessage) -> list:
         """Check a message and parse its ciphertexts, adding nothing (raises :class:`HEError`)."""
@@ -308,6 +319,13 @@ class BfvKeyHolder:
         self._public = self._context.serialize(save_public_key=True, save_secret_key=False,
                                                save_galois_keys=False, save_relin_keys=False)
         self.key_id = _digest(self._public)
+
+    def __getstate__(self):  # a TenSEAL context does not pickle: keep the secret context's bytes
+        return {**self.__dict__, "_context": self.secret_bytes()}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._context = ts.context_from(state["_context"], n_threads=THREADS)
 
     @classmethod
     def generate(cls, params: BfvParams) -> BfvKeyHolder:

@@ -59,6 +59,9 @@ class RandomOracleColumns:
         self._cipher = AES.new(hashlib.sha256(self._seed).digest(), AES.MODE_ECB)
         self._blocks = (self._rows + 1) // 2  # two 64-bit words per AES block
 
+    def __reduce__(self):  # the AES object does not copy or pickle: rebuild it from the seed
+        return (RandomOracleColumns, (self._seed, self._rows, self._modulus, self._label))
+
     seed = property(lambda self: self._seed, doc="The public seed.")
     rows = property(lambda self: self._rows, doc="Entries per column.")
     modulus = property(lambda self: self._modulus, doc="Entries are uniform mod this.")

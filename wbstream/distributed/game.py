@@ -45,17 +45,23 @@ from wbstream.distributed.servers import (
     DaskServer,
     InlineServer,
     ProcessServer,
+    ServerError,
     SketchFactory,
 )
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import MergeError, SpecError, StreamError, ThreatModelError
-from wbstream.engine.game import _ADVERSARY_STREAM, Game, _record_failure
-from wbstream.engine.observation import AlgorithmInfo, _readonly
+from wbstream.engine.game import Game, _record_failure
+from wbstream.engine.keys import adversary_rng
+from wbstream.engine.observation import AlgorithmInfo, frozen_view
 from wbstream.engine.result import GameResult
 from wbstream.engine.stream import Batch, as_batch
 
 AGGREGATIONS = ("plain", "bfv")
 EXECUTORS = ("inline", "process", "dask")
+
+
+class VoidGame(ServerError):
+    """A server failed while the servers applied a batch: their sketches disagree, so the game has no verdict."""
 
 
 @dataclass
@@ -96,13 +102,13 @@ class DistributedObservation:
     def aggregate(self):
         """What travels and what the aggregator holds: merged plain entries, or ciphertexts (state-only and up)."""
         self._require("state", "the aggregator's state")
-        return _readonly(dict(self._g.aggregate_view))
+        return frozen_view(dict(self._g.aggregate_view))
 
     def state(self):
         """White-box: the coordinator's full state (the shared keys and the last merged sketch), so
         single-stream white-box adversaries apply unchanged; below: what the aggregator holds."""
         if "coins" in self.threat.capabilities:
-            return _readonly(self._g.coordinator.state())
+            return frozen_view(self._g.coordinator.state())
         return self.aggregate()
 
     def simulate(self, rng: np.random.Generator):
@@ -114,7 +120,7 @@ class DistributedObservation:
     def server_state(self, i: int):
         """Server i's full state, keys included (white-box: its keys are coins)."""
         self._require("coins", "a server's state (it holds the server's coin-derived keys)")
-        return _readonly(self._g.servers[i].state())
+        return frozen_view(self._g.servers[i].state())
 
     def server_coins(self, i: int):
         self._require("coins", "a server's coins")
@@ -165,9 +171,10 @@ class _Play:
         self.game, self.threat = game, game.threat
         self.problem = game.problem_cls(**game.problem_opts)
         self.parts = [game.problem_cls(**game.problem_opts) for _ in range(game.servers)]
-        params, seed, cls, opts = self.problem.params, game.seed, game.alg_cls, game.alg_opts
+        params, cls, opts = self.problem.params, game.alg_cls, game.alg_opts
+        self.key = game.key_for(game.seed)
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
-        self.coordinator_coins = Coins.from_seed(seed, "algorithm")
+        self.coordinator_coins = Coins.for_game(self.key)
         self.coordinator = cls(params, self.coordinator_coins, **opts)
         if not self.coordinator.merge_moduli():
             raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
@@ -176,21 +183,22 @@ class _Play:
         self.servers = []
         self.dask = None
         try:
-            self._start_servers(game, params, seed, cls, opts)
+            self._start_servers(game, params, self.key, cls, opts)
         except BaseException:  # a server or the cluster failed to start: stop the ones that did
             self.close()
             raise
 
-    def _start_servers(self, game: DistributedGame, params, seed: int, cls, opts) -> None:
+    def _start_servers(self, game: DistributedGame, params, key: bytes, cls, opts) -> None:
         if game.executor == "dask":
             from wbstream.arena.executors import DaskExecutor
 
             self.dask = DaskExecutor(game.scheduler, local_workers=2)
-            make = lambda f: DaskServer(f, self.dask.client)  # noqa: E731
+            make = lambda f, name: DaskServer(f, self.dask.client, name)  # noqa: E731
         else:
             make = ProcessServer if game.executor == "process" else InlineServer
-        for _ in range(game.servers):  # in other processes: servers never hold the BFV secret
-            self.servers.append(make(SketchFactory(cls, params, seed, dict(opts))))
+        for i in range(game.servers):  # in other processes: servers never hold the BFV secret
+            self.servers.append(make(SketchFactory(cls, params, key, dict(opts)), f"server {i}"))
+        self.entries = sum(int(np.size(v)) for v in self.zero.values())  # what each message carries
         self.pipeline = None
         if game.aggregation == "bfv":
             keys = BfvKeyHolder.generate(BfvParams(game.poly_degree))
@@ -220,12 +228,26 @@ class _Play:
         owner = batch.indices % len(self.servers)  # coordinate i lives on server i mod s
         return {int(j): Batch(batch.indices[owner == j], batch.deltas[owner == j]) for j in np.unique(owner)}
 
-    def apply(self, routed: dict[int, Batch], res: DistributedResult) -> None:
-        """Validate every server's part and the sum, then update; a refused batch changes nothing."""
+    def apply(self, routed: dict[int, Batch], res: DistributedResult, r: int = 0) -> None:
+        """Validate every server's part and the sum, then have every server update at once.
+
+        A refused batch changes nothing. A server that fails, dies or stalls while the
+        others apply their parts leaves the sketches disagreeing with each other and
+        with the truth: the game is void (:class:`VoidGame`), never judged.
+        """
         plans = {i: self.parts[i].validate(b) for i, b in routed.items()}
         total = self.problem.validate(Batch.concat(list(routed.values())))
-        for i, b in routed.items():
-            res.server_seconds[i] += self.servers[i].update(b.indices, b.deltas)
+        applied: list[int] = []
+        try:
+            tickets = {i: self.servers[i].send("update", b.indices, b.deltas, units=len(b)) for i, b in routed.items()}
+            for i, ticket in tickets.items():
+                res.server_seconds[i] += self.servers[i].receive(ticket)[1]
+                applied.append(i)
+        except ServerError as exc:
+            done = f"servers {applied} had applied their parts" if applied else "no server had confirmed its part"
+            raise VoidGame(f"the game is void: {exc.args[0].splitlines()[0]} during round {r}'s batch; {done}, "
+                           f"so the sketches disagree and no verdict is recorded") from None
+        for i in routed:
             self.parts[i].commit(plans[i])
         self.problem.commit(total)
         res.updates += sum(len(b) for b in routed.values())
@@ -234,8 +256,11 @@ class _Play:
         """Servers send, the coordinator merges and answers; bits and seconds are recorded."""
         coordinator_s = 0.0
         messages = []
-        for i, s in enumerate(self.servers):
-            payload, seconds = s.message()
+        tickets = [s.send("message", units=self.entries) for s in self.servers]  # all servers at once
+        for i, (s, ticket) in enumerate(zip(self.servers, tickets)):
+            payload, seconds = s.receive(ticket)
+            if not isinstance(payload, bytes):
+                raise ServerError(f"{s.name} sent a message that is not bytes")
             res.server_seconds[i] += seconds
             res.comm_bits_per_server[i] += 8 * len(payload)
             messages.append(payload)
@@ -274,7 +299,7 @@ class _Play:
                                 comm_bits_per_server=[0] * len(self.servers),
                                 server_seconds=[0.0] * len(self.servers))
         adversary = g.adv_cls(**g.adv_opts)
-        adversary.reset(self.problem.params, np.random.default_rng([g.seed, _ADVERSARY_STREAM]))
+        adversary.reset(self.problem.params, adversary_rng(self.key))
         obs = DistributedObservation(self)
         self.coordinator_coins.clock = obs
         max_rounds = g.budget.rounds if g.budget.rounds is not None else 1 << 62
@@ -300,7 +325,7 @@ class _Play:
             if res.updates + size > max_updates:
                 res.stop_reason, r = "update-budget", r - 1
                 break
-            self.apply(routed, res)
+            self.apply(routed, res, r)
             if r % g.query_every == 0:
                 last_query = r
                 if not self._judge(res, obs, r) and g.stop_on_failure:
@@ -315,6 +340,7 @@ class _Play:
         res.declared_bits_per_server = space.state_bits
         res.comm_bits_total = sum(res.comm_bits_per_server)
         res.adversary_seconds = adv_s
+        res.game_key = self.key.hex()
         res.wall_seconds = time.perf_counter() - wall0
         return res
 
@@ -330,4 +356,4 @@ class _Play:
         return verdict.correct
 
 
-__all__ = ["DistributedGame", "DistributedObservation", "DistributedResult", "HEError"]
+__all__ = ["DistributedGame", "DistributedObservation", "DistributedResult", "HEError", "VoidGame"]

@@ -20,15 +20,21 @@ wbstream.distributed.wire.WireError: a malformed message (...)
 from __future__ import annotations
 
 import json
+import math
+import re
 
 import numpy as np
 
 from wbstream.crypto.he import EncryptedMessage
+from wbstream.engine.coins import CoinDraw
 from wbstream.engine.errors import WbstreamError
 
 MAGIC = b"WBM1"
-#: Array dtypes a message may declare: integers, unsigned integers and floats (numpy kinds).
-NUMERIC_KINDS = "iuf"
+#: The array dtypes a message may declare: booleans, integers, unsigned integers and floats, by numpy's
+#: own spelling (``<i8``); anything else (sub-arrays, records, objects) is refused before numpy parses it.
+DTYPE = re.compile(r"[<>|=]?(b1|[iu][1248]|f[248])")
+#: Dimensions an array may declare (numpy's own limit).
+MAX_DIMS = 32
 
 
 class WireError(WbstreamError, ValueError):
@@ -44,31 +50,131 @@ def encode(meta: dict, arrays: dict[str, np.ndarray]) -> bytes:
     return MAGIC + len(header).to_bytes(4, "little") + header + body
 
 
+def _array_layout(entry, names: set) -> tuple[str, np.dtype, tuple[int, ...], int]:
+    """``(name, dtype, shape, nbytes)`` of one declared array, checked before numpy sees any of it."""
+    if not isinstance(entry, list) or len(entry) != 3:
+        raise ValueError("an array entry is not [name, dtype, shape]")
+    name, dtype_str, shape = entry
+    if not isinstance(name, str) or name in names:
+        raise ValueError(f"array name {name!r} is not a new string")
+    if not isinstance(dtype_str, str) or not DTYPE.fullmatch(dtype_str):
+        raise ValueError(f"array {name!r}: dtype {dtype_str!r} is not a numeric dtype")
+    if (not isinstance(shape, list) or len(shape) > MAX_DIMS
+            or any(type(d) is not int or d < 0 for d in shape)):
+        raise ValueError(f"array {name!r}: shape {shape!r} is not a list of at most {MAX_DIMS} sizes")
+    dtype = np.dtype(dtype_str)
+    return name, dtype, tuple(shape), dtype.itemsize * math.prod(shape)  # Python ints: no overflow
+
+
 def decode(data: bytes) -> tuple[dict, dict[str, np.ndarray]]:
     """The ``(meta, arrays)`` of a message from :func:`encode`; anything else is a :class:`WireError`."""
     try:
-        if bytes(data[:4]) != MAGIC:
+        data = bytes(data)
+        if data[:4] != MAGIC or len(data) < 8:
             raise ValueError("no WBM1 magic")
         size = int.from_bytes(data[4:8], "little")
-        header = json.loads(bytes(data[8:8 + size]))
-        meta, layout, offset, arrays = header["meta"], header["arrays"], 8 + size, {}
-        if not isinstance(meta, dict):
-            raise ValueError("the metadata is not a JSON object")
-        for name, dtype_str, shape in layout:
-            dtype = np.dtype(str(dtype_str))
-            if dtype.kind not in NUMERIC_KINDS or any(not isinstance(d, int) or d < 0 for d in shape):
-                raise ValueError(f"array {name!r}: {dtype_str} {shape} is not a numeric array")
-            nbytes = dtype.itemsize * int(np.prod(shape, dtype=np.int64))
-            if offset + nbytes > len(data):
+        if 8 + size > len(data):
+            raise ValueError(f"a header of {size} bytes runs past the end of the message")
+        header = json.loads(data[8:8 + size])
+        if not isinstance(header, dict) or not isinstance(header.get("meta"), dict) \
+                or not isinstance(header.get("arrays"), list):
+            raise ValueError("the header is not {meta: object, arrays: list}")
+        offset, arrays = 8 + size, {}
+        for entry in header["arrays"]:
+            name, dtype, shape, nbytes = _array_layout(entry, set(arrays))
+            if nbytes > len(data) - offset:
                 raise ValueError(f"array {name!r} runs past the end of the message")
-            arrays[str(name)] = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize,
-                                              offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
+            arrays[name] = np.frombuffer(data, dtype=dtype, count=nbytes // dtype.itemsize,
+                                         offset=offset).reshape(shape).astype(dtype.newbyteorder("="))
             offset += nbytes
         if offset != len(data):
             raise ValueError(f"{len(data) - offset} trailing bytes")
-    except (ValueError, TypeError, KeyError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise WireError(f"a malformed message ({type(exc).__name__}: {exc})") from None
-    return meta, arrays
+    except WireError:
+        raise
+    except Exception as exc:  # noqa: BLE001  whatever a hostile message trips on is a WireError
+        raise WireError(f"a malformed message ({type(exc).__name__}: {str(exc)[:200]})") from None
+    return header["meta"], arrays
+
+
+# -- values: a server's replies (states, coin logs) as JSON plus arrays ----------------------------
+
+def encode_value(value) -> bytes:
+    """A reply value (None, numbers, strings, bytes, numeric arrays, CoinDraws, and lists and
+    string-keyed dicts of these) as one message; :func:`decode_value` rebuilds it.
+
+    >>> import numpy as np
+    >>> back = decode_value(encode_value({"t": np.arange(3), "p": 2**70, "k": b"ab", "v": [1.5, None]}))
+    >>> back["t"].tolist(), back["p"], back["k"], back["v"]
+    ([0, 1, 2], 1180591620717411303424, b'ab', [1.5, None])
+    """
+    arrays: dict[str, np.ndarray] = {}
+
+    def tree(v):
+        if v is None or isinstance(v, (bool, str)):
+            return v
+        if isinstance(v, (int, np.integer)):
+            return int(v)
+        if isinstance(v, (float, np.floating)):
+            return float(v)
+        if isinstance(v, (bytes, bytearray, memoryview)):
+            arrays[str(len(arrays))] = np.frombuffer(bytes(v), dtype=np.uint8)
+            return {"$bytes": str(len(arrays) - 1)}
+        if isinstance(v, CoinDraw):
+            return {"$coin": [v.round, v.label, v.offset, v.nbytes, tree(v.values)]}
+        if isinstance(v, np.ndarray):
+            if v.dtype.kind == "O":  # big integers: exact, as JSON numbers
+                return {"$ints": [int(x) for x in v.reshape(-1)], "shape": list(v.shape)}
+            arrays[str(len(arrays))] = v
+            return {"$array": str(len(arrays) - 1)}
+        if isinstance(v, (list, tuple)):
+            return [tree(x) for x in v]
+        if isinstance(v, dict) or hasattr(v, "items"):
+            return {"$dict": [[str(k), tree(x)] for k, x in v.items()]}
+        raise TypeError(f"a {type(v).__name__} cannot travel in a message")
+
+    return encode({"value": tree(value)}, arrays)
+
+
+def decode_value(data: bytes):
+    """The value of a message from :func:`encode_value`; anything else is a :class:`WireError`."""
+    meta, arrays = decode(data)
+
+    def build(v, depth=0):
+        if depth > 64:
+            raise ValueError("nested too deeply")
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, list):
+            return [build(x, depth + 1) for x in v]
+        if not isinstance(v, dict) or len(v) not in (1, 2):
+            raise ValueError("an unknown value")
+        if "$array" in v:
+            return arrays[v["$array"]]
+        if "$bytes" in v:
+            return arrays[v["$bytes"]].tobytes()
+        if "$ints" in v:
+            flat, shape = v["$ints"], v["shape"]
+            if not isinstance(flat, list) or any(type(x) is not int for x in flat) \
+                    or not isinstance(shape, list) or any(type(d) is not int or d < 0 for d in shape) \
+                    or math.prod(shape) != len(flat):
+                raise ValueError("a malformed integer array")
+            ints = np.empty(len(flat), dtype=object)
+            ints[:] = flat
+            return ints.reshape(shape)
+        if "$coin" in v:
+            r, label, offset, nbytes, values = v["$coin"]
+            values = build(values, depth + 1)
+            if not isinstance(values, np.ndarray) or not all(type(x) is int for x in (r, offset, nbytes)):
+                raise ValueError("a malformed coin draw")
+            return CoinDraw.of(r, str(label), offset, nbytes, values)
+        if "$dict" in v:
+            return {str(k): build(x, depth + 1) for k, x in v["$dict"]}
+        raise ValueError("an unknown value")
+
+    try:
+        return build(meta.get("value"))
+    except Exception as exc:  # noqa: BLE001
+        raise WireError(f"a malformed value ({type(exc).__name__}: {str(exc)[:200]})") from None
 
 
 def plain_message(alg) -> bytes:
@@ -82,8 +188,10 @@ def plain_message(alg) -> bytes:
 def read_plain(data: bytes) -> tuple[str, dict]:
     """``(fingerprint, merged entries)`` of a plain message."""
     meta, arrays = decode(data)
-    if not isinstance(meta.get("fingerprint"), str) or not isinstance(meta.get("scalars"), dict):
-        raise WireError("a malformed plain message (no fingerprint or scalars)")
+    scalars = meta.get("scalars")
+    if not isinstance(meta.get("fingerprint"), str) or not isinstance(scalars, dict) \
+            or any(type(v) is not int for v in scalars.values()):
+        raise WireError("a malformed plain message (no fingerprint, or scalars that are not integers)")
     return meta["fingerprint"], {**arrays, **meta["scalars"]}
 
 
@@ -104,5 +212,5 @@ def read_bfv(data: bytes) -> dict[str, EncryptedMessage]:
                                        tuple(arrays[f"{name}:{j}"].tobytes() for j in range(int(m["count"]))),
                                        tuple(str(d) for d in m["digests"]))
                 for name, m in meta.items()}
-    except (KeyError, TypeError, ValueError) as exc:
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as exc:
         raise WireError(f"a malformed encrypted message ({type(exc).__name__}: {exc})") from None

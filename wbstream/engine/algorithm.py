@@ -7,6 +7,7 @@ declared word width, split into working state and stored key/randomness.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import math
 from abc import ABC, abstractmethod
@@ -16,8 +17,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from .coins import Coins
-from .errors import MergeError
+from .chunking import DEFAULT_CHUNK, bounded_update
+from .coins import Coins, DetachedCoins
+from .errors import DetachedCoinsError, MergeError
 from .problems import Params, Problem
 
 
@@ -130,10 +132,22 @@ class StreamingAlgorithm(ABC):
     guarantee: ClassVar[str] = ""
     #: The small problem the arena plays this algorithm on by default (a spec string).
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
+    #: Updates one ``update`` call processes at a time, so its working set does not grow with the
+    #: batch (:mod:`wbstream.engine.chunking`); an instance may set its own.
+    update_chunk: ClassVar[int] = DEFAULT_CHUNK
 
     def __init__(self, params: Params, coins: Coins):
         self.params = params
         self.coins = coins
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "update" in cls.__dict__:  # every algorithm's update runs in bounded chunks
+            cls.update = bounded_update(cls.__dict__["update"])
+
+    def update_unit(self) -> int:
+        """Entries in one row of a row-insertion stream (chunks hold whole rows), else 1."""
+        return int(self.params.cols) if getattr(self.problem, "stream_kind", "entries") == "rows" else 1
 
     @classmethod
     def supports(cls, problem_cls: type[Problem]) -> bool:
@@ -154,6 +168,38 @@ class StreamingAlgorithm(ABC):
     @abstractmethod
     def space(self) -> Space:
         """Declared bits of state and key, and bytes actually held."""
+
+    # -- detached copies (simulation) -----------------------------------------
+    def detached_copy(self) -> StreamingAlgorithm:
+        """A deep copy whose ``coins`` are :class:`DetachedCoins`: the past coin log, no key.
+
+        The copy shares nothing with this algorithm, pickles (members that wrap native
+        objects serialize themselves to bytes), and draws nothing until it is given
+        coins with :meth:`attach_coins`.
+
+        >>> from wbstream.engine.problems import SparseRecovery
+        >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
+        >>> alg = CS(SparseRecovery(n=64, k=2, M=8).params, Coins.from_seed(0, "doc"), rows=3, cols=8)
+        >>> twin = alg.detached_copy()
+        >>> twin.coins, twin.update(np.array([3]), np.array([1])), alg.query()
+        (DetachedCoins(draws=2), None, SparseVector(indices=[], values=[]))
+        >>> twin.attach_coins(Coins.from_rng(np.random.default_rng(0))); twin.query()
+        SparseVector(indices=[3], values=[1])
+        """
+        coins = self.coins
+        if coins is None:
+            return copy.deepcopy(self)
+        return copy.deepcopy(self, {id(coins): DetachedCoins(coins.log)})
+
+    def attach_coins(self, coins) -> None:
+        """Give a detached copy its coins (nested algorithms that shared the detached coins get them too)."""
+        detached = self.coins
+        if not isinstance(detached, DetachedCoins):
+            raise DetachedCoinsError("attach_coins is for a detached copy (see detached_copy); "
+                                     "this algorithm has coins of its own")
+        for alg in _nested_algorithms(self):
+            if alg.coins is detached:
+                alg.coins = coins
 
     # -- merging (linear sketches) --------------------------------------------
     def merge_moduli(self) -> Mapping[str, int | None]:
@@ -263,6 +309,23 @@ class StreamingAlgorithm(ABC):
                 mine[key][...] = value
             else:
                 setattr(self, key, int(value))
+
+
+def _nested_algorithms(root: StreamingAlgorithm):
+    """``root`` and every algorithm reachable from its attributes (through lists, tuples and dicts)."""
+    seen, todo = set(), [root]
+    while todo:
+        obj = todo.pop()
+        if id(obj) in seen:
+            continue
+        seen.add(id(obj))
+        if isinstance(obj, StreamingAlgorithm):
+            yield obj
+            todo.extend(getattr(obj, "__dict__", {}).values())
+        elif isinstance(obj, (list, tuple)):
+            todo.extend(obj)
+        elif isinstance(obj, dict):
+            todo.extend(obj.values())
 
 
 class TestedRecovery(StreamingAlgorithm):

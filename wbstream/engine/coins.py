@@ -4,7 +4,13 @@ Each draw names a label; each label is its own AES-256-CTR keystream (nonce from
 the label), so draws under one label do not shift those under another. Every
 draw is logged with the round it happened in. The log is what a white-box
 adversary sees: all past coins. The key never appears in a view, so coins not
-yet drawn stay unknown.
+yet drawn stay unknown. A game keys its Coins from its game key
+(:meth:`Coins.for_game`, see :mod:`wbstream.engine.keys`), which follows from a
+secret; :meth:`Coins.from_seed` is for examples and benchmarks only, since anyone
+who knows the seed knows every coin.
+
+The log cannot be changed by its readers: it is a tuple of :class:`CoinDraw`
+tuples whose ``values`` are rebuilt on each read from immutable bytes.
 
 >>> coins = Coins.from_seed(7, "algorithm")
 >>> a = coins.integers("hash", 0, 100, size=3)
@@ -18,21 +24,50 @@ yet drawn stay unknown.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from Crypto.Cipher import AES
 
+from .keys import derive
 
-@dataclass(frozen=True, slots=True)
-class CoinDraw:
-    """One logged draw: when, under which label, which keystream bytes, what values."""
+
+class CoinDraw(NamedTuple):
+    """One logged draw: when, under which label, which keystream bytes, what values.
+
+    A tuple, so no field can be reassigned; ``values`` is a fresh read-only view of
+    immutable bytes on every read, so no reader can change what another reads.
+
+    >>> d = CoinDraw.of(3, "h", 0, 16, np.array([5, 7]))
+    >>> d.values.tolist(), d.values.flags.writeable
+    ([5, 7], False)
+    >>> d.values.flags.writeable = True
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot set WRITEABLE flag to True of this array
+    """
 
     round: int
     label: str
     offset: int
     nbytes: int
-    values: np.ndarray
+    raw: bytes
+    dtype: str
+    shape: tuple
+
+    @classmethod
+    def of(cls, round: int, label: str, offset: int, nbytes: int, values: np.ndarray) -> CoinDraw:
+        values = np.asarray(values)  # tobytes() is in C order, whatever the layout
+        return cls(int(round), label, offset, nbytes, values.tobytes(), values.dtype.str, values.shape)
+
+    @property
+    def values(self) -> np.ndarray:
+        return frozen_array(self.raw, self.dtype, self.shape)
+
+
+def frozen_array(raw: bytes, dtype, shape) -> np.ndarray:
+    """A read-only array over immutable bytes: it has no writable base, and ``writeable`` cannot be set."""
+    return np.frombuffer(raw, dtype=dtype).reshape(shape)
 
 
 class Coins:
@@ -54,8 +89,16 @@ class Coins:
         self.clock = self
 
     @classmethod
+    def for_game(cls, game_key: bytes) -> Coins:
+        """The algorithm's coins in the game with this key (:func:`wbstream.engine.keys.game_key`)."""
+        return cls(derive(game_key, "algorithm"))
+
+    @classmethod
     def from_seed(cls, seed: int, purpose: str) -> Coins:
-        """Derive the key from a game seed and a purpose string (SHA-256)."""
+        """Coins keyed by SHA-256 of a seed and a purpose, for examples and benchmarks.
+
+        Never for a game: anyone who knows the seed can rebuild every coin.
+        """
         return cls(hashlib.sha256(f"wbstream/coins/{purpose}/{int(seed)}".encode()).digest())
 
     @classmethod
@@ -88,9 +131,7 @@ class Coins:
         return offset, stream
 
     def _record(self, label: str, offset: int, nbytes: int, values: np.ndarray) -> np.ndarray:
-        logged = values.copy()
-        logged.flags.writeable = False
-        self._log.append(CoinDraw(self.clock.round, label, offset, nbytes, logged))
+        self._log.append(CoinDraw.of(self.clock.round, label, offset, nbytes, values))
         return values
 
     def _words(self, label: str, count: int) -> tuple[int, np.ndarray]:
@@ -161,3 +202,51 @@ class Coins:
         offset, w = self._words(label, count)
         values = (1 - 2 * (w & np.uint64(1)).astype(np.int64)).reshape(size)
         return self._record(label, offset, 8 * count, values)
+
+
+class DetachedCoins:
+    """The coins of a detached copy of an algorithm: the past log, read-only, and no key.
+
+    Any draw raises :class:`DetachedCoinsError`: a detached copy must be given the
+    adversary's own coins (``attach_coins``) before it can draw. It pickles (there is
+    no secret in it), so a copy can travel to an isolated adversary.
+
+    >>> real = Coins.from_seed(1, "doc"); _ = real.integers("h", 0, 9, size=2)
+    >>> d = DetachedCoins(real.log)
+    >>> len(d.log), d.log[0].label
+    (1, 'h')
+    >>> d.integers("h", 0, 9)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.DetachedCoinsError: a detached copy has no coins (drawing 'h'): attach the adversary's own with attach_coins(Coins.from_rng(rng))
+    """
+
+    __slots__ = ("_log", "round", "clock")
+
+    def __init__(self, log=()):
+        self._log = tuple(log)  # draws hold immutable bytes: shared, never written
+        self.round = 0
+        self.clock = self
+
+    def __repr__(self) -> str:
+        return f"DetachedCoins(draws={len(self._log)})"
+
+    def __reduce__(self):
+        return (DetachedCoins, (self._log,))
+
+    def __deepcopy__(self, memo):
+        return DetachedCoins(self._log)  # the draws are immutable: shared, not copied
+
+    @property
+    def log(self) -> tuple[CoinDraw, ...]:
+        """The draws of the algorithm this copy was detached from, up to the moment of the copy."""
+        return self._log
+
+    def _refuse(self, label, *args, **kwargs):
+        from .errors import DetachedCoinsError
+
+        raise DetachedCoinsError(f"a detached copy has no coins (drawing {label!r}): attach the adversary's "
+                                 f"own with attach_coins(Coins.from_rng(rng))")
+
+    bytes = words = integers = random = adopt = signs = _refuse
+

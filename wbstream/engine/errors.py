@@ -34,3 +34,14 @@ class MergeError(WbstreamError, ValueError):
 
     A refused merge leaves both sketches exactly as they were.
     """
+
+
+class DetachedCoinsError(WbstreamError, RuntimeError):
+    """A detached copy of an algorithm tried to draw a coin: it has none until it is given the adversary's own."""
+
+
+class AdversaryError(WbstreamError, RuntimeError):
+    """An isolated adversary crashed, hung, exited, or sent something that is not a batch.
+
+    The game stops; the algorithm and the truth are as they were before that round.
+    """

@@ -4,10 +4,16 @@ Each round: observe -> act -> validate -> update (timed) -> commit truth -> if a
 query is due: query (timed) -> judge -> record. The same seed replays the same
 game; a recorded transcript replays it exactly (:func:`replay`).
 
+Every coin follows from a secret, not from the seed (:mod:`wbstream.engine.keys`):
+a Game draws a fresh 256-bit secret unless given one, derives each game's key
+from it, the matchup and the seed, and writes that key into the record
+(``game_key``) when the game ends. The same secret and seed play the same game;
+the seed alone predicts nothing.
+
 >>> from wbstream.engine.game import Game
 >>> r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=5)", "oblivious", seed=3).play()
->>> r.failed, r.rounds, r.queries
-(False, 5, 5)
+>>> r.failed, r.rounds, r.queries, len(r.game_key)
+(False, 5, 5, 64)
 """
 
 from __future__ import annotations
@@ -22,15 +28,16 @@ import numpy as np
 from .adversary import Adversary
 from .answers import answer_digest
 from .coins import Coins
+from . import keys
+from .keys import SECRET_BYTES, adversary_rng, game_key
 from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
 from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
+from .sandbox import MODES, IsolatedAdversary
 from .stream import Batch, RowBatch
 from .threat import OBLIVIOUS, ThreatModel
-
-_ADVERSARY_STREAM = 0xAD7E  # keeps the adversary's generator apart from the algorithm's coins
 
 _UNLIMITED = 1 << 62
 play_rounds = select_play_rounds()
@@ -79,6 +86,11 @@ class Game:
     Specs may be registry strings (``"countsketch(rows=5)"``) or classes. ``play()``
     may be called again (set ``seed`` between calls to play other trials).
 
+    ``secret`` (32 bytes) keys every game this object plays; without one a fresh
+    secret is drawn from the OS, so two Game objects with the same seed play
+    different coins. ``game_key`` (32 bytes, from a record) replays one recorded
+    game exactly, whatever its seed.
+
     >>> g = Game("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)",
     ...          "kernel-injection", "white-box", seed=0)
     >>> r = g.play()
@@ -89,8 +101,17 @@ class Game:
     def __init__(self, problem, algorithm, adversary, threat: str | ThreatModel = "white-box", *,
                  budget: Budget | None = None, query_every: int = 1, seed: int = 0,
                  stop_on_failure: bool = True, record_transcript: bool = False,
-                 algorithm_options: dict | None = None, adversary_options: dict | None = None):
+                 algorithm_options: dict | None = None, adversary_options: dict | None = None,
+                 secret: bytes | None = None, game_key: bytes | None = None, isolation: str = "none"):
         self.threat = ThreatModel.parse(threat)
+        for what, value in (("secret", secret), ("game_key", game_key)):
+            if value is not None and (not isinstance(value, bytes) or len(value) != SECRET_BYTES):
+                raise SpecError(f"{what} must be {SECRET_BYTES} bytes")
+        self._secret = secret if secret is not None else keys.new_secret()
+        self._game_key = game_key
+        if isolation not in MODES:
+            raise SpecError(f"isolation must be one of {', '.join(MODES)}, got {isolation!r}")
+        self.isolation = isolation
         self.budget = budget if budget is not None else Budget()
         if not isinstance(self.budget, Budget):
             raise BudgetError(f"budget must be a Budget, got {type(budget).__name__}")
@@ -120,16 +141,32 @@ class Game:
         if not ok:
             raise NotApplicableError(f"adversary {self.adv_cls.name!r} cannot attack {self.alg_cls.name!r}: {why}")
 
+    @property
+    def matchup(self) -> str:
+        """What the game key binds besides the seed: the canonical specs and the threat model."""
+        return "|".join((self.problem_spec, self.alg_spec, self.adv_spec, self.threat.name))
+
+    def key_for(self, seed: int) -> bytes:
+        """The key of the game this object plays at ``seed`` (never shown to a player during play)."""
+        return self._game_key if self._game_key is not None else game_key(self._secret, self.matchup, seed)
+
     def play(self) -> GameResult:
         """Play the game to its end and return the record."""
         wall0 = time.perf_counter()
         problem = self.problem_cls(**self.problem_opts)
-        coins = Coins.from_seed(self.seed, "algorithm")
+        key = self.key_for(self.seed)
+        coins = Coins.for_game(key)
         alg = self.alg_cls(problem.params, coins, **self.alg_opts)
-        adversary: Adversary = self.adv_cls(**self.adv_opts)
-        adversary.reset(problem.params, np.random.default_rng([self.seed, _ADVERSARY_STREAM]))
-        obs = Observation(self.threat, problem.params,
-                          AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls), alg)
+        info = AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls)
+        if self.isolation == "process":  # the adversary plays from its own process, through this proxy
+            adversary = IsolatedAdversary(self.adv_cls, self.adv_opts, self.threat, info, alg,
+                                          max_rounds=self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
+                                          max_updates=self.budget.updates if self.budget.updates is not None else _UNLIMITED,
+                                          seconds=self.budget.seconds)
+        else:
+            adversary: Adversary = self.adv_cls(**self.adv_opts)
+        adversary.reset(problem.params, adversary_rng(key))
+        obs = Observation(self.threat, problem.params, info, alg)
         coins.clock = obs  # coins drawn during round r are logged with round r
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
                          threat=self.threat.name, seed=self.seed, query_every=self.query_every,
@@ -151,11 +188,15 @@ class Game:
                 _record_failure(res, r, verdict)
             return verdict.correct
 
-        (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-            obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
-            min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
-            min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
-            deadline, self.stop_on_failure)
+        try:
+            (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
+                obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
+                min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
+                min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
+                deadline, self.stop_on_failure)
+        finally:
+            if self.isolation == "process":
+                adversary.close()  # no child outlives its game
         now = time.perf_counter_ns
         if r > last_query_round:  # the final answer is always judged
             obs.round = r
@@ -176,6 +217,7 @@ class Game:
         # Scaled up from the timed rounds when timing was sampled.
         res.adversary_seconds = adv_ns / 1e9 * (r / timed_rounds if timed_rounds else 0.0)
         res.transcript = transcript
+        res.game_key = key.hex()  # revealed only now that the game is over
         res.wall_seconds = time.perf_counter() - wall0
         return res
 
@@ -212,6 +254,15 @@ def _recorded_batch(indices: list, deltas: list) -> Batch:
     return Batch(np.array(indices, np.int64), np.array(deltas, np.int64))
 
 
+def _recorded_key(result: GameResult) -> bytes:
+    if not isinstance(result.game_key, str) or len(result.game_key) != 64:
+        raise ValueError("this record has no game key (64 hex digits), so its coins cannot be replayed")
+    try:
+        return bytes.fromhex(result.game_key)
+    except ValueError:
+        raise ValueError("this record's game key is not 64 hex digits") from None
+
+
 def replay(result: GameResult) -> GameResult:
     """Replay a recorded game and check every answer against the transcript.
 
@@ -222,7 +273,7 @@ def replay(result: GameResult) -> GameResult:
     game = Game(result.problem, result.algorithm, TranscriptAdversary, result.threat,
                 budget=Budget(updates=None, rounds=None), query_every=result.query_every,
                 seed=result.seed, stop_on_failure=False, record_transcript=True,
-                adversary_options={"transcript": result.transcript})
+                adversary_options={"transcript": result.transcript}, game_key=_recorded_key(result))
     game.adv_spec = result.adversary
     again = game.play()
     want = {r: (d, ok) for r, d, ok in result.transcript.answers}
@@ -251,7 +302,7 @@ def replay_from_seed(result: GameResult) -> GameResult:
         raise ValueError("a game with a time budget cannot be replayed from its seed; record its transcript")
     again = Game(result.problem, result.algorithm, result.adversary, result.threat,
                  budget=Budget(updates=result.budget_updates, rounds=result.budget_rounds),
-                 query_every=result.query_every, seed=result.seed).play()
+                 query_every=result.query_every, seed=result.seed, game_key=_recorded_key(result)).play()
     for name in OUTCOME_FIELDS:
         if getattr(again, name) != getattr(result, name):
             raise ReplayMismatch(f"{name}: recorded {getattr(result, name)!r}, replayed {getattr(again, name)!r}")

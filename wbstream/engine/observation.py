@@ -1,19 +1,24 @@
 """What an adversary sees each round, gated by its threat model.
 
 Reading something the threat model does not grant raises
-:class:`ThreatModelError`. State arrays are read-only views: writing raises.
+:class:`ThreatModelError`. An Observation is sealed when it is made: its level
+cannot be changed, it holds a reference to the algorithm only when its level
+reveals the state, and every view it hands out is frozen (arrays over immutable
+bytes, so no view has a writable base and ``writeable`` cannot be set; mappings
+are read-only proxies; lists become tuples). In-process, this guards against
+mistakes and curiosity; against hostile code, run the adversary in its own
+process (``Game(..., isolation="process")``).
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
 
 import numpy as np
 
-from .coins import CoinDraw, Coins
+from .coins import CoinDraw, Coins, frozen_array
 from .errors import ThreatModelError
 from .problems import Params
 from .threat import ThreatModel
@@ -28,21 +33,34 @@ class AlgorithmInfo:
     cls: type
 
 
-def _readonly(value):
+def frozen_view(value):
+    """A deep read-only copy of a state value: no part of it can write into the original.
+
+    >>> a = np.arange(3)
+    >>> v = frozen_view({"t": a, "ks": [1, 2]})
+    >>> v["t"].flags.writeable, type(v["ks"]).__name__, v["t"].base is not None
+    (False, 'tuple', True)
+    >>> v["t"].flags.writeable = True
+    Traceback (most recent call last):
+    ...
+    ValueError: cannot set WRITEABLE flag to True of this array
+    """
     if isinstance(value, np.ndarray):
-        view = value.view()
-        view.flags.writeable = False
-        return view
+        if value.dtype.hasobject:
+            return tuple(frozen_view(v) for v in value.tolist())
+        return frozen_array(value.tobytes(), value.dtype, value.shape)
     if isinstance(value, Mapping):
-        return MappingProxyType({k: _readonly(v) for k, v in value.items()})
+        return MappingProxyType({k: frozen_view(v) for k, v in value.items()})
+    if isinstance(value, (list, tuple)):
+        return tuple(frozen_view(v) for v in value)
+    if isinstance(value, (bytearray, memoryview)):
+        return bytes(value)
     return value
 
 
 class Observation:
     """The adversary's view. The engine advances ``round`` and appends answers.
 
-    >>> import numpy as np
-    >>> from wbstream.engine.coins import Coins
     >>> from wbstream.engine.problems import SparseRecovery
     >>> from wbstream.engine.threat import ADAPTIVE, WHITE_BOX
     >>> from wbstream.algorithms.sparse.countsketch import CountSketchRecovery as CS
@@ -51,27 +69,46 @@ class Observation:
     >>> obs = Observation(WHITE_BOX, p.params, AlgorithmInfo(CS.name, "countsketch", CS), alg)
     >>> obs.state()["table"].flags.writeable, len(obs.coins)
     (False, 2)
-    >>> Observation(ADAPTIVE, p.params, AlgorithmInfo(CS.name, "countsketch", CS), alg).state()
+    >>> low = Observation(ADAPTIVE, p.params, AlgorithmInfo(CS.name, "countsketch", CS), alg)
+    >>> low.state()
     Traceback (most recent call last):
     ...
     wbstream.engine.errors.ThreatModelError: the adaptive threat model does not reveal the algorithm's state
+    >>> low.threat = WHITE_BOX
+    Traceback (most recent call last):
+    ...
+    AttributeError: ...
     """
 
-    __slots__ = ("threat", "params", "algorithm", "round", "_answers", "_alg", "_state", "_state_round")
+    __slots__ = ("round", "_threat", "_params", "_algorithm", "_answers", "_alg", "_state", "_state_round")
 
     def __init__(self, threat: ThreatModel, params: Params, algorithm: AlgorithmInfo, live_algorithm):
-        self.threat = threat
-        self.params = params
-        self.algorithm = algorithm
+        self._threat = threat
+        self._params = params
+        self._algorithm = algorithm
         self.round = 0
         self._answers: list[tuple[int, object]] = []
-        self._alg = live_algorithm
+        # Below state-only nothing here leads to the algorithm, whatever a reader sets.
+        self._alg = live_algorithm if threat.grants("state") else None
         self._state = None
         self._state_round = -1
 
+    @property
+    def threat(self) -> ThreatModel:
+        """The level, fixed when the observation was made."""
+        return self._threat
+
+    @property
+    def params(self) -> Params:
+        return self._params
+
+    @property
+    def algorithm(self) -> AlgorithmInfo:
+        return self._algorithm
+
     def _require(self, capability: str, what: str) -> None:
-        if capability not in self.threat.capabilities:
-            raise ThreatModelError(f"the {self.threat.name} threat model does not reveal {what}")
+        if capability not in self._threat.capabilities or (capability != "answers" and self._alg is None):
+            raise ThreatModelError(f"the {self._threat.name} threat model does not reveal {what}")
 
     @property
     def answers(self) -> tuple[tuple[int, object], ...]:
@@ -80,10 +117,10 @@ class Observation:
         return tuple(self._answers)
 
     def state(self) -> Mapping:
-        """The algorithm's full state as read-only views (white-box)."""
+        """The algorithm's full state as frozen copies (state-only and white-box)."""
         self._require("state", "the algorithm's state")
         if self._state_round != self.round:
-            self._state = _readonly(self._alg.state())
+            self._state = frozen_view(self._alg.state())
             self._state_round = self.round
         return self._state
 
@@ -100,5 +137,6 @@ class Observation:
         coins are the adversary's own, not the real future coins.
         """
         self._require("simulate", "a simulation of the algorithm")
-        real = self._alg.coins
-        return copy.deepcopy(self._alg, memo={id(real): Coins.from_rng(rng)})
+        copy = self._alg.detached_copy()
+        copy.attach_coins(Coins.from_rng(rng))
+        return copy

@@ -48,6 +48,8 @@ class GameResult:
     adversary: str
     threat: str
     seed: int
+    #: The game's key (hex), from which its coins and the adversary's generator follow; set when it ends.
+    game_key: str | None = None
     query_every: int = 1
     budget_rounds: int | None = None
     budget_updates: int | None = None

@@ -27,6 +27,7 @@ from wbstream.algorithms.datasketches_lib import datasketches
 from wbstream.algorithms.distinct import KeyedF0Sketch, require_insertion_only
 from wbstream.algorithms.distinct.hll import clz64
 from wbstream.algorithms.distinct.murmur3 import DEFAULT_SEED, murmur3_int64
+from wbstream.algorithms.distinct.theta_replay import capacity, rebuild_theta
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
@@ -63,6 +64,24 @@ class DataSketchesPeer(StreamingAlgorithm):
     @abstractmethod
     def _image(self) -> bytes:
         """The package's serialized image of the sketch."""
+
+    def _saved(self):
+        """What rebuilds the live package sketch exactly (for copies and pickles): its updatable image."""
+        return self._image()
+
+    def _restored(self, saved):
+        """The live package sketch rebuilt from :meth:`_saved`."""
+        raise NotImplementedError
+
+    def __getstate__(self):  # the package's sketch and the module itself neither copy nor pickle
+        state = {k: v for k, v in self.__dict__.items() if k not in ("ds", "sketch")}
+        state["sketch"] = self._saved()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.ds = datasketches()
+        self.sketch = self._restored(state["sketch"])
 
     def update(self, indices, deltas):
         update = self.sketch.update
@@ -145,6 +164,9 @@ class DsHll(DataSketchesPeer):
     def _image(self) -> bytes:
         return bytes(self.sketch.serialize_updatable())
 
+    def _restored(self, saved):
+        return self.ds.hll_sketch.deserialize(saved)
+
     @classmethod
     def cells(cls, params: Params, state: Mapping, items: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Register index and value (rho) of each item; reads only the seed and lg_k."""
@@ -201,6 +223,9 @@ class DsCpc(DataSketchesPeer):
     def _image(self) -> bytes:
         return bytes(self.sketch.serialize())
 
+    def _restored(self, saved):
+        return self.ds.cpc_sketch.deserialize(saved)
+
     @classmethod
     def harmless_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:
         """Items whose insertion leaves the estimate unchanged, found by replaying the package.
@@ -242,12 +267,39 @@ class DsTheta(DataSketchesPeer):
 
     def __init__(self, params, coins, *, lg_k: int = 10, seed: int = DEFAULT_SEED):
         super().__init__(params, coins, lg_k=lg_k, seed=seed)
+        # one item per hash at or below theta: what a copy replays (the package loads no updatable image)
+        self._kept_items, self._kept_hashes = np.zeros(0, np.int64), np.zeros(0, np.uint64)
 
     def _new(self):
         return self.ds.update_theta_sketch(lg_k=self.lg_k, seed=self.seed)
 
     def _image(self) -> bytes:
         return bytes(self.sketch.compact().serialize())
+
+    def update(self, indices, deltas):
+        super().update(indices, deltas)
+        theta = np.uint64(self.sketch.theta64)
+        items = np.asarray(indices, np.int64)
+        hashes = self.hash_items(self.params, {"seed": self.seed}, items)
+        new = hashes <= theta
+        kept = self._kept_hashes
+        if not new.any() and (not kept.size or kept.max() <= theta):
+            return
+        items = np.concatenate([self._kept_items, items[new]])
+        hashes = np.concatenate([kept, hashes[new]])
+        keep = hashes <= theta
+        items, hashes = items[keep], hashes[keep]
+        if len(hashes) > 2 * capacity(self.lg_k) + 64:  # repeated items: drop duplicates now and then
+            hashes, first = np.unique(hashes, return_index=True)
+            items = items[first]
+        self._kept_items, self._kept_hashes = items, hashes
+
+    def _saved(self):
+        return self.sketch.theta64, self._kept_items, self._kept_hashes
+
+    def _restored(self, saved):
+        theta, items, hashes = saved
+        return rebuild_theta(self.ds, self.lg_k, self.seed, theta, items, hashes)
 
     @classmethod
     def hash_items(cls, params: Params, state: Mapping, items: np.ndarray) -> np.ndarray:

@@ -24,6 +24,7 @@ from wbstream.algorithms.datasketches_lib import datasketches
 from wbstream.algorithms.distinct.murmur3 import DEFAULT_SEED
 from wbstream.algorithms.heavy.count_min import FALSE_REPORT_PROBABILITY
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
+from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import HeavyHitters, Params
 from wbstream.engine.registry import algorithms
 
@@ -74,6 +75,16 @@ class DsCountMin(StreamingAlgorithm):
                              f"num_hashes={num_hashes}, num_buckets={num_buckets}, seed={seed}")
         self.num_hashes, self.num_buckets, self.seed = int(num_hashes), int(num_buckets), int(seed)
         self.sketch = datasketches().count_min_sketch(self.num_hashes, self.num_buckets, self.seed)
+
+    def __getstate__(self):  # the package's sketch neither copies nor pickles: its image does
+        if self.seed != DEFAULT_SEED:
+            raise NotApplicableError(f"a ds-count-min sketch with seed {self.seed} cannot be copied: the package reads "
+                            f"images back only under its default seed {DEFAULT_SEED}")
+        return {**self.__dict__, "sketch": bytes(self.sketch.serialize())}
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self.sketch = datasketches().count_min_sketch.deserialize(state["sketch"])
 
     def update(self, indices, deltas):
         update = self.sketch.update

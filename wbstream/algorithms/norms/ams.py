@@ -15,6 +15,7 @@ import numpy as np
 
 from wbstream.algorithms.hashing import PolynomialHash
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
+from wbstream.engine.chunking import chunk_for
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms
 
@@ -44,6 +45,7 @@ class AMS(LinearSketch):
         self.means, self.medians = int(means), int(medians)
         self.sign_hash = PolynomialHash.draw(coins, "ams/signs", rows=self.means * self.medians, independence=4)
         self.y = np.zeros(self.means * self.medians, dtype=np.int64)
+        self.update_chunk = chunk_for(24 * self.y.size)  # the signs and their hashing: ~3 words per row and update
 
     def update(self, indices, deltas):
         self.y += self.sign_hash.signs(indices) @ deltas

@@ -1,0 +1,225 @@
+"""Process isolation: the adversary plays from its own process and sees only what its level grants.
+
+``Game(..., isolation="process")`` wraps the adversary in an :class:`IsolatedAdversary`,
+the referee-side proxy whose ``act(obs)`` the round loop calls as usual. The
+adversary itself runs in a child forked from the engine's clean fork server
+(:func:`~wbstream.engine.isolation.clean_context`), so no object of the referee's
+process (coins, problem, algorithm, game) exists there. Each round the proxy sends
+the round number, and the new answers when the level grants them; state, coins
+and a detached copy of the algorithm travel only when the child asks, and only
+if the referee's own record of the level grants them. Arrays arrive as raw bytes
+and are rebuilt read-only over immutable memory.
+
+What comes back is never unpickled: :mod:`~wbstream.engine.sandbox_wire` decodes
+a tag byte and int64 (or float64 row) arrays strictly, and the round loop then
+checks the batch as any other. An oblivious adversary computes its rounds in
+blocks (it can: it sees only parameters and round numbers), so isolation costs
+it one round trip per block, not per round.
+
+A child that crashes, hangs past the per-act timeout or the game's time budget,
+sends garbage or too much, or exits raises :class:`AdversaryError` (or
+:class:`AdversaryTimeout`); the child is killed; the algorithm and the truth are
+as they were before that round.
+
+>>> from wbstream.engine.game import Game
+>>> r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=5)", "oblivious", seed=3, isolation="process").play()
+>>> r.failed, r.rounds, r.stop_reason
+(False, 5, 'adversary-stopped')
+"""
+
+from __future__ import annotations
+
+import pickle
+import select
+import time
+from collections import deque
+
+from . import sandbox_child, sandbox_wire as wire
+from .errors import AdversaryError, ThreatModelError
+from .isolation import clean_context
+
+#: Seconds the referee waits for one ``act`` (a block, for an oblivious adversary) before it kills the child.
+ACT_SECONDS = 60.0
+#: The most updates one message may carry, whatever the update budget.
+MAX_UPDATES = 10_000_000
+#: Where isolation applies: ``"none"`` (in-process) or ``"process"``.
+MODES = ("none", "process")
+
+
+class AdversaryTimeout(AdversaryError):
+    """The isolated adversary did not answer in time (it has been killed)."""
+
+
+class IsolatedAdversary:
+    """The referee's side of an adversary that runs in its own process.
+
+    ``threat`` is the referee's record of the level: every request is checked
+    against it, whatever the child believes its level to be.
+    """
+
+    def __init__(self, adv_cls, adv_opts: dict, threat, info, algorithm, *, max_rounds: int, max_updates: int,
+                 seconds: float | None = None, act_seconds: float | None = None):
+        self.adv_cls, self.adv_opts, self.threat, self.info = adv_cls, adv_opts, threat, info
+        self.name = getattr(adv_cls, "name", adv_cls.__name__)
+        self._alg = algorithm
+        self.max_rounds = max_rounds
+        self.cap = min(MAX_UPDATES, max_updates)
+        self.max_bytes = 64 + 8 * sandbox_child.BLOCK_ROUNDS + 16 * self.cap + 4 * wire.MESSAGE_CHARS
+        self.seconds, self.act_seconds = seconds, act_seconds or ACT_SECONDS
+        self._blocks = not (threat.capabilities - {"params", "round"})  # oblivious: rounds in blocks
+        self._proc = self._conn = None
+        self._queue: deque = deque()
+        self._end = None
+        self._answers_sent = self._coins_sent = 0
+        self._deadline = None
+
+    @property
+    def pid(self) -> int | None:
+        """The child's process id while it runs."""
+        return self._proc.pid if self._proc is not None else None
+
+    def reset(self, params, rng) -> None:
+        """Start the child with the adversary's class, options, the public parameters and its own generator."""
+        self.close()
+        if self.seconds is not None:
+            self._deadline = time.perf_counter() + self.seconds
+        ctx = clean_context()
+        self._conn, child = ctx.Pipe(duplex=True)
+        self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
+                                 args=(child, self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
+        try:
+            self._proc.start()
+        except (pickle.PicklingError, AttributeError, TypeError) as exc:
+            self._proc = None
+            self._conn.close()
+            raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
+                                 f"travel to a new process by name ({exc})") from None
+        finally:
+            child.close()
+        self._poll = select.poll()
+        self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._queue.clear()
+        self._end, self._answers_sent, self._coins_sent = None, 0, 0
+
+    def act(self, obs):
+        r = obs.round
+        if self._blocks:
+            return self._from_block(obs, r)
+        msg = b"A" + r.to_bytes(8, "little", signed=True)
+        if "answers" in self.threat.capabilities:
+            answers = obs._answers
+            if len(answers) > self._answers_sent:
+                msg += pickle.dumps(answers[self._answers_sent:])
+                self._answers_sent = len(answers)
+        self._send(msg)
+        kind, value = self._await(obs, r, 1)
+        if kind == "block":
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a block in round {r}, "
+                                            f"which it was not asked for"))
+        return value
+
+    def _from_block(self, obs, r: int):
+        if not self._queue:
+            if self._end is not None:
+                stop, message = self._end
+                if stop == wire.STOPPED:
+                    return None
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} raised in round {r}: "
+                                                f"{message}"))
+            limit = min(sandbox_child.BLOCK_ROUNDS, self.max_rounds - r + 1)
+            self._send(b"K" + b"".join(v.to_bytes(8, "little", signed=True) for v in (r, limit, self.cap)))
+            kind, value = self._await(obs, r, limit)
+            if kind == "block":
+                batches, stop, message = value
+                if not batches and stop == wire.MORE:
+                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent an empty block"))
+                self._queue.extend(batches)
+                self._end = None if stop == wire.MORE else (stop, message)
+            else:
+                self._queue.append(value)
+            return self._from_block(obs, r)
+        return self._queue.popleft()
+
+    # -- the channel -----------------------------------------------------------------------------
+    def _send(self, data: bytes) -> None:
+        if self._proc is None:
+            raise AdversaryError(f"the isolated adversary {self.name!r} is not running (reset it first)")
+        try:
+            self._conn.send_bytes(data)
+        except OSError:
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited "
+                                            f"(exit code {self._proc.exitcode})")) from None
+
+    def _await(self, obs, r: int, rounds: int):
+        """The child's reply to this round, serving its requests meanwhile."""
+        end = time.perf_counter() + self.act_seconds
+        while True:
+            now = time.perf_counter()
+            wait = end - now if self._deadline is None else min(end, self._deadline) - now
+            if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
+                budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
+                    else f"{self.act_seconds:g} s"
+                raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round {r} "
+                                                  f"within {budget}; it was killed"))
+            try:
+                data = self._conn.recv_bytes(self.max_bytes)
+            except OSError as exc:  # EOFError too: the child is gone
+                if "bad message length" in str(exc):
+                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a message of more "
+                                                    f"than {self.max_bytes:,} bytes in round {r}")) from None
+                self._proc.join(1)
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
+                                                f"(exit code {self._proc.exitcode})")) from None
+            except EOFError:
+                self._proc.join(1)
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
+                                                f"(exit code {self._proc.exitcode})")) from None
+            try:
+                kind, value = wire.decode(data, self.cap, rounds)
+            except AdversaryError as exc:
+                raise self._fail(exc) from None
+            if kind == "request":
+                self._serve(obs, value)
+            elif kind == "error":
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} raised in round {r}: {value}"))
+            else:
+                return kind, value
+
+    def _serve(self, obs, what: str) -> None:
+        """Answer a request if the referee's record of the level grants it, else refuse with the reason."""
+        try:
+            if what == "state":
+                payload = sandbox_child.freeze(obs.state())
+            elif what == "coins":
+                draws = obs.coins
+                payload = draws[self._coins_sent:]  # each draw holds immutable bytes
+                self._coins_sent = len(draws)
+            else:
+                if "simulate" not in self.threat.capabilities:
+                    raise ThreatModelError(f"the {self.threat.name} threat model does not reveal a simulation "
+                                           f"of the algorithm")
+                payload = pickle.dumps(self._alg.detached_copy())
+            reply = (True, payload)
+        except ThreatModelError as exc:
+            reply = (False, str(exc))
+        self._send(pickle.dumps(reply, protocol=5))
+
+    def _fail(self, exc: AdversaryError) -> AdversaryError:
+        self.close()
+        return exc
+
+    def close(self) -> None:
+        """Kill the child (if it runs) and wait for it: no process is left behind."""
+        proc, conn = self._proc, self._conn
+        self._proc = self._conn = None
+        if proc is not None:
+            proc.kill()
+            proc.join()
+        if conn is not None:
+            conn.close()
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # interpreter shutdown
+            pass

@@ -1,0 +1,134 @@
+"""The bytes an isolated adversary sends its referee, decoded strictly: never unpickled.
+
+Each message is one tag byte and a fixed little-endian layout; a message whose
+length does not match its header exactly, or that exceeds the cap on updates, is
+an :class:`~wbstream.engine.errors.AdversaryError`. What the referee decodes is
+plain int64 (or float64 rows) arrays; it then checks them as it checks any batch.
+
+>>> from wbstream.engine.stream import Batch
+>>> data = encode_batch(Batch.single(5, -2))
+>>> kind, batch = decode(data, cap=10)
+>>> kind, batch.indices.tolist(), batch.deltas.tolist()
+('batch', [5], [-2])
+>>> decode(data[:-1], cap=10)
+Traceback (most recent call last):
+...
+wbstream.engine.errors.AdversaryError: the isolated adversary sent a malformed message (a batch of 1 updates needs 25 bytes, got 24)
+"""
+
+from __future__ import annotations
+
+import struct
+
+import numpy as np
+
+from .errors import AdversaryError
+from .stream import Batch, RowBatch, as_batch  # noqa: F401  (as_batch: for the child)
+
+BATCH, ROWS, STOP, ERROR, REQUEST, BLOCK = b"B", b"W", b"N", b"E", b"Q", b"K"
+#: What a request may ask for: the state, the coins, a detached copy.
+REQUESTS = {b"S": "state", b"C": "coins", b"D": "copy"}
+#: How a block of rounds ended: more may follow, the adversary stopped, the adversary raised.
+MORE, STOPPED, RAISED = 0, 1, 2
+_Q, _QQ, _BLOCK = struct.Struct("<q"), struct.Struct("<qq"), struct.Struct("<qqqB")
+_I64 = np.dtype("<i8")
+_F64 = np.dtype("<f8")
+#: Characters of an adversary's error message that are kept.
+MESSAGE_CHARS = 400
+
+
+def encode_batch(batch) -> bytes:
+    """A batch (or ``None``) as bytes, in the child."""
+    if batch is None:
+        return STOP
+    if isinstance(batch, RowBatch):
+        m, w = batch.rows.shape
+        return ROWS + _QQ.pack(m, w) + np.ascontiguousarray(batch.rows, _F64).tobytes()
+    return (BATCH + _Q.pack(len(batch.indices)) + np.ascontiguousarray(batch.indices, _I64).tobytes()
+            + np.ascontiguousarray(batch.deltas, _I64).tobytes())
+
+
+def encode_block(batches: list, stop: int, message: str = "") -> bytes:
+    """Consecutive rounds' entry batches as one message: per-round lengths, then every index, then every delta."""
+    lengths = np.fromiter((len(b) for b in batches), _I64, count=len(batches))
+    total = int(lengths.sum())
+    head = _BLOCK.pack(len(batches), total, 0, stop)
+    idx = np.concatenate([b.indices for b in batches]) if batches else np.zeros(0, _I64)
+    dlt = np.concatenate([b.deltas for b in batches]) if batches else np.zeros(0, _I64)
+    return (BLOCK + head + lengths.tobytes() + np.ascontiguousarray(idx, _I64).tobytes()
+            + np.ascontiguousarray(dlt, _I64).tobytes() + message.encode()[:4 * MESSAGE_CHARS])
+
+
+def encode_error(exc: BaseException) -> bytes:
+    return ERROR + f"{type(exc).__name__}: {exc}".encode()[:4 * MESSAGE_CHARS]
+
+
+def _bad(why: str) -> AdversaryError:
+    return AdversaryError(f"the isolated adversary sent a malformed message ({why})")
+
+
+def _text(data) -> str:
+    return bytes(data).decode("utf-8", errors="replace")[:MESSAGE_CHARS]
+
+
+def decode(data: bytes, cap: int, max_rounds: int = 0):
+    """``(kind, value)`` of a message from the child; anything malformed or over ``cap`` updates raises."""
+    if not data:
+        raise _bad("an empty message")
+    tag, body = data[:1], memoryview(data)[1:]
+    if tag == BATCH:
+        if len(body) < 8:
+            raise _bad("a batch without its length")
+        (count,) = _Q.unpack_from(body)
+        if not 0 <= count <= cap:
+            raise AdversaryError(f"the isolated adversary sent a batch of {count} updates; the cap is {cap}")
+        if len(body) != 8 + 16 * count:
+            raise _bad(f"a batch of {count} updates needs {9 + 16 * count} bytes, got {len(data)}")
+        idx = np.frombuffer(body, _I64, count, 8).astype(np.int64)
+        return "batch", Batch(idx, np.frombuffer(body, _I64, count, 8 + 8 * count).astype(np.int64))
+    if tag == ROWS:
+        if len(body) < 16:
+            raise _bad("rows without their shape")
+        m, w = _QQ.unpack_from(body)
+        if m < 0 or w < 0 or m * w > cap:
+            raise AdversaryError(f"the isolated adversary sent {m} x {w} rows; the cap is {cap} entries")
+        if len(body) != 16 + 8 * m * w:
+            raise _bad(f"{m} x {w} rows need {17 + 8 * m * w} bytes, got {len(data)}")
+        return "batch", RowBatch(np.frombuffer(body, _F64, m * w, 16).reshape(m, w))
+    if tag == STOP:
+        if len(body):
+            raise _bad("bytes after a stop")
+        return "stop", None
+    if tag == ERROR:
+        return "error", _text(body)
+    if tag == REQUEST:
+        what = REQUESTS.get(bytes(body))
+        if what is None:
+            raise _bad(f"an unknown request {_text(body)[:20]!r}")
+        return "request", what
+    if tag == BLOCK:
+        return "block", _decode_block(body, cap, max_rounds)
+    raise _bad(f"an unknown tag {tag!r}")
+
+
+def _decode_block(body, cap: int, max_rounds: int):
+    if len(body) < _BLOCK.size:
+        raise _bad("a block without its header")
+    m, total, _, stop = _BLOCK.unpack_from(body)
+    if not 0 <= m <= max_rounds or stop not in (MORE, STOPPED, RAISED):
+        raise _bad(f"a block of {m} rounds (at most {max_rounds} were asked for), end code {stop}")
+    if not 0 <= total <= cap:
+        raise AdversaryError(f"the isolated adversary sent a block of {total} updates; the cap is {cap}")
+    at = _BLOCK.size
+    need = at + 8 * m + 16 * total
+    if len(body) < need or (stop != RAISED and len(body) != need):
+        raise _bad(f"a block of {m} rounds and {total} updates needs {1 + need} bytes, got {1 + len(body)}")
+    lengths = np.frombuffer(body, _I64, m, at)
+    if (lengths < 0).any() or (lengths > total).any() or int(lengths.sum()) != total:  # no int64 wrap
+        raise _bad("block lengths that do not add up")
+    idx = np.frombuffer(body, _I64, total, at + 8 * m).astype(np.int64)
+    dlt = np.frombuffer(body, _I64, total, at + 8 * m + 8 * total).astype(np.int64)
+    ends = np.cumsum(lengths).tolist()
+    starts = [0, *ends[:-1]]
+    batches = [Batch(idx[a:b], dlt[a:b]) for a, b in zip(starts, ends)]
+    return batches, stop, _text(body[need:])
