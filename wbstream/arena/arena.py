@@ -98,7 +98,8 @@ def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str |
                         else:
                             yield m, seed + t
 
-            for (m, s), outcome in executor.run(tasks(), timeout):
+            warm = any(m.isolation_mode() == "process" for m in matchups)
+            for (m, s), outcome in executor.run(tasks(), timeout, warm=warm):
                 t0 = time.perf_counter()
                 written = store.add(m.key(s), matchup=m.id, problem=m.problem, algorithm=m.algorithm,
                                     adversary=m.adversary, threat=m.threat, seed=s, status=outcome.status,

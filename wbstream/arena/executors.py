@@ -69,8 +69,9 @@ class SerialExecutor:
     name = "serial"
     workers = 1
 
-    def run(self, tasks: Iterable[Task], timeout: float | None) -> Iterator[tuple[Task, Outcome]]:
-        return WorkerPool(self.workers).run(tasks, timeout)
+    def run(self, tasks: Iterable[Task], timeout: float | None, warm: bool = False) -> Iterator[tuple[Task, Outcome]]:
+        """``warm``: some games isolate their adversary, so each worker starts its own fork server first."""
+        return WorkerPool(self.workers).run(tasks, timeout, warm)
 
     def close(self):
         pass
@@ -115,7 +116,7 @@ class DaskExecutor:
                 self.cluster.close()
             raise ExecutorError(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}") from None
 
-    def run(self, tasks: Iterable[Task], timeout: float | None) -> Iterator[tuple[Task, Outcome]]:
+    def run(self, tasks: Iterable[Task], timeout: float | None, warm: bool = False) -> Iterator[tuple[Task, Outcome]]:
         from distributed import as_completed as dask_completed
 
         pending = iter(tasks)

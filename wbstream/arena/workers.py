@@ -41,7 +41,7 @@ from dataclasses import dataclass
 from multiprocessing.connection import wait
 
 from wbstream.engine.errors import WbstreamError
-from wbstream.engine.isolation import clean_context, describe_exit
+from wbstream.engine.isolation import clean_context, describe_exit, run_forked
 from wbstream.engine.registry import adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 
@@ -120,9 +120,11 @@ def _register(classes: list[tuple[str, bytes]]) -> None:
             registry.register(cls)
 
 
-def _worker(conn, classes) -> None:
+def _worker(conn, classes, warm: bool) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the arena's to handle: it kills its workers
     _register(classes)
+    if warm:  # start this worker's own fork server now, not inside the first isolated game's time
+        run_forked(int, seconds=STARTUP_SECONDS)
     conn.send_bytes(b"ready")
     while True:
         try:
@@ -135,27 +137,38 @@ def _worker(conn, classes) -> None:
 
 
 class _Worker:
-    """One worker process and the tasks sent to it, in order: the first is the one it plays."""
+    """One worker process and the tasks sent to it, in order: the first is the one it plays.
 
-    def __init__(self, ctx, classes):
+    A worker starts ``up = False``; the arena sends it tasks once it says it is ready,
+    so its start-up is neither a game's time nor part of a game's deadline.
+    """
+
+    def __init__(self, ctx, classes, warm: bool):
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=_worker, args=(child, classes), daemon=False)
+        self.proc = ctx.Process(target=_worker, args=(child, classes, warm), daemon=False)
         self.proc.start()
         child.close()
         self.queue: deque = deque()
-        self.started = 0.0
-        self.deadline = math.inf
+        self.up = False
+        self.started = time.perf_counter()
+        self.deadline = self.started + STARTUP_SECONDS
 
-    def ready(self) -> None:
-        """Wait until the worker has started, so its start-up is neither a game's time nor its deadline's."""
-        try:
-            if self.conn.poll(STARTUP_SECONDS) and self.conn.recv_bytes(16) == b"ready":
-                return
-        except (EOFError, OSError):
-            pass
+    def come_up(self, ready: set) -> None:
+        """Mark the worker up if it said so; a worker that failed or is too slow to start stops the run."""
+        if self.conn in ready or self.proc.sentinel in ready:
+            try:
+                if self.conn.recv_bytes(16) == b"ready":
+                    self.up, self.deadline = True, math.inf
+                    return
+            except (EOFError, OSError):
+                pass
+        elif time.perf_counter() < self.deadline:
+            return
         self.kill()
-        raise ExecutorError(f"a game worker did not start within {STARTUP_SECONDS:g} s "
-                            f"({describe_exit(self.proc.exitcode)})")
+        if self.proc.exitcode == -signal.SIGKILL:
+            raise ExecutorError(f"a game worker did not start within {STARTUP_SECONDS:g} s")
+        raise ExecutorError(f"a game worker failed as it started ({describe_exit(self.proc.exitcode)}; its error "
+                            f"is on stderr: a script read from stdin, say, cannot be imported by a worker)")
 
     def begin(self, now: float, timeout: float | None) -> None:
         """The first queued task counts as started now."""
@@ -176,7 +189,9 @@ class WorkerPool:
     holds up to ``depth`` tasks, so it starts its next game without waiting for the
     arena; a queued game's time and deadline count from when the arena receives the
     result before it (or sends it, to an idle worker). Tasks queued behind a game
-    that timed out or died are played again by another worker.
+    that timed out or died are played again by another worker. With ``warm``, each
+    worker starts its own fork server before it takes a task, for games whose
+    adversary plays from its own process.
     """
 
     def __init__(self, size: int, depth: int = 2):
@@ -184,25 +199,23 @@ class WorkerPool:
             raise ValueError(f"a worker pool needs at least one worker and one task each, got {size}, {depth}")
         self.size, self.depth = size, depth
 
-    def run(self, tasks: Iterable, timeout: float | None) -> Iterator[tuple[object, Outcome]]:
+    def run(self, tasks: Iterable, timeout: float | None, warm: bool = False) -> Iterator[tuple[object, Outcome]]:
         ctx, classes = clean_context(), registrations()
         source = _Tasks(tasks)
         workers: list[_Worker] = []
 
         def top_up() -> None:
-            """Fill every worker's queue, starting workers while tasks remain."""
-            for w in list(workers):
-                self._fill(w, source, timeout)
+            """Fill every worker that is up, and start workers while tasks remain."""
+            for w in workers:
+                if w.up:
+                    self._fill(w, source, timeout)
             while source.more() and len(workers) < self.size:
-                w = _Worker(ctx, classes)
-                workers.append(w)
-                w.ready()
-                self._fill(w, source, timeout)
+                workers.append(_Worker(ctx, classes, warm))
 
         try:
             while True:
                 top_up()
-                busy = [w for w in workers if w.queue]
+                busy = [w for w in workers if w.queue or not w.up]
                 if not busy:
                     return
                 wait_s = min(w.deadline for w in busy) - time.perf_counter()
@@ -210,6 +223,9 @@ class WorkerPool:
                                  None if wait_s == math.inf else max(0.0, wait_s)))
                 done = []
                 for w in busy:
+                    if not w.up:
+                        w.come_up(ready)
+                        continue
                     outcome, keep = self._collect(w, ready, timeout)
                     if outcome is not None:
                         done.append((w.queue.popleft(), outcome))
