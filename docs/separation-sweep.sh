@@ -19,8 +19,9 @@ for r in 20 200; do
   play "$D" ds-hll "paterson-raynal-2022(rounds=$r)" white-box
   play "$D" ds-cpc "hash-search(rounds=$r)" white-box
   play "$D" ds-theta "reviriego-2021(rounds=$r)" white-box
+  play "$D" redis-hll "paterson-raynal-2022(rounds=$r)" white-box
 done
-for a in hll kmv ds-hll ds-cpc ds-theta; do play "$D" "$a" dense oblivious; done
+for a in hll kmv ds-hll ds-cpc ds-theta redis-hll; do play "$D" "$a" dense oblivious; done
 echo "# L0, turnstile, factor alpha = 32: robust-l0 holds its factor (the toy preset is breakable by design)"
 play "$L" robust-l0 random-sparse oblivious
 play "$L" robust-l0 dense oblivious

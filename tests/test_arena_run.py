@@ -154,7 +154,7 @@ def test_stored_arena_games_replay_from_their_seeds(tmp_path):
 
     from wbstream.cli import main
     from wbstream.engine.errors import ReplayMismatch
-    from wbstream.engine.game import replay_from_seed
+    from wbstream.engine.replay import replay_from_seed
 
     run_arena(MINI, trials=2, seed=11, out_dir=tmp_path, executor=SerialExecutor())
     res = CliRunner().invoke(main, ["replay", str(tmp_path)])

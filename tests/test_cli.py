@@ -57,6 +57,10 @@ def test_play_refuses_bad_input_with_a_clear_message():
         (["--adversary", "nosuch"], "unknown adversary 'nosuch'"),
         (["--adversary", "dense(rounds=3"], "unbalanced parentheses"),
         (["--adversary", "dense", "--max-rounds", "-1"], "budget rounds must be a non-negative"),
+        (["--adversary", "dense", "--max-batch", "0"], "budget max_batch must be a positive integer"),
+        (["--adversary", "dense", "--max-seconds", "1e300"], "budget seconds must be a number in [0, 10000000]"),
+        (["--adversary", "dense(batch=64)", "--max-batch", "10"],
+         "a batch of 64 updates exceeds the budget's max_batch = 10"),
     ]
     for extra, message in cases:
         res = CliRunner().invoke(main, ["play", "--problem", PROBLEM, "--algorithm", ALG, "--trials", "1", *extra])

@@ -243,6 +243,18 @@ def test_messages_travel_as_npz_and_a_hostile_one_is_refused_without_running_any
         play.close()
 
 
+def test_a_batch_over_max_batch_is_refused_in_the_distributed_game():
+    from wbstream.engine.game import Budget
+
+    kw = dict(servers=2, executor="inline", seed=0)
+    ok = DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "dense(rounds=2, batch=8)",
+                         budget=Budget(max_batch=8), **kw).play()
+    assert ok.updates == 16 and ok.budget_max_batch == 8
+    with pytest.raises(StreamError, match="round 1: a batch of 9 updates exceeds the budget's max_batch = 8"):
+        DistributedGame(PROBLEM, "countsketch(rows=5, cols=24)", "dense(rounds=2, batch=9)",
+                        budget=Budget(max_batch=8), **kw).play()
+
+
 class Sabotage(Adversary):
     """Sends a batch touching every server each round; before round 2 it sends ``signal`` to server 1's process."""
 

@@ -16,7 +16,8 @@ from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_SPARSE
 from wbstream.engine.errors import (BudgetError, NotApplicableError, ReplayMismatch, SpecError,
                                     ThreatModelError)
-from wbstream.engine.game import Budget, Game, replay
+from wbstream.engine.game import Budget, Game
+from wbstream.engine.replay import replay
 from wbstream.engine.result import GameResult, Transcript
 from wbstream.engine.stream import Batch
 
@@ -131,8 +132,9 @@ def test_game_result_json_round_trip(problem, algorithm, adversary, threat, ever
     assert GameResult.from_json(no_transcript.to_json()) == no_transcript
 
 
-@given(st.lists(st.tuples(st.integers(1, 10**6), st.lists(st.integers(0, 2**40), max_size=5),
-                          st.lists(st.integers(-2**40, 2**40), max_size=5)), max_size=5),
+@given(st.lists(st.tuples(st.integers(1, 10**6), st.lists(st.tuples(st.integers(0, 2**40), st.integers(-2**40, 2**40)),
+                                                           max_size=5)).map(
+    lambda b: (b[0], [i for i, _ in b[1]], [d for _, d in b[1]])), max_size=5),
        st.lists(st.tuples(st.integers(1, 10**6), st.text(alphabet="0123456789abcdef", min_size=16, max_size=16),
                           st.booleans()), max_size=5),
        st.booleans(), st.one_of(st.none(), st.floats(allow_nan=False, allow_infinity=False)))
@@ -163,6 +165,18 @@ def test_meaningless_budgets_raise(kwargs):
 def test_nan_budgets_are_meaningless(kwargs):
     with pytest.raises(BudgetError):
         Budget(**kwargs)
+
+
+@pytest.mark.parametrize("kwargs", [{"seconds": 1e300}, {"seconds": 10**7 + 1}, {"max_batch": 0},
+                                    {"max_batch": -3}, {"max_batch": 2.0}, {"max_batch": True}])
+def test_absurd_budgets_are_refused_when_built(kwargs):
+    with pytest.raises(BudgetError, match=next(iter(kwargs))):
+        Budget(**kwargs)
+
+
+def test_the_longest_time_budget_plays():
+    r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=2)", "oblivious", budget=Budget(seconds=10**7)).play()
+    assert r.rounds == 2 and r.budget_seconds == 10**7 and r.budget_max_batch == 1_000_000
 
 
 @pytest.mark.parametrize("rounds, expect", [(2.5, 2), (float("inf"), 1100)])

@@ -14,9 +14,10 @@ from hostile import Crash, Escaped, Misbehave, Plain, Snoop
 from wbstream.engine import sandbox
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import AdversaryError, SpecError
-from wbstream.engine.game import OUTCOME_FIELDS, Budget, Game
+from wbstream.engine.game import Budget, Game
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.problems import SparseRecovery
+from wbstream.engine.replay import OUTCOME_FIELDS
 from wbstream.engine.sandbox import AdversaryTimeout, IsolatedAdversary
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import ADAPTIVE, WHITE_BOX

@@ -9,10 +9,13 @@ from dataclasses import asdict
 import numpy as np
 import pytest
 
+from wbstream.algorithms.exact import Exact
 from wbstream.engine import game as game_module
 from wbstream.engine import loop
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.game import Budget, Game
+from wbstream.engine.errors import StreamError
+from wbstream.engine.problems import F2Estimation
 from wbstream.engine.stream import Batch
 
 TIMING = {"update_ns_median", "update_ns_p99", "query_ns_median", "adversary_seconds", "wall_seconds",
@@ -90,3 +93,95 @@ def test_huge_budgets_are_clamped_not_overflowed():
     r = Game("f2(n=64, M=64, eps=0.5)", "exact", Mixed, "oblivious",
              budget=Budget(rounds=10**30, updates=10**30)).play()
     assert r.stop_reason == "adversary-stopped" and r.rounds == 1500
+
+
+# -- what reaches the loop: only checked batches, never more than max_batch ---------------------
+
+class Unchecked(Batch):
+    """A Batch subclass that skips the checks of the constructor."""
+
+    def __post_init__(self):
+        pass
+
+
+class Sends(Adversary):
+    """Sends ``first`` in round 1 and ``then`` in round 2, nothing checked on the way."""
+
+    name = "sends"
+
+    def __init__(self, *, first=None, then=None):
+        self.first, self.then = first, then
+
+    def act(self, obs):
+        return {1: self.first, 2: self.then}.get(obs.round)
+
+
+LOOPS = {"selected": game_module.play_rounds, "pure": loop.play_rounds}
+SEEN: dict = {}
+
+
+class WatchedExact(Exact):
+    """The exact algorithm, keeping a hand on itself and on every update it is given."""
+
+    def __init__(self, params, coins):
+        super().__init__(params, coins)
+        self.updates: list = []
+        SEEN["alg"] = self
+
+    def update(self, indices, deltas):
+        self.updates.append((np.array(indices), np.array(deltas)))
+        super().update(indices, deltas)
+
+
+class WatchedF2(F2Estimation):
+    def __init__(self):
+        super().__init__(n=64, M=64, eps=0.5)
+        SEEN["problem"] = self
+
+
+def play_with(loop_name, monkeypatch, **kwargs):
+    monkeypatch.setattr(game_module, "play_rounds", LOOPS[loop_name])
+    return Game(WatchedF2, WatchedExact, Sends, "oblivious", record_transcript=True, seed=1,
+                adversary_options=kwargs.pop("options"), **kwargs)
+
+
+@pytest.mark.parametrize("loop_name", sorted(LOOPS))
+@pytest.mark.parametrize("then", [Unchecked(np.array([5]), np.array([2.5])),                 # one float delta
+                                  Unchecked(np.array([5, 6]), np.array([2.5, 1.0])),         # a batch of them
+                                  Unchecked(np.array([5.5]), np.array([1])),                 # a float index
+                                  Unchecked(np.array([5]), np.array([1, 2])),                # mismatched
+                                  Unchecked([5], ["1"])], ids=range(5))                      # strings
+def test_an_unchecked_batch_subclass_is_refused_before_anything_changes(loop_name, then, monkeypatch):
+    with pytest.raises(StreamError):
+        play_with(loop_name, monkeypatch, options={"first": Batch.single(5, 3), "then": then}).play()
+    alg, problem = SEEN["alg"], SEEN["problem"]
+    assert len(alg.updates) == 1  # round 1 only: the refused batch never reached the algorithm
+    assert alg.updates[0][1].dtype == np.int64
+    expected = np.zeros(64, np.int64)
+    expected[5] = 3
+    np.testing.assert_array_equal(alg.x, expected)
+    np.testing.assert_array_equal(problem.x, expected)
+    assert problem.x.dtype == np.int64 and problem.nnz == 1 and problem.sumsq == 9
+
+
+@pytest.mark.parametrize("loop_name", sorted(LOOPS))
+def test_unchecked_subclasses_holding_lists_play_like_batches(loop_name, monkeypatch):
+    plain = play_with(loop_name, monkeypatch, options={"first": Batch.single(5, 3),
+                                                       "then": Batch(np.array([5, 9]), np.array([-1, 4]))}).play()
+    lists = play_with(loop_name, monkeypatch, options={"first": Unchecked([5], [3]),
+                                                       "then": Unchecked([5, 9], [-1, 4])}).play()
+    assert outcome(plain) == outcome(lists) and lists.rounds == 2
+    assert lists.transcript.batches == [(1, [5], [3]), (2, [5, 9], [-1, 4])]
+
+
+@pytest.mark.parametrize("loop_name", sorted(LOOPS))
+@pytest.mark.parametrize("size", [1, 2])
+def test_a_batch_over_max_batch_is_refused_and_changes_nothing(loop_name, size, monkeypatch):
+    first = Batch(np.arange(size, dtype=np.int64), np.ones(size, np.int64))
+    big = Batch(np.arange(size + 1, dtype=np.int64), np.ones(size + 1, np.int64))
+    fits = play_with(loop_name, monkeypatch, options={"first": first, "then": first},
+                     budget=Budget(max_batch=size)).play()
+    assert fits.updates == 2 * size
+    with pytest.raises(StreamError, match=f"round 2: a batch of {size + 1} updates exceeds the budget's "
+                                          f"max_batch = {size}"):
+        play_with(loop_name, monkeypatch, options={"first": first, "then": big}, budget=Budget(max_batch=size)).play()

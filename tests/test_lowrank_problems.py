@@ -12,10 +12,11 @@ from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_LOW_RANK, answer_digest
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, StreamError
-from wbstream.engine.game import Game, replay
+from wbstream.engine.game import Game
 from wbstream.engine.matrix_problems import (CovarianceSketch, LowRankApproximation, MatrixRank, RankRecovery,
                                              RowProjection)
 from wbstream.engine.registry import algorithms
+from wbstream.engine.replay import replay
 from wbstream.engine.stream import Batch, RowBatch, as_batch
 
 ROWS = "low-rank-approx(cols=6, k=2, ell=4, eps=0.5, M=100)"

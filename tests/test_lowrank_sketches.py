@@ -11,7 +11,8 @@ from wbstream.adversaries.lowrank_attacks import ProjectionKernel
 from wbstream.algorithms.lowrank.frequent_directions import FrequentDirections
 from wbstream.algorithms.lowrank.projections import CountSketchProjection, GaussianProjection
 from wbstream.engine.coins import Coins
-from wbstream.engine.game import Game, TranscriptAdversary
+from wbstream.engine.game import Game
+from wbstream.engine.replay import TranscriptAdversary
 from wbstream.engine.matrix_problems import LowRankApproximation
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.stream import RowBatch

@@ -11,7 +11,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from wbstream.engine.answers import NOT_LOW_RANK, NOT_SPARSE, SparseVector, answer_digest, answer_to_json
-from wbstream.engine.problems import DistinctElements, F2Estimation, Params, SparseRecovery, Verdict
+from wbstream.engine.errors import SpecError
+from wbstream.engine.game import Game
+from wbstream.engine.problems import DistinctElements, F2Estimation, HeavyHitters, Params, SparseRecovery, Verdict
 from wbstream.engine.stream import as_batch
 
 
@@ -281,11 +283,31 @@ def test_an_f2_attack_target_of_zero_sketch_is_out_of_factor():
     (lambda: F2Estimation(n=5, M=10, eps=1.0), "eps"),
     (lambda: F2Estimation(n=5, M=10, alpha=0.5), "alpha"),
     (lambda: F2Estimation(n=2**20, M=2**22), "int64"),
+    (lambda: HeavyHitters(n=4, M=2**61), "n \\* M = 9223372036854775808 does not fit in int64"),
+    (lambda: DistinctElements(n=2**40, M=2**23), "n \\* M"),
+    (lambda: SparseRecovery(n=2**33, k=1, M=2**30), "n \\* M"),
     (lambda: DistinctElements(n=5, eps=-0.1), "eps"),
 ])
 def test_meaningless_parameters_raise(make, match):
-    with pytest.raises(ValueError, match=match):
+    with pytest.raises(SpecError, match=match):
         make()
+
+
+def test_heavy_hitters_at_the_int64_bound_judges_exactly():
+    """n M = 2^63 - 4: the stream total m still fits, so missing the heavy hitters is caught.
+
+    (With M = 2^61 the total 2^63 wrapped to a negative m, and an empty answer was judged correct.)
+    """
+    M = (2**63 - 1) // 4
+    p = HeavyHitters(n=4, M=M, eps=0.25)
+    p.apply(as_batch([0, 1, 2, 3], [M, M, M, M]))
+    assert p.judge(np.zeros(0, np.int64)).kind == "missed-heavy"
+    assert p.judge(np.arange(4)).correct
+
+
+def test_a_game_on_overflowing_parameters_is_refused_when_built():
+    with pytest.raises(SpecError, match="does not fit in int64"):
+        Game("heavy-hitters(n=4, M=2305843009213693952)", "exact", "dense(rounds=1)", "oblivious")
 
 
 def test_params_are_read_only_and_complete():

@@ -4,7 +4,7 @@ from wbstream.adversaries import (finite_difference, hash_attacks, he_key, kerne
                                   lattice, lowrank_attacks, lowrank_streams, markelon, oblivious, starver,
                                   wraparound)
 from wbstream.algorithms import exact  # noqa: F401
-from wbstream.algorithms.distinct import hll, kmv, peers, robust_l0  # noqa: F401
+from wbstream.algorithms.distinct import hll, kmv, peers, redis_hll, robust_l0  # noqa: F401
 from wbstream.algorithms.heavy import count_min, countsketch_hh, ds_count_min, misra_gries, robust_sampler  # noqa: F401
 from wbstream.algorithms.lowrank import frequent_directions, projections, rank_approx, robust  # noqa: F401
 from wbstream.algorithms.norms import ams  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 import time
 from statistics import median
@@ -15,9 +16,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from wbstream.engine.errors import SpecError, WbstreamError
-from wbstream.engine.game import Budget, Game, replay
+from wbstream.engine.game import Budget, Game
 from wbstream.engine import keys
 from wbstream.engine.keys import read_secret_file, write_secret_file
+from wbstream.engine.replay import replay, replay_from_seed
 from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
@@ -40,6 +42,12 @@ def _params(cls) -> list[dict]:
             for p in Registry.parameters(cls)]
 
 
+def _unavailable(cls) -> str:
+    """Why an algorithm cannot run here ('' if it can): e.g. redis-hll without a Redis server."""
+    check = getattr(cls, "unavailable", None)
+    return check() if callable(check) else ""
+
+
 def _params_text(cls) -> str:
     return ", ".join(f"{p['name']}={p['default']!r}" for p in _params(cls)) or "-"
 
@@ -50,7 +58,8 @@ def catalogue() -> dict:
         "problems": [{"name": n, "summary": _first_line(c), "parameters": _params(c)}
                      for n in problems.names() for c in [problems.get(n)]],
         "algorithms": [{"name": n, "problem": c.problem.name if hasattr(c.problem, "name") else "any",
-                        "summary": _first_line(c), "guarantee": c.guarantee, "parameters": _params(c)}
+                        "summary": _first_line(c), "guarantee": c.guarantee, "parameters": _params(c),
+                        "unavailable": _unavailable(c)}
                        for n in algorithms.names() for c in [algorithms.get(n)]],
         "adversaries": [{"name": n, "needs": c.needs.name, "summary": _first_line(c), "parameters": _params(c)}
                         for n in adversaries.names() for c in [adversaries.get(n)]],
@@ -60,8 +69,13 @@ def catalogue() -> dict:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wbstream")
-def main():
+@click.option("--redis", "redis_url", default=None, metavar="URL",
+              help="Run redis-hll on this Redis server (redis://host:port or unix:///path) instead of an "
+                   "embedded one per process (sets $WBSTREAM_REDIS, so worker processes use it too).")
+def main(redis_url):
     """wbstream: white-box adversaries against streaming algorithms."""
+    if redis_url:
+        os.environ["WBSTREAM_REDIS"] = redis_url
 
 
 @main.command("list")
@@ -83,7 +97,8 @@ def list_cmd(as_json: bool):
     table("Problems", ("name", "parameters", "what is judged"),
           [(n, _params_text(c), _first_line(c)) for n in problems.names() for c in [problems.get(n)]])
     table("Algorithms", ("name", "problem", "parameters", "claimed guarantee"),
-          [(n, getattr(c.problem, "name", "any"), _params_text(c), c.guarantee)
+          [(n + (" [red](unavailable)[/]" if _unavailable(c) else ""), getattr(c.problem, "name", "any"),
+            _params_text(c), f"unavailable: {_unavailable(c)}" if _unavailable(c) else c.guarantee)
            for n in algorithms.names() for c in [algorithms.get(n)]])
     table("Adversaries", ("name", "needs", "parameters", "what it does"),
           [(n, c.needs.name, _params_text(c), _first_line(c)) for n in adversaries.names() for c in [adversaries.get(n)]])
@@ -156,6 +171,8 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
 @click.option("--max-rounds", default=100_000, show_default=True, type=int, help="Round budget per game.")
 @click.option("--max-updates", default=10_000_000, show_default=True, type=int, help="Update budget per game.")
 @click.option("--max-seconds", default=None, type=float, help="Wall-clock budget per game.")
+@click.option("--max-batch", default=1_000_000, show_default=True, type=int,
+              help="Most updates in one batch; a bigger batch is refused.")
 @click.option("--keep-going", is_flag=True, help="Keep playing after the first failure.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--out", "out_path", type=click.Path(dir_okay=False, path_type=Path),
@@ -174,7 +191,7 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
               help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret.")
 @click.option("--isolate", is_flag=True, help="Run the adversary in its own process; it sees only its level's views.")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
-         max_seconds, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler,
+         max_seconds, max_batch, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler,
          secret_path, save_secret, isolate):
     """Play TRIALS games (seeds SEED, SEED+1, ...) and summarise them.
 
@@ -192,7 +209,8 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
                 write_secret_file(save_secret, secret)
             except OSError as exc:
                 raise SpecError(f"cannot write the secret to {save_secret}: {exc.strerror}") from None
-        options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds),
+        options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds,
+                                     max_batch=max_batch),
                        query_every=query_every, seed=seed, stop_on_failure=not keep_going,
                        record_transcript=out_path is not None, secret=secret)
         if servers:
@@ -445,7 +463,7 @@ def bench_sparse():
 @click.option("--items", default=10**6, show_default=True, type=click.IntRange(1000), help="Items per throughput run.")
 def bench_distinct(items: int):
     """hll and kmv against Apache DataSketches on the same items; space of every F0 and heavy-hitters sketch."""
-    from wbstream.perf_distinct import f0_throughput, space_table
+    from wbstream.perf_distinct import f0_throughput, redis_throughput, space_table
 
     t = Table(title=f"Update throughput on the same {items:,} distinct items (ours: one batch; DataSketches: "
                     f"one Python update(int) call per item)", title_justify="left")
@@ -455,6 +473,19 @@ def bench_distinct(items: int):
         t.add_row(r["ours"], r["theirs"], f"{r['ours_per_s']:,.0f}", f"{r['theirs_per_s']:,.0f}",
                   f"{r['ratio']:.2f}x", f"{r['ours_estimate']:,.0f} / {r['theirs_estimate']:,.0f}")
     out.print(t)
+    redis_rows = redis_throughput(items=items)
+    if redis_rows:
+        t = Table(title=f"2^14-register HLLs on the same {items:,} items: real Redis against ours and DataSketches",
+                  title_justify="left")
+        for col in ("sketch", "how", "items/s", "vs redis-hll", "estimate"):
+            t.add_column(col, justify="right")
+        for r in redis_rows:
+            t.add_row(r["sketch"], r["how"], f"{r['per_s']:,.0f}", f"{r['vs_redis']:.2f}x", f"{r['estimate']:,.0f}")
+        out.print(t)
+    else:
+        from wbstream.algorithms.distinct.redis_hll import RedisHll
+
+        out.print(f"redis-hll skipped: {RedisHll.unavailable()}")
     t = Table(title="Space after 2,000,000 Zipf(1.1) insertions (robust-l0: 1,000 non-zeros), n = 10^6",
               title_justify="left")
     for col in ("algorithm", "state bits", "key bits", "bound", "bound bits", "state / bound"):
@@ -470,21 +501,23 @@ def bench_distinct(items: int):
 @click.option("--seeds", default=3, show_default=True, type=click.IntRange(1), help="Games averaged per row.")
 def reproduce_cmd(paper: str, seeds: int):
     """Published attack figures beside ours, each row a real game (papers.md §5.3)."""
-    from wbstream.reproduce import NOT_REPRODUCED, markelon_rows, paterson_raynal_rows
+    from wbstream.reproduce import markelon_rows, not_reproduced, paterson_raynal_rows
 
     if paper in ("paterson-raynal", "all"):
-        t = Table(title=f"Paterson–Raynal 2022, HyperLogLog: 2^20 candidate items (paper: 50-run means; "
-                        f"ours: {seeds}-seed means)", title_justify="left")
+        t = Table(title=f"Paterson–Raynal 2022, HyperLogLog: 2^20 candidate items unless noted (paper: 50-run "
+                        f"means; ours: {seeds}-seed means)", title_justify="left")
         for col in ("case", "m", "paper sketch", "our sketch", "before paper / ours", "after paper / ours",
-                    "inserted paper / ours"):
+                    "inserted paper / ours", "S1 resets paper / ours"):
             t.add_column(col, justify="right")
         for r in paterson_raynal_rows(seeds=seeds):
             before = "—" if r["paper_before"] is None else f"{r['paper_before']:,}"
-            t.add_row(r["case"], f"{r['m']:,}", r["paper_sketch"], r["sketch"], f"{before} / {r['before']:,.0f}",
+            case = r["case"] + ("" if r["pool"] == 1 << 20 else f" (pool 2^{r['pool'].bit_length() - 1})")
+            resets = "" if r["paper_resets"] is None else f"{r['paper_resets']:,} / {r['resets']:,.0f}"
+            t.add_row(case, f"{r['m']:,}", r["paper_sketch"], r["sketch"], f"{before} / {r['before']:,.0f}",
                       f"{r['paper_after']:,} / {r['after']:,.0f}",
-                      f"{r['paper_inserted']:,} / {r['inserted']:,.0f}")
+                      f"{r['paper_inserted']:,} / {r['inserted']:,.0f}", resets)
         out.print(t)
-        for case, why in NOT_REPRODUCED.items():
+        for case, why in not_reproduced().items():
             out.print(f"not reproduced: {case}: {why}")
     if paper in ("markelon", "all"):
         t = Table(title=f"Markelon–Filić–Shrimpton 2023, Count-Min cover set, 2^20 insertions "
@@ -543,7 +576,6 @@ def replay_cmd(path: Path, index: int, key):
     try:
         if path.is_dir():
             from wbstream.arena.store import ResultStore
-            from wbstream.engine.game import replay_from_seed
 
             store_path = path / "results.sqlite"
             if not store_path.exists():
@@ -553,18 +585,28 @@ def replay_cmd(path: Path, index: int, key):
             if not rows:
                 raise click.ClickException(f"no stored game {'with key ' + key if key else ''} in {path}")
             for r in rows:
-                replay_from_seed(r["result"])
-            out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical")
+                try:
+                    replay_from_seed(r["result"])
+                except WbstreamError as exc:
+                    raise click.ClickException(f"game {r['key']}: {exc}") from None
+            out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical "
+                      f"(HE state sizes within each algorithm's stated tolerance)")
             return
-        lines = path.read_text().splitlines()
+        with path.open("rb") as fh:
+            lines = fh.read().splitlines()
         if not 0 <= index < len(lines):
             raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
         recorded = GameResult.from_json(lines[index])
         again = replay(recorded)
-    except (WbstreamError, ValueError) as exc:
-        raise click.ClickException(str(exc)) from None
-    out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches "
-              f"(failed={again.failed}, first failure round={again.first_failure_round})")
+    except (WbstreamError, ValueError, OSError) as exc:
+        raise click.ClickException(_one_line(exc)) from None
+    out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches, "
+              f"and every outcome field (failed={again.failed}, first failure round={again.first_failure_round})")
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return text if len(text) <= 500 else text[:497] + "..."
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,6 +66,11 @@ class PublishedRow:
     paper_after: int
     paper_inserted: int
     paper_sketch: str
+    #: Our implementations that play the row (a Redis row is played against real Redis too).
+    sketches: tuple[str, ...] = ("hll", "ds-hll")
+    #: Candidates scanned (the paper: 2^20).
+    pool: int = POOL
+    paper_resets: int | None = None
 
 
 #: Paterson & Raynal (EuroS&P'22), Table 1 as quoted in papers.md §5.3: 2^20 candidates, 50-run averages.
@@ -77,44 +82,62 @@ PATERSON_RAYNAL = [
     PublishedRow("S4, 1,000 preloaded", 256, {"variant": "S4", "preload": 1000, "rounds": 2},
                  1_007, 1_007, 857_150, "clarkduvall HLL"),
     PublishedRow("S2, empty, 8,192 buckets", 16384, {"variant": "S2", "buckets": 8192, "preload": 0, "rounds": 1},
-                 0, 13_185, 524_210, "Redis"),
+                 0, 13_185, 524_210, "Redis", sketches=("hll", "ds-hll", "redis-hll")),
     PublishedRow("S2, 150k preloaded", 16384, {"variant": "S2", "preload": 150_000, "rounds": 2},
-                 139_967, 139_967, 524_454, "Redis"),
+                 139_967, 139_967, 524_454, "Redis", sketches=("hll", "ds-hll", "redis-hll")),
+    # S1 against real Redis: p = 14 is fixed there, so B = m/2 = 8,192, and a 2^16 pool keeps the
+    # shadow walks to seconds (the paper's S1 row is m = 256 with 2^20 candidates)
+    PublishedRow("S1, B = m/2, on Redis", 16384, {"variant": "S1", "preload": 0, "rounds": 1},
+                 None, 177, 523_791, "clarkduvall HLL (m = 256)", sketches=("redis-hll",), pool=1 << 16,
+                 paper_resets=6_973),
 ]
 
-#: The S1 row (shadow-device API, B = 128: 177 after 523,791 insertions and 6,973 resets) needs
-#: the device's reset-and-query interface, which a streaming game does not have.
-NOT_REPRODUCED = {"S1, B = 128": "needs the shadow device's reset-and-query API (scenario S1)"}
+
+def not_reproduced() -> dict[str, str]:
+    """Published rows not played here, and why."""
+    from wbstream.algorithms.distinct.redis_hll import RedisHll
+
+    out = {"S1, B = m/2 (m = 256)": "a shadow device needs the target's software: clarkduvall's Go HLL is not "
+                                    "embedded here (the row is played against Redis instead)"}
+    why = RedisHll.unavailable()
+    if why:
+        out["the Redis rows against redis-hll"] = why
+    return out
 
 
 def _hll_spec(name: str, m: int) -> str:
     lg = m.bit_length() - 1
-    return f"hll(p={lg})" if name == "hll" else f"ds-hll(lg_k={lg})"
+    return {"hll": f"hll(p={lg})", "ds-hll": f"ds-hll(lg_k={lg})", "redis-hll": "redis-hll"}[name]
 
 
 def paterson_raynal_rows(seeds: int = 5, only: tuple[str, ...] = (),
-                         algorithms: tuple[str, ...] = ("hll", "ds-hll")) -> list[dict]:
-    """Each published row beside our mean over ``seeds`` games, for each HLL implementation."""
+                         algorithms: tuple[str, ...] = ("hll", "ds-hll", "redis-hll")) -> list[dict]:
+    """Each published row beside our mean over ``seeds`` games, for each HLL implementation that plays it."""
     from wbstream.adversaries.hash_attacks import PatersonRaynal2022
+    from wbstream.algorithms.distinct.redis_hll import RedisHll
 
     problem = f"distinct-elements(n={UNIVERSE}, M=1024, eps=0.2, insertion_only=True)"
+    skip = {"redis-hll"} if RedisHll.unavailable() else set()
     rows = []
     for row in PATERSON_RAYNAL:
         if only and row.case not in only:
             continue
-        for name in algorithms:
-            before, after, inserted = [], [], []
+        for name in (a for a in algorithms if a in row.sketches and a not in skip):
+            before, after, inserted, resets = [], [], [], []
             for seed in range(seeds):
                 result, adv = play_recorded(problem, _hll_spec(name, row.m), PatersonRaynal2022,
-                                            pool=POOL, seed=seed, **row.options)
+                                            pool=row.pool, seed=seed, **row.options)
                 before.append(adv.history[0] if row.options["preload"] else 0.0)
                 after.append(adv.history[-1])
                 inserted.append(adv.chosen)
+                resets.append(getattr(adv, "resets", 0))
             rows.append({"case": row.case, "m": row.m, "sketch": _hll_spec(name, row.m),
                          "paper_sketch": row.paper_sketch, "paper_before": row.paper_before,
                          "paper_after": row.paper_after, "paper_inserted": row.paper_inserted,
+                         "paper_resets": row.paper_resets, "pool": row.pool,
                          "before": float(np.mean(before)), "after": float(np.mean(after)),
-                         "inserted": float(np.mean(inserted)), "seeds": seeds})
+                         "inserted": float(np.mean(inserted)), "resets": float(np.mean(resets)),
+                         "seeds": seeds})
     return rows
 
 

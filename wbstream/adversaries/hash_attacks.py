@@ -40,6 +40,8 @@ import numpy as np
 from wbstream.algorithms.distinct.hll import HyperLogLog
 from wbstream.algorithms.distinct.kmv import KMV
 from wbstream.algorithms.distinct.peers import DsHll, DsTheta
+from wbstream.algorithms.distinct.redis_hll import RedisHll
+from wbstream.adversaries.shadow import shadow_filter
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import DistinctElements
@@ -170,8 +172,8 @@ class HashSearch(_HashAttack):
     """Insert only items the algorithm's own ``harmless`` test says leave its state unchanged.
 
     Works on any algorithm class with classmethods ``hash_items(params, state, items) -> uint64``
-    and ``harmless(params, state, hashes) -> bool array`` (kmv, hll, ds-hll and ds-theta have
-    both), or ``harmless_items(params, state, items) -> bool array`` (ds-cpc). It
+    and ``harmless(params, state, hashes) -> bool array`` (kmv, hll, ds-hll, ds-theta and
+    redis-hll have both), or ``harmless_items(params, state, items) -> bool array`` (ds-cpc). It
     generalises ``reviriego-2021(mode="deflate")`` and ``paterson-raynal-2022(variant="S4")``:
     the estimate freezes at its post-preload value while the true count grows by ``batch`` a round.
 
@@ -275,13 +277,26 @@ class PatersonRaynal2022(_HashAttack):
     ``variant="S4"``: it also reads the registers each round and inserts only items with
     ``rho <= M[bucket]``: no register changes, the estimate is frozen.
 
-    Both need WHITE_BOX here, because in this engine the key is part of the state: S2 reads
+    ``variant="S1"``: the adversary knows neither the hash nor the registers. It owns a shadow
+    device running the same software (``redis-hll``: a Redis key of its own) that it may reset,
+    insert into and count, and filters candidates through it (:mod:`~wbstream.adversaries.shadow`)
+    until they all land in about ``buckets`` registers (default m/2); it inserts those. The
+    count then stays near ``m ln(m / (m - B))`` whatever the true count. Each round scans
+    ``pool`` fresh candidates (default ``batch·m/B``), filtered together with every item kept
+    so far, so all rounds aim at the same registers; ``resets`` and ``probes`` count the work.
+
+    S2 and S4 need WHITE_BOX here, because in this engine the key is part of the state: S2 reads
     only the sketch's ``hash_view`` (``hll``: the key and p; ``ds-hll``: the fixed seed 9001 and
-    lg_k), never the registers. The attack runs unchanged against DataSketches' ``hll_sketch``
-    (``ds-hll``), whose registers S4 reads from the serialized image.
+    lg_k; ``redis-hll``: the fixed seed 0xadc83b19 and p = 14), never the registers. S1 reads
+    nothing of the observation at all; it is declared white-box with the others, and applies only
+    where the public software gives a shadow (``redis-hll``: Redis's hash is unkeyed, so a shadow
+    is a perfect oracle; a keyed ``hll`` has none without its key). The attacks run unchanged
+    against DataSketches' ``hll_sketch`` (``ds-hll``) and Redis (``redis-hll``), whose registers
+    S4 reads from the serialized image or the string GET returns.
     Departures from the paper: for ``hll`` the key is read, not known from a library's fixed seed; the
-    preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); the S1 and S3
-    scenarios (shadow-device API, cardinality queries only) are not implemented.
+    preload is ``preload`` random items (the paper: 1,000 honest items, m = 256); S1's probes
+    are pipelined (same decisions, see :mod:`~wbstream.adversaries.shadow`); the S3 scenario
+    (cardinality queries only) is not implemented.
 
     >>> from wbstream.engine.game import Game
     >>> r = Game("distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)", "hll",
@@ -291,19 +306,52 @@ class PatersonRaynal2022(_HashAttack):
     """
 
     name = "paterson-raynal-2022"
-    target, target_kind = (HyperLogLog, DsHll), "HyperLogLog"
+    target, target_kind = (HyperLogLog, DsHll, RedisHll), "HyperLogLog"
 
     def __init__(self, *, variant: str = "S4", rounds: int = 20, batch: int = 500, preload: int = 1000,
                  pool: int = 0, buckets: int = 0):
-        if variant not in ("S2", "S4"):
-            raise ValueError(f"paterson-raynal-2022 variant must be 'S2' or 'S4', got {variant!r}")
-        if buckets < 0 or (buckets and variant != "S2"):
-            raise ValueError(f"paterson-raynal-2022 buckets = B > 0 is the S2 empty-sketch attack "
-                             f"(variant='S2'), got variant={variant!r}, buckets={buckets}")
+        if variant not in ("S1", "S2", "S4"):
+            raise ValueError(f"paterson-raynal-2022 variant must be 'S1', 'S2' or 'S4', got {variant!r}")
+        if buckets < 0 or (buckets and variant == "S4"):
+            raise ValueError(f"paterson-raynal-2022 buckets = B > 0 is the empty-sketch attack of S1 or S2, "
+                             f"got variant={variant!r}, buckets={buckets}")
         super().__init__(rounds=rounds, batch=batch, preload=preload, pool=pool)
         self.variant, self.buckets = variant, buckets
 
+    def _algorithm_ok(self, algorithm_cls):
+        ok, why = super()._algorithm_ok(algorithm_cls)
+        if ok and self.variant == "S1" and not callable(getattr(algorithm_cls, "shadow_device", None)):
+            return False, (f"S1 needs a shadow device running the same software, and {algorithm_cls.name!r} "
+                           f"offers none (its hash is keyed, so a shadow would need the key)")
+        return ok, why
+
+    def reset(self, params, rng):
+        super().reset(params, rng)
+        self.shadow, self.kept = None, np.zeros(0, dtype=np.int64)
+        self.resets = self.probes = 0
+
+    def _shadow_round(self, obs) -> np.ndarray:
+        """S1: this round's candidates and every item kept so far, filtered through the shadow."""
+        if self.shadow is None:
+            self.shadow = obs.algorithm.cls.shadow_device()
+            m = self.shadow.m
+            self.buckets = self.buckets or m // 2
+            if not 1 <= self.buckets <= 0.7 * m:
+                raise ValueError(f"S1 needs 1 <= buckets <= 0.7 m (hit counting must stay active), "
+                                 f"got buckets={self.buckets} for m={m}")
+        cand = self._fresh(self.pool or max(1, self.batch * self.shadow.m // self.buckets))
+        self.used[cand] = True  # scanned: never offered again, kept or not
+        kept, resets, probes = shadow_filter(self.shadow, np.concatenate((self.kept, cand)), self.buckets,
+                                              clean=len(self.kept))
+        self.resets, self.probes = self.resets + resets, self.probes + probes
+        new = kept[len(self.kept):] if np.array_equal(kept[:len(self.kept)], self.kept) else \
+            np.setdiff1d(kept, self.kept)
+        self.kept = kept
+        return new
+
     def _chosen(self, obs):
+        if self.variant == "S1":
+            return self._shadow_round(obs)
         if self.variant == "S4":
             return super()._chosen(obs)  # the registers' own harmless test: rho <= M[bucket]
         cls, state = obs.algorithm.cls, obs.state()

@@ -135,6 +135,9 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
     out = []
     for a in algorithms.names():
         alg_cls = algorithms.get(a)
+        unavailable = getattr(alg_cls, "unavailable", None)
+        if callable(unavailable) and unavailable():  # e.g. redis-hll where no Redis server can be had
+            continue
         for d in adversaries.names():
             needs = adversaries.get(d).needs
             levels = [t for t in ThreatModel.levels() if t.includes(needs)] if all_levels else [needs]

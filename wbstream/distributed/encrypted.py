@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from wbstream.crypto.he import Aggregator, BfvKeyHolder, EncryptedMessage, HEError, SlotPlan, encrypt_vector
-from wbstream.engine.algorithm import StreamingAlgorithm
+from wbstream.engine.algorithm import MAX, StreamingAlgorithm
 
 #: The coin label under which a key holder's BFV secret context is logged (``Coins.adopt``).
 SECRET_LABEL = "he/secret-context"
@@ -56,6 +56,9 @@ def sketch_fields(alg: StreamingAlgorithm) -> list[Field]:
     moduli = alg.merge_moduli()
     if not moduli:
         raise HEError(f"{alg.name} declares no merged entries: it cannot be aggregated")
+    if MAX in moduli.values():
+        raise HEError(f"{alg.name} merges by maximum (HyperLogLog registers), which additive encryption "
+                      f"cannot compute: aggregate it in the plain")
     state = alg.state()
     bound = alg.merge_entry_bound()
     return [Field(name, np.shape(state[name]), mod, 0 if mod is not None else bound) for name, mod in moduli.items()]

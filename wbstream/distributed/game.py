@@ -294,7 +294,8 @@ class _Play:
         res = DistributedResult(problem=g.problem_spec, algorithm=g.alg_spec, adversary=g.adv_spec,
                                 threat=g.threat.name, seed=g.seed, query_every=g.query_every,
                                 budget_rounds=g.budget.rounds, budget_updates=g.budget.updates,
-                                budget_seconds=g.budget.seconds, servers=len(self.servers),
+                                budget_seconds=g.budget.seconds, budget_max_batch=g.budget.max_batch,
+                                servers=len(self.servers),
                                 aggregation=g.aggregation, executor=g.executor,
                                 comm_bits_per_server=[0] * len(self.servers),
                                 server_seconds=[0.0] * len(self.servers))
@@ -322,6 +323,9 @@ class _Play:
                 break
             routed = self.route(batch, r)
             size = sum(len(b) for b in routed.values())
+            if g.budget.max_batch is not None and size > g.budget.max_batch:
+                raise StreamError(f"round {r}: a batch of {size:,} updates exceeds the budget's "
+                                  f"max_batch = {g.budget.max_batch:,}; send it over several rounds")
             if res.updates + size > max_updates:
                 res.stop_reason, r = "update-budget", r - 1
                 break

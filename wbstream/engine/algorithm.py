@@ -95,6 +95,25 @@ def add_mod(a: np.ndarray, b: np.ndarray, modulus: int | None) -> np.ndarray:
     return s
 
 
+#: The merge kind of a state entry whose merge is the entry-wise maximum (HyperLogLog registers,
+#: Redis's PFMERGE): a mergeable but not linear sketch. Other kinds are moduli (int, or None for
+#: exact integer sums).
+MAX = "max"
+
+
+def merge_values(mine: np.ndarray, theirs: np.ndarray, kind: int | str | None) -> np.ndarray:
+    """One merged entry: the entry-wise maximum for :data:`MAX`, else the sum mod ``kind``.
+
+    >>> merge_values(np.array([3, 0, 5]), np.array([1, 4, 5]), MAX).tolist()
+    [3, 4, 5]
+    >>> merge_values(np.array([3, 0]), np.array([5, 4]), 7).tolist()
+    [1, 4]
+    """
+    if kind == MAX:
+        return np.maximum(np.asarray(mine), np.asarray(theirs))
+    return add_mod(mine, theirs, kind)
+
+
 def _fingerprint_update(h, value) -> None:
     if isinstance(value, np.ndarray):
         h.update(f"array:{value.dtype.str}:{value.shape}:".encode())
@@ -203,10 +222,11 @@ class StreamingAlgorithm(ABC):
 
     # -- merging (linear sketches) --------------------------------------------
     def merge_moduli(self) -> Mapping[str, int | None]:
-        """The state entries that add up when two sketches merge, each with its modulus.
+        """The state entries that merge when two sketches merge, each with its merge kind.
 
-        ``{}`` (the default) means the algorithm cannot be merged. A mergeable sketch
-        returns e.g. ``{"table": None}`` (exact int64 sums) or ``{"syndromes": p}``.
+        ``{}`` (the default) means the algorithm cannot be merged. A linear sketch
+        returns e.g. ``{"table": None}`` (exact int64 sums) or ``{"syndromes": p}`` (sums
+        mod p); a max-mergeable one (HyperLogLog) ``{"registers": MAX}``.
         Every other ``state()`` entry is a parameter or key and must be identical in
         both sketches (see :meth:`merge_fingerprint`).
         """
@@ -283,8 +303,8 @@ class StreamingAlgorithm(ABC):
             if value.shape != np.shape(mine[key]) or value.dtype.kind not in "iu":
                 raise MergeError(f"{key!r} must be integers of shape {np.shape(mine[key])}, "
                                  f"got {value.dtype} of shape {value.shape}")
-        merged = {key: add_mod(np.asarray(mine[key]), np.asarray(values[key], dtype=np.asarray(mine[key]).dtype),
-                               mod) for key, mod in moduli.items()}
+        merged = {key: merge_values(np.asarray(mine[key]), np.asarray(values[key], dtype=np.asarray(mine[key]).dtype),
+                                    kind) for key, kind in moduli.items()}
         self.load_merged(merged)
 
     def merge_entry_bound(self) -> int:

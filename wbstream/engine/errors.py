@@ -29,6 +29,10 @@ class ReplayMismatch(WbstreamError, AssertionError):
     """A replayed game diverged from its recorded transcript."""
 
 
+class RecordError(WbstreamError, ValueError):
+    """A game record cannot be replayed: a missing or mistyped field, or a transcript outside its budget."""
+
+
 class MergeError(WbstreamError, ValueError):
     """Two sketches cannot be merged (different parameters or keys, or the same sketch twice).
 

@@ -2,7 +2,7 @@
 
 Each round: observe -> act -> validate -> update (timed) -> commit truth -> if a
 query is due: query (timed) -> judge -> record. The same seed replays the same
-game; a recorded transcript replays it exactly (:func:`replay`).
+game; a recorded transcript replays it exactly (:mod:`wbstream.engine.replay`).
 
 Every coin follows from a secret, not from the seed (:mod:`wbstream.engine.keys`):
 a Game draws a fresh 256-bit secret unless given one, derives each game's key
@@ -18,7 +18,6 @@ the seed alone predicts nothing.
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -30,43 +29,57 @@ from .answers import answer_digest
 from .coins import Coins
 from . import keys
 from .keys import SECRET_BYTES, adversary_rng, game_key
-from .errors import BudgetError, NotApplicableError, ReplayMismatch, SpecError, ThreatModelError
+from .errors import BudgetError, NotApplicableError, SpecError, ThreatModelError
 from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
 from .sandbox import MODES, IsolatedAdversary
-from .stream import Batch, RowBatch
-from .threat import OBLIVIOUS, ThreatModel
+from .threat import ThreatModel
 
 _UNLIMITED = 1 << 62
 play_rounds = select_play_rounds()
 
 
+#: The longest time budget a game may have (about 116 days); a longer one is refused.
+MAX_SECONDS = 10**7
+
+
 @dataclass(frozen=True)
 class Budget:
-    """Limits on a game: total updates, rounds, and wall-clock seconds (None: no limit).
+    """Limits on a game: total updates, rounds, wall-clock seconds, and updates per batch (None: no limit).
 
-    >>> Budget(rounds=10).rounds
-    10
+    A batch of more than ``max_batch`` updates is refused whole with a
+    :class:`~wbstream.engine.errors.StreamError`: nothing changes, and the game ends there.
+
+    >>> Budget(rounds=10).rounds, Budget().max_batch
+    (10, 1000000)
     >>> Budget(updates=-1)
     Traceback (most recent call last):
     ...
     wbstream.engine.errors.BudgetError: budget updates must be a non-negative integer or None, got -1
+    >>> Budget(seconds=1e300)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.BudgetError: budget seconds must be a number in [0, 10000000] or None, got 1e+300
     """
 
     updates: int | None = 10_000_000
     rounds: int | None = 100_000
     seconds: float | None = None
+    max_batch: int | None = 1_000_000
 
     def __post_init__(self):
         for name in ("updates", "rounds"):
             value = getattr(self, name)
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
                 raise BudgetError(f"budget {name} must be a non-negative integer or None, got {value!r}")
+        b = self.max_batch
+        if b is not None and (not isinstance(b, int) or isinstance(b, bool) or b < 1):
+            raise BudgetError(f"budget max_batch must be a positive integer or None, got {b!r}")
         s = self.seconds
-        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s < math.inf):
-            raise BudgetError(f"budget seconds must be a non-negative finite number or None, got {s!r}")
+        if s is not None and (isinstance(s, bool) or not isinstance(s, (int, float)) or not 0 <= s <= MAX_SECONDS):
+            raise BudgetError(f"budget seconds must be a number in [0, {MAX_SECONDS}] or None, got {s!r}")
 
 
 def _spec_name(registry, spec, extra: dict | None) -> tuple[type, dict[str, Any], str]:
@@ -122,6 +135,7 @@ class Game:
         self.query_every, self.seed = query_every, seed
         self.stop_on_failure, self.record_transcript = stop_on_failure, record_transcript
         self.problem_cls, self.problem_opts, self.problem_spec = _spec_name(problems, problem, None)
+        self.problem_cls(**self.problem_opts)  # refuses bad parameters (e.g. int64 overflow) now, not in play()
         self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm, algorithm_options)
         self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary, adversary_options)
         if not self.alg_cls.supports(self.problem_cls):
@@ -171,7 +185,7 @@ class Game:
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,
                          threat=self.threat.name, seed=self.seed, query_every=self.query_every,
                          budget_rounds=self.budget.rounds, budget_updates=self.budget.updates,
-                         budget_seconds=self.budget.seconds)
+                         budget_seconds=self.budget.seconds, budget_max_batch=self.budget.max_batch)
         transcript = Transcript() if self.record_transcript else None
         deadline = (time.perf_counter_ns() + int(self.budget.seconds * 1e9)) if self.budget.seconds is not None else None
         answers = obs._answers
@@ -190,9 +204,11 @@ class Game:
 
         try:
             (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-                obs, adversary.act, alg.update, problem, query, judge_and_record, transcript, self.query_every,
+                obs, adversary.act, alg.update, problem, query, judge_and_record, transcript,
+                min(_UNLIMITED, self.query_every),
                 min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
                 min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
+                min(_UNLIMITED, self.budget.max_batch if self.budget.max_batch is not None else _UNLIMITED),
                 deadline, self.stop_on_failure)
         finally:
             if self.isolation == "process":
@@ -228,82 +244,3 @@ def _record_failure(res: GameResult, r: int, verdict) -> None:
         res.failed = True
         res.first_failure_round = r
         res.failure_kind, res.failure_detail = verdict.kind, verdict.detail
-
-
-class TranscriptAdversary(Adversary):
-    """Re-sends the batches of a recorded transcript, round by round."""
-
-    name = "transcript"
-    needs = OBLIVIOUS
-    stream_kind = None  # re-sends whatever was recorded
-
-    def __init__(self, *, transcript: Transcript):
-        self._by_round = {r: _recorded_batch(i, d) for r, i, d in transcript.batches}
-        self._last = max(self._by_round, default=0)
-
-    def act(self, obs):
-        if obs.round > self._last:
-            return None
-        return self._by_round.get(obs.round, Batch.concat([]))
-
-
-def _recorded_batch(indices: list, deltas: list) -> Batch:
-    """A transcript's batch: rows of floats come back as a RowBatch, integer updates as a Batch."""
-    if any(type(d) is float for d in deltas):
-        return RowBatch.from_entries(indices, deltas)
-    return Batch(np.array(indices, np.int64), np.array(deltas, np.int64))
-
-
-def _recorded_key(result: GameResult) -> bytes:
-    if not isinstance(result.game_key, str) or len(result.game_key) != 64:
-        raise ValueError("this record has no game key (64 hex digits), so its coins cannot be replayed")
-    try:
-        return bytes.fromhex(result.game_key)
-    except ValueError:
-        raise ValueError("this record's game key is not 64 hex digits") from None
-
-
-def replay(result: GameResult) -> GameResult:
-    """Replay a recorded game and check every answer against the transcript.
-
-    Raises :class:`ReplayMismatch` on the first answer that differs.
-    """
-    if result.transcript is None:
-        raise ValueError("this result has no transcript; play with record_transcript=True")
-    game = Game(result.problem, result.algorithm, TranscriptAdversary, result.threat,
-                budget=Budget(updates=None, rounds=None), query_every=result.query_every,
-                seed=result.seed, stop_on_failure=False, record_transcript=True,
-                adversary_options={"transcript": result.transcript}, game_key=_recorded_key(result))
-    game.adv_spec = result.adversary
-    again = game.play()
-    want = {r: (d, ok) for r, d, ok in result.transcript.answers}
-    got = {r: (d, ok) for r, d, ok in again.transcript.answers}
-    for r in sorted(want):
-        if got.get(r) != want[r]:
-            raise ReplayMismatch(f"round {r}: recorded answer {want[r]} but the replay gave {got.get(r)}")
-    if len(got) != len(want):
-        raise ReplayMismatch(f"the replay made {len(got)} queries, the record {len(want)}")
-    return again
-
-
-#: What must be identical when a game is played again from its seed (timings may differ).
-OUTCOME_FIELDS = ("failed", "first_failure_round", "failure_kind", "failure_detail", "final_detail", "failed_queries",
-                  "rounds", "updates", "queries", "stop_reason", "space_state_bits", "space_key_bits")
-
-
-def replay_from_seed(result: GameResult) -> GameResult:
-    """Play a recorded game again from its specs and seed, and check the outcome is identical.
-
-    Needs no transcript: games are deterministic given their seed. Raises
-    :class:`ReplayMismatch` naming the first field that differs. Games cut short by a
-    time budget are refused (wall-clock time does not replay).
-    """
-    if result.budget_seconds is not None:
-        raise ValueError("a game with a time budget cannot be replayed from its seed; record its transcript")
-    again = Game(result.problem, result.algorithm, result.adversary, result.threat,
-                 budget=Budget(updates=result.budget_updates, rounds=result.budget_rounds),
-                 query_every=result.query_every, seed=result.seed, game_key=_recorded_key(result)).play()
-    for name in OUTCOME_FIELDS:
-        if getattr(again, name) != getattr(result, name):
-            raise ReplayMismatch(f"{name}: recorded {getattr(result, name)!r}, replayed {getattr(again, name)!r}")
-    return again

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import time
 
+from .errors import StreamError
 from .stream import Batch, as_batch
 
 COMPILED = not __file__.endswith(".py")  # True in the extension module built from this file
@@ -26,8 +27,13 @@ TIMING_STRIDE = 8
 
 
 def play_rounds(obs, act, update, problem, query, judge_and_record, transcript, every,
-                max_rounds, max_updates, deadline, stop_on_failure):
+                max_rounds, max_updates, max_batch, deadline, stop_on_failure):
     """Play rounds until something stops the game.
+
+    Anything but a :class:`Batch` or a ``RowBatch`` goes through :func:`as_batch`
+    (a subclass of either is rebuilt by the checking constructor). A batch of more
+    than ``max_batch`` updates is refused with a :class:`StreamError` before
+    anything changes.
 
     Returns ``(rounds, updates, queries, last_query_round, timed_rounds, adversary_ns,
     stop_reason, update_ns, query_ns)``; the referee's ``nnz`` and ``sumsq`` are up to date.
@@ -69,6 +75,9 @@ def play_rounds(obs, act, update, problem, query, judge_and_record, transcript, 
                 batch = as_batch(batch)
             indices, deltas = batch.indices, batch.deltas
             size = len(indices)
+            if size > max_batch:
+                raise StreamError(f"round {r}: a batch of {size:,} updates exceeds the budget's "
+                                  f"max_batch = {max_batch:,}; send it over several rounds")
             updates += size
             if updates > max_updates:
                 updates -= size

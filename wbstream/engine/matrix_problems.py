@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .answers import NOT_LOW_RANK
-from .errors import StreamError
+from .errors import SpecError, StreamError
 from .fp_linalg import integer_rank, rank_exceeds
 from .problems import Problem, Verdict, _Estimation, _Plan
 from .registry import problems
@@ -44,12 +44,12 @@ def check_matrix_shape(rows: int, cols: int, k: int | None = None) -> None:
     >>> check_matrix_shape(4, 6, k=4)
     Traceback (most recent call last):
     ...
-    ValueError: rank bound k = 4 must satisfy 1 <= k < min(rows, cols) = 4
+    wbstream.engine.errors.SpecError: rank bound k = 4 must satisfy 1 <= k < min(rows, cols) = 4
     """
     if rows < 2 or cols < 2:
-        raise ValueError(f"a matrix needs rows >= 2 and cols >= 2, got {rows} x {cols}")
+        raise SpecError(f"a matrix needs rows >= 2 and cols >= 2, got {rows} x {cols}")
     if k is not None and not 1 <= k < min(rows, cols):
-        raise ValueError(f"rank bound k = {k} must satisfy 1 <= k < min(rows, cols) = {min(rows, cols)}")
+        raise SpecError(f"rank bound k = {k} must satisfy 1 <= k < min(rows, cols) = {min(rows, cols)}")
 
 
 class _IntegerMatrix(Problem):
@@ -207,13 +207,13 @@ class LowRankApproximation(Problem):
 
     def __init__(self, *, cols: int = 16, k: int = 2, ell: int = 8, eps: float = 0.5, M: int = 10**6):
         if cols < 2:
-            raise ValueError(f"rows need at least 2 columns, got cols = {cols}")
+            raise SpecError(f"rows need at least 2 columns, got cols = {cols}")
         if not 1 <= k < cols:
-            raise ValueError(f"rank k = {k} must satisfy 1 <= k < cols = {cols}")
+            raise SpecError(f"rank k = {k} must satisfy 1 <= k < cols = {cols}")
         if ell <= k:
-            raise ValueError(f"sketch size ell = {ell} must exceed k = {k} (the bound divides by ell - k)")
+            raise SpecError(f"sketch size ell = {ell} must exceed k = {k} (the bound divides by ell - k)")
         if not 0 < eps:
-            raise ValueError(f"eps must be > 0, got {eps}")
+            raise SpecError(f"eps must be > 0, got {eps}")
         super().__init__(n=cols, M=M, cols=int(cols), k=int(k), ell=int(ell), eps=float(eps))
         self.cols, self.k, self.ell, self.eps = int(cols), int(k), int(ell), float(eps)
         self.n = 0  # no integer entries: the round loop's single-update path always asks validate_one

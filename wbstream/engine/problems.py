@@ -24,7 +24,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .answers import NOT_SPARSE, SparseVector
-from .errors import StreamError
+from .errors import SpecError, StreamError
 from .registry import problems
 from .stream import Batch, as_batch
 
@@ -117,11 +117,13 @@ class Problem:
 
     def __init__(self, *, n: int, M: int, **extra: Any):
         if n < 1:
-            raise ValueError(f"universe size n must be >= 1, got {n}")
+            raise SpecError(f"universe size n must be >= 1, got {n}")
         if M < 1:
-            raise ValueError(f"entry bound M must be >= 1, got {M}")
+            raise SpecError(f"entry bound M must be >= 1, got {M}")
         if M >= 2**62:
-            raise ValueError("entry bound M must be < 2**62 so sums stay exact in int64")
+            raise SpecError("entry bound M must be < 2**62 so sums stay exact in int64")
+        if n * M >= 2**63:  # ||x||_1 <= n M, and the heavy-hitters referee sums x
+            raise SpecError(f"n * M = {n * M} does not fit in int64 (sums over x would wrap); lower n or M")
         self.params = Params(self.name, n=int(n), M=int(M), **extra)
         self.n, self.M = int(n), int(M)
         self.x = np.zeros(self.n, dtype=np.int64)
@@ -246,7 +248,7 @@ class SparseRecovery(Problem):
 
     def __init__(self, *, n: int = 4096, k: int = 8, M: int = 1024):
         if not 1 <= k <= n:
-            raise ValueError(f"sparsity k must be in [1, n], got k={k}, n={n}")
+            raise SpecError(f"sparsity k must be in [1, n], got k={k}, n={n}")
         super().__init__(n=n, M=M, k=int(k))
         self.k = int(k)
 
@@ -292,9 +294,9 @@ class _Estimation(Problem):
 
     def __init__(self, *, n: int, M: int, eps: float, alpha: float | None, **extra):
         if alpha is not None and alpha < 1:
-            raise ValueError(f"approximation factor alpha must be >= 1, got {alpha}")
+            raise SpecError(f"approximation factor alpha must be >= 1, got {alpha}")
         if not 0 < eps < 1:
-            raise ValueError(f"eps must be in (0, 1), got {eps}")
+            raise SpecError(f"eps must be in (0, 1), got {eps}")
         super().__init__(n=n, M=M, eps=float(eps), alpha=alpha, **extra)
         self.eps, self.alpha = float(eps), (None if alpha is None else float(alpha))
         self._low, self._high = _factor_bounds(1.0, self.eps, self.alpha)
@@ -366,7 +368,7 @@ class F2Estimation(_Estimation):
     def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None,
                  insertion_only: bool = False):
         if n * M * M >= 2**63:
-            raise ValueError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
+            raise SpecError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
         super().__init__(n=n, M=M, eps=eps, alpha=alpha, insertion_only=bool(insertion_only))
         self.insertion_only = bool(insertion_only)
 
@@ -413,7 +415,7 @@ class HeavyHitters(Problem):
 
     def __init__(self, *, n: int = 4096, M: int = 1 << 20, eps: float = 0.05):
         if not 0 < eps < 1:
-            raise ValueError(f"eps must be in (0, 1), got {eps}")
+            raise SpecError(f"eps must be in (0, 1), got {eps}")
         super().__init__(n=n, M=M, eps=float(eps))
         self.eps = float(eps)
         self.insertion_only = True

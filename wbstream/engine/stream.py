@@ -48,7 +48,10 @@ class Batch:
 
     @classmethod
     def single(cls, index: int, delta: int) -> Batch:
-        return cls(np.array([index], dtype=np.int64), np.array([delta], dtype=np.int64))
+        try:
+            return cls(np.array([index], dtype=np.int64), np.array([delta], dtype=np.int64))
+        except (OverflowError, TypeError, ValueError):  # not an int64: let the checks name it
+            return cls([index], [delta])
 
     @classmethod
     def concat(cls, batches: list[Batch]) -> Batch:
@@ -115,7 +118,10 @@ class RowBatch(Batch):
 
 def _as_int64(values, what: str) -> np.ndarray:
     one = {"indices": "index", "deltas": "delta"}[what]
-    arr = np.asarray(values)
+    try:
+        arr = np.asarray(values)
+    except (TypeError, ValueError, OverflowError):  # ragged nesting, or an object numpy cannot read
+        raise StreamError(f"{what} must be a one-dimensional array of integers") from None
     if arr.ndim != 1:
         raise StreamError(f"{what} must be one-dimensional, got shape {arr.shape}")
     if arr.dtype == np.int64:
@@ -140,14 +146,36 @@ def _as_int64(values, what: str) -> np.ndarray:
         return arr.astype(np.int64)
     if arr.size == 0:
         return np.zeros(0, dtype=np.int64)
+    if arr.dtype == object and all(type(v) is int for v in arr):  # Python ints beyond int64
+        raise StreamError(f"{what} do not fit in int64")
     raise StreamError(f"{what} must be integers, got dtype {arr.dtype}")
 
 
 def as_batch(indices, deltas=None) -> Batch:
-    """Coerce ``(indices, deltas)``, a pair, or a :class:`Batch` into an int64 Batch."""
+    """Coerce ``(indices, deltas)``, a pair, or a :class:`Batch` into a checked Batch.
+
+    A :class:`Batch` or :class:`RowBatch` comes back as it is: their constructors
+    checked it. An instance of any subclass (which may skip those checks) is rebuilt
+    through the checking constructor, so nothing unchecked reaches the referee.
+
+    >>> class Unchecked(Batch):
+    ...     def __post_init__(self):
+    ...         pass
+    >>> as_batch(Unchecked([1, 2], [3, 4])).deltas.dtype
+    dtype('int64')
+    >>> as_batch(Unchecked([1, 2], [0.5, 4]))
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.StreamError: update 0: delta 0.5 is not an integer
+    """
     if deltas is None:
-        if isinstance(indices, Batch):
+        kind = type(indices)
+        if kind is Batch or kind is RowBatch:
             return indices
+        if isinstance(indices, RowBatch):
+            return RowBatch(getattr(indices, "rows", None))
+        if isinstance(indices, Batch):
+            return Batch(getattr(indices, "indices", None), getattr(indices, "deltas", None))
         if isinstance(indices, tuple) and len(indices) == 2:
             indices, deltas = indices
         else:

@@ -20,7 +20,7 @@ import numpy as np
 
 from wbstream.algorithms.distinct import KeyedF0Sketch, chunks
 from wbstream.algorithms.distinct.hashing64 import KEY_BITS
-from wbstream.engine.algorithm import Space, nbytes_of
+from wbstream.engine.algorithm import MAX, Space, nbytes_of
 from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
 
@@ -139,3 +139,7 @@ class HyperLogLog(KeyedF0Sketch):
 
     def space(self):
         return Space(self.m * REGISTER_BITS, KEY_BITS, nbytes_of(self.state()))
+
+    def merge_moduli(self):
+        """Two HLLs with the same key merge by a register-wise maximum (the sketch of the union)."""
+        return {"registers": MAX}
