@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -36,7 +35,7 @@ def hostile_env(marker: str = "WBSTREAM_TEST_RUN=1") -> dict:
     return {**os.environ, "PYTHONPATH": os.pathsep.join([str(TESTS), os.environ.get("PYTHONPATH", "")]), key: value}
 
 
-def hostile_arena(tmp_path: Path, names, *args, env=None, **popen) -> list[str]:
+def hostile_arena(tmp_path: Path, names, *args) -> list[str]:
     suite = tmp_path / "hostile.toml"
     suite.write_text(hostile.toml_suite(names))
     return [sys.executable, "-c", hostile.CLI, "arena", "--suite", str(suite), "--no-report",

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import ctypes
 import multiprocessing as mp
-import multiprocessing.forkserver
+import multiprocessing.forkserver  # noqa: F401 - loads mp.forkserver
 import os
 import signal
 import sys
