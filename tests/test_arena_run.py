@@ -12,13 +12,12 @@ from dataclasses import asdict
 
 import pytest
 
+import arena_hostile as hostile
 from wbstream.arena.arena import STORE_NAME, run_arena
 from wbstream.arena.executors import DaskExecutor, ExecutorError, PoolExecutor, SerialExecutor
 from wbstream.arena.matchups import Matchup, SuiteError, load_toml, suite
 from wbstream.arena.store import ResultStore, StoreError
-from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
-from wbstream.engine.stream import Batch
 
 MINI = [
     Matchup("sparse-recovery(n=512, k=2, M=1024)", "countsketch(rows=5, cols=16)", "kernel-injection", "white-box"),
@@ -97,56 +96,25 @@ def test_sigkill_mid_run_then_resume_plays_only_the_missing_games(tmp_path):
         assert store.integrity_ok()
 
 
-class Crashing(Adversary):
-    """Raises inside act."""
-
-    name = "test-crashing"
-
-    def act(self, obs):
-        raise RuntimeError("the adversary fell over")
-
-
-class Hanging(Adversary):
-    """Never returns from act."""
-
-    name = "test-hanging"
-
-    def act(self, obs):
-        while True:
-            time.sleep(0.01)
-
-
-class Fine(Adversary):
-    """One single update."""
-
-    name = "test-fine"
-
-    def act(self, obs):
-        return Batch.single(1, 1) if obs.round == 1 else None
-
-
 @pytest.fixture
 def misbehaving():
-    """Register the test adversaries for one test only (forked pool workers inherit them)."""
-    for cls in (Crashing, Hanging, Fine):
-        adversaries.register(cls)
+    """Register the test adversaries for one test only (workers receive them by reference)."""
+    hostile.register()
     yield
-    for cls in (Crashing, Hanging, Fine):
-        adversaries.unregister(cls.name)
+    hostile.unregister()
 
 
 @pytest.mark.parametrize("make", [SerialExecutor, lambda: PoolExecutor(2)], ids=["serial", "pool"])
 def test_crashes_and_hangs_become_error_rows_and_the_arena_goes_on(tmp_path, make, misbehaving):
-    # isolation="none": these classes live in a test module that a new process cannot import by name
-    ms = [Matchup("f2(n=8, M=4, eps=0.5)", "exact", name, "oblivious", isolation="none") for name in
-          ("test-crashing", "test-hanging", "test-fine")]
+    ms = [Matchup("f2(n=8, M=4, eps=0.5)", "exact", name, "oblivious") for name in
+          ("test-crashing", "test-hangs", "test-fine")]
     run = run_arena(ms, trials=1, seed=0, out_dir=tmp_path, executor=make(), timeout=1.0)
     assert run.played == 3 and run.errors == 2
     with ResultStore(tmp_path / STORE_NAME) as store:
         by_adv = {r["adversary"]: r for r in store.rows()}
     assert by_adv["test-crashing"]["status"] == "error"
     assert "the adversary fell over" in by_adv["test-crashing"]["error"]
-    assert by_adv["test-hanging"]["status"] == "timeout" and "1 s limit" in by_adv["test-hanging"]["error"]
+    assert by_adv["test-hangs"]["status"] == "timeout" and "1 s limit" in by_adv["test-hangs"]["error"]
     assert by_adv["test-fine"]["status"] == "ok"
 
 

@@ -281,12 +281,12 @@ def _executor(serial: bool, workers, scheduler, dask_local):
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the first trial.")
 @click.option("--out", "out_dir", default="results", show_default=True,
               type=click.Path(file_okay=False, path_type=Path), help="Directory of results.sqlite and the reports.")
-@click.option("--serial", is_flag=True, help="Play in this process instead of a process pool.")
+@click.option("--serial", is_flag=True, help="One game at a time, in one worker process, instead of a pool.")
 @click.option("--workers", type=click.IntRange(min=1), default=None, help="Process-pool size (default: CPUs).")
 @click.option("--scheduler", default=None, help="Run on an existing Dask cluster, e.g. tcp://host:8786.")
 @click.option("--dask-local", type=click.IntRange(min=1), default=None, help="Start a Dask LocalCluster of N workers.")
 @click.option("--timeout", default=300.0, show_default=True, type=click.FloatRange(min=0.1),
-              help="Seconds a game may run before it is recorded as a timeout.")
+              help="Seconds a game may run; then its process is killed and it is recorded as a timeout.")
 @click.option("--no-report", is_flag=True, help="Store the games but write no reports.")
 @click.option("--secret", "secret_path", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="File of a run secret (64 hex digits) for a new OUT directory, e.g. another run's "
@@ -298,6 +298,7 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
 
     A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
+    A second arena on the same OUT waits for the first to finish, then plays what is missing.
     Every game's coins follow from the run secret kept in OUT/secret (mode 0600).
     """
     from wbstream.arena.arena import run_arena
@@ -320,7 +321,7 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             try:
                 run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
                                 timeout=timeout, progress=lambda done, total: progress.update(task, completed=done),
-                                secret=secret)
+                                secret=secret, on_wait=lambda why: err.print(why, markup=False, highlight=False))
             finally:
                 executor.close()
     except WbstreamError as exc:

@@ -1,135 +1,89 @@
-"""Where the arena's games run: serially, in a local process pool, or on a Dask cluster.
+"""Where the arena's games run: in worker processes on this machine, or on a Dask cluster.
 
-Each executor takes ``(matchup, seed)`` tasks and yields ``(task, Outcome)`` as games
-finish, in any order. A game never raises out of :func:`play_task`: a crash
-becomes an ``error`` outcome with its message, and a game that runs past
-``timeout`` seconds becomes a ``timeout`` outcome (enforced with SIGALRM in the
-process that plays it; Dask runs tasks in worker threads, where that timer cannot
-be set, so there each game runs in a forked child of the worker, on that child's
-main thread, and the limit is enforced by killing the child).
+Each executor takes an iterable of ``(matchup, seed)`` tasks, pulls them lazily as
+workers free up, and yields ``(task, Outcome)`` as games finish, in any order. A
+game never takes the arena down: a crash becomes an ``error`` outcome with its
+message, a process that dies an ``error`` outcome naming how, and a game still
+running ``timeout`` seconds after it started a ``timeout`` outcome. The time limit
+is the referee's, never the game's: the arena kills the process playing the game
+at the deadline (SIGKILL), so nothing the game does (catching exceptions, blocking
+in C, resetting timers) can stretch it.
+
+* :class:`SerialExecutor`: one worker process, one game at a time;
+* :class:`PoolExecutor`: one worker process per CPU (:mod:`wbstream.arena.workers`);
+* :class:`DaskExecutor`: each game in a child forked by a Dask worker, killed at the deadline.
 """
 
 from __future__ import annotations
 
-import multiprocessing as mp
+import json
 import os
-import signal
-import threading
 import time
 from collections.abc import Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
-from contextlib import contextmanager
-from dataclasses import dataclass
 
-from wbstream.engine.errors import WbstreamError
-from wbstream.engine.isolation import ForkTimeout, run_forked
-from wbstream.engine.result import GameResult
+from wbstream.engine.isolation import ForkTimeout, run_forked_bytes
 
 from .matchups import Matchup
+from .workers import MAX_OUTCOME_BYTES, ExecutorError, Outcome, WorkerPool, parse_outcome, play_bytes, timeout_outcome
 
 Task = tuple[Matchup, int]
 
-
-class ExecutorError(WbstreamError, RuntimeError):
-    """An executor could not start (e.g. an unreachable Dask scheduler)."""
-
-
-@dataclass
-class Outcome:
-    """What one task produced: a result, or an error or timeout message; and its wall time."""
-
-    status: str
-    result: GameResult | None
-    error: str | None
-    task_seconds: float
+__all__ = ["DaskExecutor", "ExecutorError", "Outcome", "PoolExecutor", "SerialExecutor", "Task",
+           "play_task_forked"]
 
 
-class GameTimeout(Exception):
-    """Raised inside a game that overran its time limit."""
+def play_task_forked(matchup: Matchup, seed: int, timeout: float | None = None) -> str:
+    """One game in a forked child, killed at ``timeout``; the Outcome as JSON (never raises).
 
-
-@contextmanager
-def _time_limit(seconds: float | None):
-    if not seconds or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-
-    def expire(signum, frame):
-        raise GameTimeout
-
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-def play_task(matchup: Matchup, seed: int, timeout: float | None = None) -> Outcome:
-    """Play one game here and now; never raises."""
+    For Dask worker threads: the child plays on its own main thread, and sends its
+    outcome back as bytes, never a pickle.
+    """
     t0 = time.perf_counter()
     try:
-        with _time_limit(timeout):
-            result = matchup.game(seed).play()
-        return Outcome("ok", result, None, time.perf_counter() - t0)
-    except GameTimeout:
-        return Outcome("timeout", None, f"the game ran past its {timeout:g} s limit", time.perf_counter() - t0)
-    except Exception as exc:  # a crashing algorithm or adversary is recorded, and the arena goes on
-        return Outcome("error", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
-
-
-def play_task_forked(matchup: Matchup, seed: int, timeout: float | None = None) -> Outcome:
-    """:func:`play_task` in a forked child (for worker threads); never raises."""
-    t0 = time.perf_counter()
-    try:
-        return run_forked(play_task, matchup, seed, None, seconds=timeout or 1e9)
+        data = run_forked_bytes(play_bytes, matchup, seed, seconds=timeout or 1e9, maxlength=MAX_OUTCOME_BYTES)
+        outcome = parse_outcome(data, time.perf_counter() - t0)
     except ForkTimeout:
-        return Outcome("timeout", None, f"the game ran past its {timeout:g} s limit", time.perf_counter() - t0)
+        outcome = timeout_outcome(timeout, time.perf_counter() - t0)
     except Exception as exc:
-        return Outcome("error", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+        outcome = Outcome("error", None, f"{type(exc).__name__}: {exc}", time.perf_counter() - t0)
+    result = outcome.result.to_dict() if outcome.result is not None else None
+    return json.dumps({"status": outcome.status, "result": result, "error": outcome.error,
+                       "task_seconds": outcome.task_seconds})
+
+
+def _outcome_from_json(text: str) -> Outcome:
+    from wbstream.engine.result import GameResult
+
+    msg = json.loads(text)
+    result = GameResult.from_dict(msg["result"]) if msg["result"] is not None else None
+    return Outcome(msg["status"], result, msg["error"], msg["task_seconds"])
 
 
 class SerialExecutor:
-    """Every game in this process, one after another."""
+    """One game at a time, in one worker process (killed and replaced at a game's deadline).
+
+    >>> SerialExecutor().workers
+    1
+    """
 
     name = "serial"
+    workers = 1
 
-    def run(self, tasks: Iterable[Task], timeout: float | None) -> Iterator[tuple[Task, Outcome]]:
-        for m, seed in tasks:
-            yield (m, seed), play_task(m, seed, timeout)
+    def run(self, tasks: Iterable[Task], timeout: float | None, warm: bool = False) -> Iterator[tuple[Task, Outcome]]:
+        """``warm``: some games isolate their adversary, so each worker starts its own fork server first."""
+        return WorkerPool(self.workers).run(tasks, timeout, warm)
 
     def close(self):
         pass
 
 
-class PoolExecutor:
-    """A local pool of worker processes (forked, so everything registered here is there too)."""
+class PoolExecutor(SerialExecutor):
+    """A local pool of worker processes, one per CPU unless ``workers`` says otherwise."""
 
     name = "pool"
 
     def __init__(self, workers: int | None = None):
         self.workers = workers or os.cpu_count() or 1
-
-    def run(self, tasks: Iterable[Task], timeout: float | None) -> Iterator[tuple[Task, Outcome]]:
-        pending = list(tasks)
-        while pending:
-            with ProcessPoolExecutor(self.workers, mp_context=mp.get_context("fork")) as pool:
-                futures = {pool.submit(play_task, m, s, timeout): (m, s) for m, s in pending}
-                pending = []
-                for fut in as_completed(futures):
-                    task = futures[fut]
-                    try:
-                        yield task, fut.result()
-                    except BrokenProcessPool:
-                        # a worker died (e.g. a segfault): record it and play the rest in a new pool
-                        yield task, Outcome("error", None, "a worker process died while playing this game", 0.0)
-                        pending = [t for f, t in futures.items() if not f.done()]
-                        break
-
-    def close(self):
-        pass
 
 
 class DaskExecutor:
@@ -162,17 +116,33 @@ class DaskExecutor:
                 self.cluster.close()
             raise ExecutorError(f"cannot reach the Dask scheduler {scheduler or '(local)'}: {exc}") from None
 
-    def run(self, tasks: Iterable[Task], timeout: float | None) -> Iterator[tuple[Task, Outcome]]:
+    def run(self, tasks: Iterable[Task], timeout: float | None, warm: bool = False) -> Iterator[tuple[Task, Outcome]]:
         from distributed import as_completed as dask_completed
 
-        tasks = list(tasks)
-        futures = {self.client.submit(play_task_forked, m, s, timeout, pure=False): (m, s) for m, s in tasks}
-        for fut in dask_completed(list(futures)):
+        pending = iter(tasks)
+        in_flight: dict = {}
+        limit = 2 * max(1, sum(self.client.nthreads().values()))  # tasks are pulled as games end
+
+        def submit() -> bool:
+            task = next(pending, None)
+            if task is None:
+                return False
+            fut = self.client.submit(play_task_forked, *task, timeout, pure=False)
+            in_flight[fut] = task
+            completed.add(fut)
+            return True
+
+        completed = dask_completed()
+        while len(in_flight) < limit and submit():
+            pass
+        for fut in completed:
+            task = in_flight.pop(fut)
+            submit()
             try:
-                outcome = fut.result()
-            except Exception as exc:
+                outcome = _outcome_from_json(fut.result())
+            except Exception as exc:  # the Dask worker itself failed
                 outcome = Outcome("error", None, f"{type(exc).__name__}: {exc}", 0.0)
-            yield futures[fut], outcome
+            yield task, outcome
 
     def close(self):
         self.client.close()

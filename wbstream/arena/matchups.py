@@ -30,8 +30,10 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from wbstream.engine.game import Budget, Game
+from wbstream.engine.keys import adversary_rng
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import ThreatModel
 
@@ -109,6 +111,25 @@ def _playable(m: Matchup) -> bool:
     return True
 
 
+def check_playable(m: Matchup) -> None:
+    """Build the problem and the algorithm of ``m`` once (and reset the adversary, unless it is
+    isolated from this process), so a bad spec fails now.
+
+    Options a constructor rejects (``fjw24(preset='nosuch')``) pass the spec check and
+    would otherwise fail in every game of the run.
+    """
+    g = m.game(0)
+    problem = g.problem_cls(**g.problem_opts)
+    key = g.key_for(0)
+    g.alg_cls(problem.params, Coins.for_game(key), **g.alg_opts)
+    if g.isolation == "none":
+        g.adv_cls(**g.adv_opts).reset(problem.params, adversary_rng(key))
+
+
+def _message(exc: BaseException) -> str:
+    return str(exc) if isinstance(exc, WbstreamError) else f"{type(exc).__name__}: {exc}"
+
+
 def registry_matchups(all_levels: bool) -> list[Matchup]:
     """Every registered algorithm on its arena problem against every adversary that applies."""
     out = []
@@ -141,25 +162,34 @@ def load_toml(path: str | Path) -> tuple[list[Matchup], int | None]:
         raise SuiteError(f"no suite file {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise SuiteError(f"malformed suite file {path}: {exc}") from None
+    except RecursionError:
+        raise SuiteError(f"malformed suite file {path}: its arrays or tables nest too deeply") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteError(f"cannot read the suite file {path}: {exc}") from None
     tables = data.get("matchup")
     if not isinstance(tables, list) or not tables:
         raise SuiteError(f"suite file {path} has no [[matchup]] tables")
     fields = set(Matchup.__dataclass_fields__)
     out = []
     for i, t in enumerate(tables):
+        if not isinstance(t, dict):
+            raise SuiteError(f"{path}: matchup {i + 1} is not a table")
         unknown = set(t) - fields
         missing = {"problem", "algorithm", "adversary", "threat"} - set(t)
         if unknown or missing:
             raise SuiteError(f"{path}: matchup {i + 1} " + (f"has unknown keys {sorted(unknown)}" if unknown
                                                             else f"lacks {sorted(missing)}"))
+        wrong = [k for k in ("problem", "algorithm", "adversary", "threat") if not isinstance(t[k], str)]
+        if wrong:
+            raise SuiteError(f"{path}: matchup {i + 1}: {wrong[0]} must be a spec string, got {t[wrong[0]]!r}")
         m = Matchup(**t)
         try:
-            m.game(0)
-        except WbstreamError as exc:
-            raise SuiteError(f"{path}: matchup {i + 1} cannot be played: {exc}") from None
+            check_playable(m)
+        except Exception as exc:  # whatever building the players raises, it is this matchup's fault
+            raise SuiteError(f"{path}: matchup {i + 1} cannot be played: {_message(exc)}") from None
         out.append(m)
     trials = data.get("trials")
-    if trials is not None and (not isinstance(trials, int) or trials < 1):
+    if trials is not None and (not isinstance(trials, int) or isinstance(trials, bool) or trials < 1):
         raise SuiteError(f"{path}: trials must be a positive integer, got {trials!r}")
     return out, trials
 

@@ -33,7 +33,8 @@ Schema (version :data:`SCHEMA_VERSION`, kept in ``PRAGMA user_version``)::
     )
 
 A store written by a newer wbstream (a larger ``user_version``) is refused
-untouched, as is a database whose layout this version does not know.
+untouched, as is a database whose layout this version does not know, and one
+that fails SQLite's ``PRAGMA quick_check`` (run on every open, before any write).
 
 >>> import tempfile
 >>> from pathlib import Path
@@ -44,8 +45,13 @@ untouched, as is a database whose layout this version does not know.
 ...     store.add("m1/1", matchup="m1", problem="f2(n=4)", algorithm="exact", adversary="dense",
 ...               threat="oblivious", seed=1, status="ok", result=r, task_seconds=0.5)
 ...     store.add("m1/2", matchup="m1", problem="f2(n=4)", algorithm="exact", adversary="dense",
-...               threat="oblivious", seed=2, status="error", error="ValueError: boom")
+...               threat="oblivious", seed=2, status="error", error="ValueError: boom", if_absent=True)
+...     store.add("m1/2", matchup="m1", problem="f2(n=4)", algorithm="exact", adversary="dense",
+...               threat="oblivious", seed=2, status="error", error="stored already", if_absent=True)
 ...     store.count(), sorted(store.keys()), "m1/1" in store, store.results() == [r]
+True
+True
+False
 (2, ['m1/1', 'm1/2'], True, True)
 >>> with ResultStore(Path(tmp.name) / "results.sqlite") as store:
 ...     [row["status"] for row in store.rows()], store.rows("error")[0]["error"], store.integrity_ok()
@@ -131,6 +137,7 @@ class ResultStore:
         except sqlite3.DatabaseError as exc:
             raise StoreError(f"{where} is not a readable SQLite database: {exc}") from None
         self._check_version(version)
+        self._check_integrity(conn)
         try:
             if version == 0:
                 # A fresh file: create the schema, unless something else already lives here.
@@ -166,6 +173,18 @@ class ResultStore:
             raise StoreError(f"result store {self.path} has the older schema version {version}; this wbstream "
                              f"reads version {SCHEMA_VERSION} only (the store was left unchanged)")
 
+    def _check_integrity(self, conn: sqlite3.Connection) -> None:
+        """``PRAGMA quick_check`` before anything is written: a damaged store is refused untouched."""
+        try:
+            problems = [r[0] for r in conn.execute("PRAGMA quick_check").fetchall()]
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            raise StoreError(f"result store {self.path} is damaged: SQLite's integrity check reports "
+                             f"{problems[0]!r}" + (f" and {len(problems) - 1} more problem(s)" if len(problems) > 1
+                                                   else "")
+                             + "; it was left unchanged (restore it from a backup, or move it aside to start afresh)")
+
     def _check_layout(self, conn: sqlite3.Connection) -> None:
         columns = tuple(r[1] for r in conn.execute("PRAGMA table_info(games)"))
         if columns != COLUMNS:
@@ -199,8 +218,12 @@ class ResultStore:
 
     def add(self, key: str, *, matchup: str, problem: str | None, algorithm: str | None, adversary: str | None,
             threat: str | None, seed: int | None, status: str, result: GameResult | None = None,
-            error: str | None = None, task_seconds: float | None = None) -> None:
-        """Store one game in one transaction. An existing key is refused, never overwritten."""
+            error: str | None = None, task_seconds: float | None = None, if_absent: bool = False) -> bool:
+        """Store one game in one transaction; True if it was written.
+
+        An existing key is never overwritten: it is refused (StoreError), or with
+        ``if_absent`` left as it is (False is returned).
+        """
         if status not in STATUSES:
             raise StoreError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
         if status == "ok":
@@ -221,9 +244,11 @@ class ResultStore:
             try:
                 conn.execute("BEGIN IMMEDIATE")
                 try:
-                    conn.execute(f"INSERT INTO games ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                                 row)
+                    written = conn.execute(
+                        f"INSERT INTO games ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})"
+                        + (" ON CONFLICT (key) DO NOTHING" if if_absent else ""), row).rowcount
                     conn.execute("COMMIT")
+                    return written == 1
                 except BaseException:
                     conn.execute("ROLLBACK")
                     raise
