@@ -133,6 +133,17 @@ def test_the_white_box_copy_cancellation_breaks_the_robust_estimators(alg, seeds
 def test_copy_cancellation_refuses_what_it_cannot_attack():
     with pytest.raises(NotApplicableError, match="answering_copies"):
         Game("f2(n=64, M=16, alpha=4)", "ams", "copy-cancellation", "white-box", seed=0)
-    with pytest.raises(ValueError, match="turnstile"):
+    with pytest.raises(NotApplicableError, match="turnstile"):
         Game("f2(n=64, M=16, alpha=4, insertion_only=True)", "switching-f2", "copy-cancellation", "white-box",
              seed=0).play()
+
+
+def test_the_registry_suite_leaves_out_attacks_that_refuse_the_arena_problem_at_reset():
+    from wbstream.arena.matchups import Matchup, _playable, registry_matchups
+
+    insertion = "f2(n=64, M=16, alpha=4, insertion_only=True)"
+    assert not _playable(Matchup(insertion, "switching-f2", "hardt-woodruff-2013", "adaptive"))
+    assert _playable(Matchup("f2(n=64, M=16, alpha=4)", "switching-f2", "hardt-woodruff-2013", "adaptive"))
+    names = {(m.algorithm, m.adversary) for m in registry_matchups(all_levels=False)}
+    assert ("switching-f2", "dense") in names and ("dp-f2", "dense") in names
+    assert ("switching-f2", "copy-cancellation") not in names and ("ams", "gaussian-queries") in names

@@ -24,6 +24,7 @@ import numpy as np
 
 from wbstream.adversaries.hardt_woodruff import MAX_N
 from wbstream.engine.adversary import Adversary
+from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
@@ -57,7 +58,7 @@ class GaussianQueries(Adversary):
     def reset(self, params, rng):
         super().reset(params, rng)
         if getattr(params, "insertion_only", False):
-            raise ValueError("gaussian-queries deletes every query: it needs a turnstile f2 problem")
+            raise NotApplicableError("gaussian-queries deletes every query: it needs a turnstile f2 problem")
         n = min(params.n, MAX_N)
         self.coords = np.sort(rng.choice(params.n, size=n, replace=False)).astype(np.int64)
         self.made, self.q = 0, None
@@ -121,7 +122,7 @@ class CopyCancellation(Adversary):
     def reset(self, params, rng):
         super().reset(params, rng)
         if getattr(params, "insertion_only", False):
-            raise ValueError("copy-cancellation needs a turnstile problem (the cancelling vector has mixed signs)")
+            raise NotApplicableError("copy-cancellation needs a turnstile problem (the cancelling vector has mixed signs)")
         self.done = False
         self.deciding_rows = 0
 
