@@ -14,6 +14,7 @@ import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
 from wbstream.adversaries.reduction import short_kernel_vectors
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import LinearSketch
 from wbstream.engine.registry import adversaries
@@ -38,8 +39,7 @@ class KernelInjection(Adversary):
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, attempts: int = 3):
-        if columns < 0 or attempts < 1:
-            raise ValueError("kernel-injection needs columns >= 0 and attempts >= 1")
+        at_least("kernel-injection", columns=(columns, 0), attempts=(attempts, 1))
         self.columns, self.attempts = columns, attempts
 
     def applies_to(self, algorithm_cls, problem_cls):

@@ -26,6 +26,7 @@ from wbstream.adversaries.finite_difference import finite_difference_vector
 from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
 from wbstream.algorithms.lowrank.projections import RowProjectionSketch
 from wbstream.algorithms.lowrank.robust import TestedRankRecovery
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch, RowBatch
@@ -51,8 +52,7 @@ class ProjectionKernel(Adversary):
     stream_kind = "rows"
 
     def __init__(self, *, extra: int = 4, noise: float = 1.0, beta: float = 0.0):
-        if extra < 0 or noise < 0 or beta < 0:
-            raise ValueError("projection-kernel needs extra >= 0, noise >= 0 and beta >= 0")
+        at_least("projection-kernel", extra=(extra, 0), noise=(noise, 0), beta=(beta, 0))
         self.extra, self.noise, self.beta = extra, noise, beta
 
     def applies_to(self, algorithm_cls, problem_cls):

@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from wbstream.algorithms.heavy.misra_gries import MisraGries
+from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
@@ -107,9 +108,7 @@ class RobustSampler(StreamingAlgorithm):
 
     def __init__(self, params, coins, *, counters: int = 0, samples: int = 0, morris_base: float = 1 / 16):
         super().__init__(params, coins)
-        if counters < 0 or samples < 0:
-            raise ValueError(f"robust-sampler needs counters >= 0 and samples >= 0, "
-                             f"got counters={counters}, samples={samples}")
+        at_least("robust-sampler", counters=(counters, 0), samples=(samples, 0))
         self.counters = int(counters) or math.ceil(4 / params.eps)
         self.samples = int(samples) or math.ceil(8 * math.log(params.n) / params.eps ** 2)
         self.morris = MorrisCounter(morris_base)

@@ -63,7 +63,7 @@ def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, b
     ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit).
     """
     if preset not in FJW24_PRESETS:
-        raise ValueError(f"{name}: unknown preset {preset!r}; choose one of {', '.join(FJW24_PRESETS)}")
+        raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
     gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M)
     if L:

@@ -63,7 +63,7 @@ class FW23(TestedSparseRecovery):
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0):
         if preset not in FW23_PRESETS:
-            raise ValueError(f"fw23: unknown preset {preset!r}; choose one of {', '.join(FW23_PRESETS)}")
+            raise ValueError(f"fw23: preset must be one of {', '.join(FW23_PRESETS)}, got {preset!r}")
         chosen = FW23_PRESETS[preset]
         self.preset = preset
         floor = params.k * max(1, math.ceil(math.log2(params.n)))
