@@ -193,7 +193,7 @@ def test_ams_default_means_and_exact_small_cases():
     assert ams.query() == 0.0
     ams.update(np.array([4], dtype=np.int64), np.array([7], dtype=np.int64))
     assert ams.query() == 49.0  # one coordinate: every counter is ±7
-    with pytest.raises(ValueError, match="means must be >= 1"):
+    with pytest.raises(ValueError, match="medians must be >= 1"):
         AMS(p.params, Coins.from_seed(0, "a"), medians=0)
 
 
