@@ -1,4 +1,4 @@
-"""The kernel split (papers.md §5.1): two non-negative halves with one sketch and different truths."""
+"""The kernel split (docs/references.md#kernel-injection): two non-negative halves with one sketch and different truths."""
 
 from __future__ import annotations
 

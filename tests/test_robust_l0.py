@@ -1,4 +1,4 @@
-"""robust-l0: an alpha-approximation of L0 on fjw24 with k = ceil(n / alpha^2) (papers.md §2.11)."""
+"""robust-l0: an alpha-approximation of L0 on fjw24 with k = ceil(n / alpha^2) (docs/references.md#fjw24)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""White-box attacks on hash-based distinct counters whose hash key is in the state (papers.md §5.3).
+"""White-box attacks on hash-based distinct counters whose hash key is in the state (docs/references.md#paterson-raynal-2022, #reviriego-2021).
 
 The sketch's hash is public code keyed by a word the algorithm keeps, so a
 white-box adversary evaluates it on candidate items (batched numpy search) and

@@ -1,4 +1,4 @@
-"""White-box kernel injection against any linear sketch (papers.md §5.1).
+"""White-box kernel injection against any linear sketch (docs/references.md#kernel-injection).
 
 The adversary reads the hash seeds from the state, rebuilds the sketch matrix
 on a few columns it chose, finds a short integer kernel vector ``z`` by lattice
@@ -47,7 +47,7 @@ class KernelInjection(Adversary):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
         if getattr(problem_cls, "insertion_only", False):
             return False, ("the problem is insertion-only and target + z has negative entries "
-                           "(split z into z+ and z- instead: kernel-split, papers.md §5.1)")
+                           "(split z into z+ and z- instead: kernel-split, docs/references.md#kernel-injection)")
         return lattice_ready()
 
     def reset(self, params, rng):

@@ -1,4 +1,4 @@
-"""The kernel split: kernel injection for insertion-only streams (papers.md §5.1).
+"""The kernel split: kernel injection for insertion-only streams (docs/references.md#kernel-injection).
 
 An insertion-only stream cannot carry ``target + z`` with negative entries.
 Split a short kernel vector instead: ``z = z+ - z-`` with ``z+, z- >= 0`` on

@@ -1,4 +1,4 @@
-"""The lattice collision attack on relaxed recovery + tester (papers.md §5.2(c)).
+"""The lattice collision attack on relaxed recovery + tester (docs/references.md#lattice-collision).
 
 A white-box adversary rebuilds, from the state, the tester matrix ``A`` (mod q)
 and the relaxed recovery's matrix ``V`` (mod p) on d chosen columns, and looks

@@ -1,4 +1,4 @@
-"""White-box kernel attacks on low-rank sketches (papers.md §2.12).
+"""White-box kernel attacks on low-rank sketches (docs/references.md#fjw24).
 
 * ``projection-kernel``: against a projection sketch ``B = S A`` whose key sits in the
   state. The adversary rebuilds the columns of S for the next ``size + 1 + extra``
@@ -10,7 +10,7 @@
   rank-one integer ``u v^T`` in the kernel of the relaxed recovery's sketch: short
   kernel vectors of the one-sided sketches when the algorithm has them
   (``naive-rank``: finite differences of order 2k, else lattice reduction), and the
-  finite-difference pair of papers.md §2.12 in any case, each checked against the
+  finite-difference pair (docs/references.md#finite-difference) in any case, each checked against the
   real sketch rebuilt from the state. ``naive-rank`` decodes such a matrix to 0 and
   answers ``NOT_LOW_RANK`` on a rank-one matrix. Against ``robust-rank`` no rank-one
   matrix is in the kernel (its syndromes are ``U V^[l] != 0``); the attack streams its

@@ -1,4 +1,4 @@
-"""The cover-set attack on Count-Min (and CountSketch) with a visible hash (Markelon, Filić, Shrimpton, CCS'23; papers.md §5.3).
+"""The cover-set attack on Count-Min (and CountSketch) with a visible hash (Markelon, Filić, Shrimpton, CCS'23; docs/references.md#markelon-2023).
 
 The adversary reads the bucket coefficients from the state, picks a target ``t``
 it will never insert, and finds a *cover set*: for each row ``r`` one other item

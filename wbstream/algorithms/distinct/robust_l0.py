@@ -1,4 +1,4 @@
-"""White-box robust L0: an alpha-approximation of nnz(x) from k-sparse recovery (papers.md §2.11).
+"""White-box robust L0: an alpha-approximation of nnz(x) from k-sparse recovery (docs/references.md#fjw24).
 
 Run ``fjw24`` with ``k = ceil(n / alpha^2)``. If it returns a vector, the count of
 its non-zeros is exact. If it reports ``NOT_SPARSE``, the truth lies in ``(k, n]``

@@ -1,4 +1,4 @@
-"""The white-box-robust heavy-hitters sampler of Ajtai et al. (PODS 2022; papers.md §4.2).
+"""The white-box-robust heavy-hitters sampler of Ajtai et al. (PODS 2022; docs/references.md#abjsswz22).
 
 Each unit of the stream is kept with probability ``2^-j`` using *fresh* coins,
 drawn after the adversary has committed the batch; Misra–Gries summarises the
@@ -22,7 +22,7 @@ correct with ``T = 8 ln(n) / eps^2`` and ``K = ceil(4/eps)`` counters:
 
 Departures from the paper: the Morris counter uses base ``1 + a`` (a = 1/16)
 for a tighter level schedule; the constants (4/eps counters, 8 ln n / eps^2
-samples, threshold 5/8) are chosen here from the bound above, as papers.md
+samples, threshold 5/8) are chosen here from the bound above, as the paper
 leaves them to tune; a batch is sampled at the current rate and thinned
 afterwards if the level rises, which draws the same distribution as thinning
 unit by unit (Binomial thinning composes).

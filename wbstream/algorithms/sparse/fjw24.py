@@ -4,7 +4,7 @@ The key is L = ceil(log2 n) uniformly random "ciphertexts" ``C_1..C_L`` in
 ``Z_q^{N x N ell}`` (q = 2^64), drawn once from the coins and stored in the state:
 nothing is secret and nothing is encrypted. Column j of the tester is
 ``EvalCol(j)``, column c* of the GSW evaluation of the equality-to-j circuit on
-the key (papers.md §2.7.2); the state keeps the running hash
+the key (docs/references.md#fjw24); the state keeps the running hash
 ``h = sum_j x_j EvalCol(j) mod q``. In the security proof the key is replaced by
 encryptions of the bits of a hidden index v, and a collision would decrypt to
 ``x_v != x̂_v`` with equal hashes: impossible. ``cache_levels = t`` stores the

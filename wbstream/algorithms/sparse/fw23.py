@@ -4,7 +4,7 @@ The SIS matrix ``A`` has ``rows`` rows mod ``q = 2^log2_q``; column i is
 ``RO(seed, i)``, instantiated with AES-256-CTR. **This is the random-oracle
 heuristic**: the construction is proven only if the columns behave like a random
 oracle. The seed is public (it is in the state). FW'23's reduction needs
-``rows >= k log2 n``, so update time grows with k (papers.md §3.3).
+``rows >= k log2 n``, so update time grows with k (docs/references.md#fw23).
 """
 
 from __future__ import annotations
