@@ -50,7 +50,8 @@ def _first_line(cls) -> str:
 
 
 def _params(cls) -> list[dict]:
-    return [{"name": p.name, "type": p.type_name(), "default": None if p.required else p.default}
+    return [{"name": p.name, "type": p.type_name(), "default": None if p.required else p.default,
+             "shown": p.default_text(), **({"computed": p.computed} if p.computed else {})}
             for p in Registry.parameters(cls)]
 
 
@@ -61,7 +62,7 @@ def _unavailable(cls) -> str:
 
 
 def _params_text(cls) -> str:
-    return ", ".join(f"{p['name']}={p['default']!r}" for p in _params(cls)) or "-"
+    return ", ".join(f"{p['name']}={p['shown']}" for p in _params(cls)) or "-"
 
 
 def catalogue() -> dict:

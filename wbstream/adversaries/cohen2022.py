@@ -62,6 +62,8 @@ class Cohen2022(Adversary):
     """
 
     name = "cohen-2022"
+
+    computed_defaults = {"tail": "min(n - 2, 512)"}
     needs = ADAPTIVE
 
     def __init__(self, *, tail: int = 0, tail_value: int = 8, check_every: int = 25, queries: int = 0):

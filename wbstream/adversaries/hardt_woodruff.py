@@ -69,6 +69,8 @@ them is still linear). ``stage``: queries between two rounds of tests (0: that m
     """
 
     name = "hardt-woodruff-2013"
+
+    computed_defaults = {"stage": "n"}
     needs = ADAPTIVE
 
     def __init__(self, *, stage: int = 0, queries: int = 0):

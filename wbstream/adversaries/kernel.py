@@ -36,6 +36,8 @@ class KernelInjection(Adversary):
     """
 
     name = "kernel-injection"
+
+    computed_defaults = {"columns": "1.25 x sketch rows + 8"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, attempts: int = 3):

@@ -69,6 +69,8 @@ class KernelSplit(Adversary):
     """
 
     name = "kernel-split"
+
+    computed_defaults = {"columns": "1.25 x sketch rows + 8"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, max_rows: int = 200, vectors: int = 8):

@@ -89,6 +89,8 @@ class LatticeCollision(Adversary):
     """
 
     name = "lattice"
+
+    computed_defaults = {"columns": "from the root-Hermite model"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, block_size: int = 0, tours: int = 4, max_dimension: int = 160,

@@ -48,6 +48,8 @@ class ProjectionKernel(Adversary):
     """
 
     name = "projection-kernel"
+
+    computed_defaults = {"beta": "M / 2"}
     needs = WHITE_BOX
     stream_kind = "rows"
 

@@ -32,6 +32,8 @@ class PlantedLowRank(Adversary):
     """
 
     name = "planted-low-rank"
+
+    computed_defaults = {"rank": "the problem's k, or 2"}
     needs = OBLIVIOUS
 
     def __init__(self, *, rank: int = 0, noise: int = 0, rounds: int = 4):

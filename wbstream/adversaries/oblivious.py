@@ -40,6 +40,8 @@ class RandomSparse(Adversary):
     """
 
     name = "random-sparse"
+
+    computed_defaults = {"sparsity": "the problem's k"}
     needs = OBLIVIOUS
 
     def __init__(self, *, rounds: int = 20, sparsity: int = 0):

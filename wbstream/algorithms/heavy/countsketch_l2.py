@@ -64,6 +64,8 @@ class CountSketchL2(StreamingAlgorithm):
     """
 
     name = "countsketch-l2"
+
+    computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps^2)"}
     problem = L2HeavyHitters
     guarantee = ("every l2 heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps F2^(1/2))")

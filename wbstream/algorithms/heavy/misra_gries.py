@@ -44,6 +44,8 @@ class MisraGries(StreamingAlgorithm):
     """
 
     name = "misra-gries"
+
+    computed_defaults = {"counters": "ceil(2 / eps)"}
     problem = HeavyHitters
     guarantee = "f_i - m/(k+1) <= est_i <= f_i against any stream (deterministic); exact HH for k >= 2/eps"
     arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"

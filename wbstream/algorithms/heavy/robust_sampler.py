@@ -101,6 +101,8 @@ class RobustSampler(StreamingAlgorithm):
     """
 
     name = "robust-sampler"
+
+    computed_defaults = {"counters": "ceil(4 / eps)", "samples": "ceil(8 ln(n) / eps^2)"}
     problem = HeavyHitters
     guarantee = ("every heavy hitter reported and no light one w.h.p. against white-box adversaries "
                  "(fresh coins per unit; counters of O(log(1/eps) + log log n) bits)")

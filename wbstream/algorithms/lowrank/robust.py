@@ -114,6 +114,16 @@ class RobustRank(TestedRankRecovery):
     """
 
     name = "robust-rank"
+
+    computed_defaults = {
+
+        "n_lwe": "the preset's",
+
+        "base_bits": "the preset's",
+
+        "p": "the least prime > 2M with t^m - w irreducible, m = max(rows, cols)",
+
+    }
     relaxed_recovery = "gabidulin"
     decoder_cls = GabidulinSketch
     merged_decoder_entries = ("syndromes",)
@@ -141,6 +151,16 @@ class NaiveRank(TestedRankRecovery):
     """
 
     name = "naive-rank"
+
+    computed_defaults = {
+
+        "n_lwe": "the preset's",
+
+        "base_bits": "the preset's",
+
+        "p": "the least prime > max(2M, rows, cols)",
+
+    }
     relaxed_recovery = "two-sided"
     decoder_cls = TwoSidedSketch
     merged_decoder_entries = ("SX", "XT", "SXT")

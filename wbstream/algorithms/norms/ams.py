@@ -34,6 +34,8 @@ class AMS(LinearSketch):
     """
 
     name = "ams"
+
+    computed_defaults = {"means": "ceil(4 / eps^2)"}
     problem = F2Estimation
     guarantee = "F2 within 1 ± eps w.h.p. against oblivious streams only"
     arena_problem = "f2(n=2048, M=1024, eps=0.5)"

@@ -35,6 +35,8 @@ class CountSketchRecovery(LinearSketch):
     """
 
     name = "countsketch"
+
+    computed_defaults = {"cols": "max(8, 8k)"}
     problem = SparseRecovery
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against oblivious streams only"
 

@@ -59,6 +59,8 @@ class FW23(TestedSparseRecovery):
     """
 
     name = "fw23"
+
+    computed_defaults = {"rows": "max(the preset's, k ceil(log2 n))", "log2_q": "the preset's", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random oracle)"
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0):

@@ -272,6 +272,8 @@ class VandermondeRecovery(LinearSketch):
     """
 
     name = "vandermonde"
+
+    computed_defaults = {"p": "2^31 - 1"}
     arena_problem = "sparse-recovery(n=1024, k=2, M=1048576)"
     problem = SparseRecovery
     guarantee = "x exactly whenever nnz(x) <= k (deterministic); arbitrary otherwise — no detection"
