@@ -222,6 +222,10 @@ class Registry(Generic[T]):
 problems: Registry = Registry("problem")
 algorithms: Registry = Registry("algorithm")
 adversaries: Registry = Registry("adversary")
+# The names ``wbstream`` and ``wbstream.engine`` export: there ``algorithms`` and ``adversaries``
+# would shadow the subpackages ``wbstream.algorithms``/``wbstream.adversaries`` (and ``problems``
+# the module ``wbstream.engine.problems``), so which one an import gave would depend on import order.
+problem_registry, algorithm_registry, adversary_registry = problems, algorithms, adversaries
 
 _BUILTIN = "wbstream.builtin"
 _loaded = False
