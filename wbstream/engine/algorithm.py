@@ -149,6 +149,9 @@ class StreamingAlgorithm(ABC):
     name: ClassVar[str]
     problem: ClassVar[type[Problem]] = Problem
     guarantee: ClassVar[str] = ""
+    #: Options whose default (0) means "computed from the problem": name -> the formula, which
+    #: ``wbstream list`` shows as ``name=auto (formula)``, e.g. ``{"cols": "max(8, 8k)"}``.
+    computed_defaults: ClassVar[dict[str, str]] = {}
     #: The small problem the arena plays this algorithm on by default (a spec string).
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
     #: Updates one ``update`` call processes at a time, so its working set does not grow with the

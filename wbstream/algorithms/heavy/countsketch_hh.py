@@ -40,6 +40,8 @@ class CountSketchHH(BucketHeavyHitters):
     """
 
     name = "countsketch-hh"
+
+    computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps)"}
     guarantee = ("every heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps m)")
     signed, report_fraction = True, 0.75

@@ -39,6 +39,8 @@ class FrequentDirections(StreamingAlgorithm):
     """
 
     name = "frequent-directions"
+
+    computed_defaults = {"ell": "the problem's ell"}
     problem = LowRankApproximation
     arena_problem = ROW_ARENA_PROBLEM
     guarantee = "||A^T A - B^T B||_2 <= ||A - A_k||_F^2 / (ell - k) on every stream (deterministic)"

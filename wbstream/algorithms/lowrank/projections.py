@@ -111,6 +111,8 @@ class GaussianProjection(RowProjectionSketch):
     """
 
     name = "gaussian-projection"
+
+    computed_defaults = {"size": "max(2k + 2, ceil(3k / eps^2))"}
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (S from a stored seed)"
 
     def __init__(self, params, coins, *, size: int = 0):
@@ -148,6 +150,8 @@ class CountSketchProjection(RowProjectionSketch):
     """
 
     name = "countsketch-projection"
+
+    computed_defaults = {"size": "max(2k + 2, ceil(2k^2 / eps^2))"}
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (hash keys in the state)"
 
     def __init__(self, params, coins, *, size: int = 0):
