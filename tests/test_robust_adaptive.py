@@ -146,4 +146,6 @@ def test_the_registry_suite_leaves_out_attacks_that_refuse_the_arena_problem_at_
     assert _playable(Matchup("f2(n=64, M=16, alpha=4)", "switching-f2", "hardt-woodruff-2013", "adaptive"))
     names = {(m.algorithm, m.adversary) for m in registry_matchups(all_levels=False)}
     assert ("switching-f2", "dense") in names and ("dp-f2", "dense") in names
-    assert ("switching-f2", "copy-cancellation") not in names and ("ams", "gaussian-queries") in names
+    assert ("switching-f2", "hardt-woodruff-2013") in names and ("ams", "gaussian-queries") in names
+    assert not any(m.adversary == "hardt-woodruff-2013" and "insertion_only=True" in m.problem
+                   for m in registry_matchups(all_levels=False))

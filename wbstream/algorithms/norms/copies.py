@@ -26,7 +26,7 @@ import numpy as np
 
 from wbstream.algorithms.hashing import PolynomialHash
 from wbstream.engine.algorithm import bits_for_range
-from wbstream.engine.chunking import chunk_for
+from wbstream.engine.chunking import DEFAULT_CHUNK, chunk_for
 
 #: Sign columns are cached (float64, n x rows, for one BLAS product per batch) below this many bytes.
 SIGN_CACHE_BYTES = 64 << 20
@@ -83,7 +83,9 @@ class AMSCopies:
         self._cache = None
         if 8 * self.rows * n <= SIGN_CACHE_BYTES:
             self._cache = np.ascontiguousarray(self.sign_hash.signs(np.arange(n, dtype=np.int64)).T, dtype=np.float64)
-        self.update_chunk = chunk_for(24 * self.rows)
+        # Cached: a dense batch costs O(n + rows) whatever its length, a sparse one (under n/4 updates)
+        # gathers at most a quarter of the cache, so long chunks are fine; else ~3 words per row and update.
+        self.update_chunk = DEFAULT_CHUNK if self._cache is not None else chunk_for(24 * self.rows)
 
     def update(self, indices, deltas) -> None:
         deltas = np.asarray(deltas, dtype=np.int64)

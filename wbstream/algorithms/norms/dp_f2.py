@@ -76,7 +76,8 @@ class DPF2(StreamingAlgorithm):
     """DP aggregation of AMS copies: adaptively robust F2 for ``flips`` refreshes.
 
     ``copies`` (0: ``k`` from :func:`dp_parameters`), ``means`` (0: as ``switching-f2``),
-    ``medians`` per copy, ``flips`` (0: the flip number).
+    ``medians`` per copy (1: a copy needs only a constant success probability, the private median
+    over copies does the boosting), ``flips`` (0: the flip number).
 
     >>> from wbstream.engine.coins import Coins
     >>> p = F2Estimation(n=64, M=16, alpha=4)
@@ -93,9 +94,9 @@ class DPF2(StreamingAlgorithm):
     guarantee = ("F2 within the problem's factor w.h.p. against adaptive adversaries (threat level: adaptive) "
                  "for at most `flips` refreshes (insertion-only: the flip number), at the stated privacy "
                  "parameters; not against a white-box reader, who sees every copy's signs")
-    arena_problem = "f2(n=16, M=4, alpha=8, insertion_only=True)"
+    arena_problem = "f2(n=16, M=4, alpha=8)"
 
-    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 3, flips: int = 0):
+    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 1, flips: int = 0):
         super().__init__(params, coins)
         k, self.eps0, self.grid = dp_parameters(params, flips)
         self.flips = flips or flip_number(params)

@@ -61,7 +61,7 @@ class SwitchingF2(StreamingAlgorithm):
     guarantee = ("F2 within the problem's factor w.h.p. against adaptive adversaries (threat level: adaptive) "
                  "while the stream makes at most `copies` switches (insertion-only: the flip number "
                  "ceil(4 ln(n M^2) / ell) + 1); not against a white-box reader, who sees every copy's signs")
-    arena_problem = "f2(n=64, M=16, alpha=4, insertion_only=True)"
+    arena_problem = "f2(n=64, M=16, alpha=4)"
 
     def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 3):
         super().__init__(params, coins)
