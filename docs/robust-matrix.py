@@ -11,7 +11,7 @@ from wbstream.engine.game import Budget, Game
 
 SECRET = bytes.fromhex("5eed" * 16)
 SEEDS = int(sys.argv[1]) if len(sys.argv) > 1 else 3
-SEP, WB = "f2(n=32, M=1024, alpha=8)", "f2(n=4096, M=16, alpha=4)"
+SEP, WB, WB_DP = "f2(n=32, M=1024, alpha=8)", "f2(n=4096, M=16, alpha=4)", "f2(n=16384, M=16, alpha=8)"
 ROUNDS = 10000
 rows = [
     (SEP, "ams(means=8, medians=3)", "hardt-woodruff-2013", "adaptive"),
@@ -21,8 +21,8 @@ rows = [
      "oblivious"),
     (WB, "switching-f2(copies=8, means=8, medians=3)", "dense(rounds=8)", "oblivious"),
     (WB, "switching-f2(copies=8, means=8, medians=3)", "copy-cancellation", "white-box"),
-    (WB, "dp-f2(means=4, medians=1, flips=1)", "dense(rounds=8)", "oblivious"),
-    (WB, "dp-f2(means=4, medians=1, flips=1)", "copy-cancellation", "white-box"),
+    (WB_DP, "dp-f2(copies=405, means=4, medians=1, flips=1)", "dense(rounds=8)", "oblivious"),
+    (WB_DP, "dp-f2(copies=405, means=4, medians=1, flips=1)", "copy-cancellation", "white-box"),
 ]
 print("| problem | algorithm | adversary | threat | failed | first failing round | seconds |")
 print("|---|---|---|---|---|---|---|")

@@ -136,5 +136,10 @@ class CopyCancellation(Adversary):
         self.deciding_rows = rows
         t = min(params.n, self.coordinates or 16 * rows)
         cols = np.sort(self.rng.choice(params.n, size=t, replace=False)).astype(np.int64)
-        e = cancelling_signs(cls.copy_sign_columns(params, state, copies, cols))
-        return Batch(cols, params.M * e)
+        y, signs = np.zeros(rows, dtype=np.int64), []
+        for start in range(0, t, 256):  # the sign matrix in blocks of columns: memory O(rows), not O(rows t)
+            block = cls.copy_sign_columns(params, state, copies, cols[start:start + 256])
+            e = cancelling_signs(block, y)
+            y += block @ e
+            signs.append(e)
+        return Batch(cols, params.M * np.concatenate(signs))

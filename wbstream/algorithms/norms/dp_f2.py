@@ -23,8 +23,10 @@ per-mechanism privacy ``eps0 = 1 / (2 sqrt(2 lambda ln(1/delta)))``, so the
 ``2 lambda`` mechanisms compose (advanced composition, Dwork, Rothblum and Vadhan,
 FOCS 2010) to ``(about 1, lambda delta')``-DP with respect to the copies. The median
 is within ``t = 2 ln(G / 0.05) / eps0`` ranks of the middle with probability 0.95
-(G grid points), so ``k = ceil(4 t)`` copies keep it inside the accurate copies'
-range. Noise comes from the algorithm's coins only: a 32-byte key drawn at the start,
+(G grid points), so ``4 t`` copies keep it inside the accurate copies' range; the
+drift test compares a count with margin about ``0.4 k`` against Laplace noise of
+scale ``4/eps0``, so ``10 ln(Q / 0.05) / eps0`` copies keep it from missing a drift
+in ``Q = 10^4`` queries. ``k`` is the larger of the two. Noise comes from the algorithm's coins only: a 32-byte key drawn at the start,
 expanded with SHAKE-256 per draw (the key is in ``state()``). When more than
 ``lambda`` refreshes happen the answers continue, but the privacy budget (and the
 guarantee) is spent: ``state()`` records ``exhausted = 1``. All copies' signs are
@@ -44,8 +46,10 @@ from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms
 
 DELTA = 1e-3
-#: Failure probability of one exponential-mechanism median (sets the copies' count).
+#: Failure probability of one exponential-mechanism median, and of the drift test over all queries.
 BETA = 0.05
+#: Queries the drift test is sized for (the arena's round budget).
+QUERIES = 10_000
 
 
 def dp_parameters(params, flips: int = 0) -> tuple[int, float, np.ndarray]:
@@ -54,15 +58,16 @@ def dp_parameters(params, flips: int = 0) -> tuple[int, float, np.ndarray]:
     >>> from wbstream.engine.problems import F2Estimation
     >>> k, eps0, grid = dp_parameters(F2Estimation(n=16, M=4, alpha=8, insertion_only=True).params)
     >>> k, round(eps0, 4), len(grid)
-    (1161, 0.0388, 14)
+    (3144, 0.0388, 14)
     """
     lam = flips or flip_number(params)
     eps0 = 1 / (2 * math.sqrt(2 * lam * math.log(1 / DELTA)))
     ratio = math.exp(log_band(params) / 4)
     top = params.n * params.M**2
     grid = np.concatenate([[0.0], ratio ** np.arange(math.ceil(math.log(top) / math.log(ratio)) + 2)])
-    t = 2 * math.log(len(grid) / BETA) / eps0
-    return math.ceil(4 * t), eps0, grid
+    median = 8 * math.log(len(grid) / BETA) / eps0  # the median's rank error t = 2 ln(G/beta)/eps0, k = 4t
+    drift = 10 * math.log(QUERIES / BETA) / eps0  # the drift test's margin 0.4 k beats its Laplace(4/eps0) noise
+    return math.ceil(max(median, drift)), eps0, grid
 
 
 def laplace(u: np.ndarray | float, scale: float):
@@ -83,7 +88,7 @@ class DPF2(StreamingAlgorithm):
     >>> p = F2Estimation(n=64, M=16, alpha=4)
     >>> alg = DPF2(p.params, Coins.from_seed(1, "doc"), means=16, medians=1)
     >>> alg.copies.copies
-    2070
+    4887
     >>> alg.update(np.arange(64), np.full(64, 2)); first = alg.query()
     >>> 256 / 4 <= first <= 256 * 4, alg.query() == first, alg.refreshes
     (True, True, 1)
