@@ -79,11 +79,12 @@ def render_matrix(console, verdicts: list[Verdict]) -> bool:
     if natural <= console.width:
         console.print(table)
         return True
-    console.print(f"[bold]{TITLE}[/] (worst failure rate per threat level, Wilson 95%; * = claimed level)")
+    console.print(f"[bold]{TITLE}[/] (worst failure rate per threat level, Wilson 95%, and the adversary)")
     for family, vs in _families(verdicts).items():
         console.print(f"[bold]{escape(family)}[/]")
         for rank, v in enumerate(vs, 1):
-            console.print(f"  {rank}. {escape(v.name)}: [{_style(v)}]{escape(v.verdict)}[/]")
+            claim = f" (claims {v.claims})" if v.claims else ""
+            console.print(f"  {rank}. {escape(v.name)}{claim}: [{_style(v)}]{escape(v.verdict)}[/]")
             for levels, text in _runs(v):
                 span = levels[0] if len(levels) == 1 else f"{levels[0]} to {levels[-1]}"
                 console.print(f"       {span}: {escape(text)}")
@@ -94,12 +95,9 @@ def _runs(v: Verdict) -> list[tuple[list[str], str]]:
     """Consecutive levels with the same cell, merged: an oblivious result shows once for all its levels."""
     runs: list[tuple[list[str], str]] = []
     for level in LEVELS:
-        text = cell_text(v.cells[level], level == v.claims)
-        same = runs and runs[-1][1].replace("*", "") == text.replace("*", "") and v.cells[level] is not None
-        if same and "*" not in text:
+        text = cell_text(v.cells[level])
+        if runs and runs[-1][1] == text and v.cells[level] is not None:
             runs[-1][0].append(level)
-        elif same:
-            runs[-1] = (runs[-1][0] + [level], text)
         else:
             runs.append(([level], text))
     return runs
