@@ -110,15 +110,17 @@ def test_oblivious_beats_white_box_flag():
     rows = [row(fake("random-sparse", "oblivious", s, failed=s < 3), "obl") for s in range(4)]
     weak = [row(fake("kernel-injection", "white-box", s, failed=s < 1), "wb") for s in range(4)]
     got = flags(rows + weak)
-    assert [f.kind for f in got] == ["oblivious-beats-white-box"]
+    # countsketch claims oblivious streams: failing 3 of 4 of them also breaks its claim
+    assert [f.kind for f in got] == ["oblivious-beats-white-box", "claim-broken"]
+    got = [f for f in got if f.kind != "claim-broken"]
     assert "oblivious beats white-box" in got[0].message and "75%" in got[0].message and "25%" in got[0].message
     assert "kernel-injection" in got[0].matchup
     equal = [row(fake("kernel-injection", "white-box", s, failed=s < 3), "wb") for s in range(4)]
-    assert flags(rows + equal) == []
+    assert [f.kind for f in flags(rows + equal)] == ["claim-broken"]
     # an adversary that does not need white-box, or another algorithm/problem, is not compared
     dense_wb = [row(fake("dense", "white-box", s), "dwb") for s in range(4)]
     other_problem = [row(fake("kernel-injection", "white-box", s, problem=SPARSE4), "wb4") for s in range(4)]
-    assert flags(rows + dense_wb + other_problem) == []
+    assert [f.kind for f in flags(rows + dense_wb + other_problem)] == ["claim-broken"]
 
 
 def test_attack_never_used_its_budget_flags():

@@ -8,7 +8,7 @@ import sys
 import pytest
 
 from wbstream.arena.matchups import suite
-from wbstream.arena.report import leaderboard
+from wbstream.arena.report import flags, leaderboard
 from wbstream.arena.verdicts import LEVELS, judge, separation_matrix, top_failures
 from wbstream.engine.coins import Coins
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
@@ -86,6 +86,10 @@ def test_verdicts_tie_broken_claims_to_parameters():
     assert not by["fw23(preset='toy')"].broken
     assert by["fw23(preset='high')"].verdict == "claim broken" and by["fw23(preset='high')"].broken
     assert by["ams"].verdict == "claim broken"
+    broken = [f for f in flags(toy + high + ams) if f.kind == "claim-broken"]
+    assert [f.matchup.split(" on ")[0] for f in broken] == ["ams", "fw23(preset='high')"]
+    assert "claims white-box but fails 100% of games (5/5) against lattice (white-box)" in broken[1].message
+    assert "λ ≈ " in broken[1].message
     # the threshold is the suite's: at 1000 bits even the high preset is "below claimed security"
     high_row = separation_matrix(leaderboard(high), threshold_bits=1000)[0]
     assert high_row.verdict.startswith("below claimed security (high") and not high_row.broken

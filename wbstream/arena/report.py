@@ -16,8 +16,8 @@ never streamed anything or only ran out of time, and games that errored.
 >>> rows = [row(s, s < 1) for s in range(4)] + [row(s, s < 3, "oblivious", "dense") for s in range(4)]
 >>> [(r.adversary, r.failures, r.trials, r.median_rounds_to_failure) for r in leaderboard(rows)]
 [('kernel-injection', 1, 4, 3.0), ('dense', 3, 4, 3.0)]
->>> [f.kind for f in flags(rows)]
-['oblivious-beats-white-box']
+>>> [f.kind for f in flags(rows)]  # ams claims oblivious streams: 3 failures in 4 break it
+['oblivious-beats-white-box', 'claim-broken']
 """
 
 from __future__ import annotations
@@ -32,8 +32,11 @@ from pathlib import Path
 from wbstream.engine.errors import WbstreamError
 from wbstream.engine.result import GameResult
 from wbstream.engine.stats import wilson_interval
+from wbstream.engine.threat import ThreatModel
 
 from .rows import group_rows, result_of as _result, spec_name
+
+LEVEL_RANK = {t.name: i for i, t in enumerate(ThreatModel.levels())}
 
 
 @dataclass
@@ -76,6 +79,7 @@ FLAG_TITLES = {
     "attack-gave-up": "attack never used its budget",
     "attack-timed-out": "attack never used its budget",
     "errors": "games errored",
+    "claim-broken": "claim broken",
 }
 
 
@@ -154,6 +158,18 @@ def flags(rows) -> list[Flag]:
                                 f"games ({best.failures}/{best.trials}) against the oblivious {best.adversary} but "
                                 f"only {lr.failure_rate:.0%} ({lr.failures}/{lr.trials}) against the white-box "
                                 f"attack {lr.adversary}: the attack is weaker than a random stream"))
+    # (d) an algorithm fails at or below its claimed level, on parameters that should hold there.
+    from .verdicts import THRESHOLD_BITS, separation_matrix
+
+    for v in separation_matrix(board):
+        if v.broken:
+            worst = max((c for level, c in v.cells.items() if c is not None
+                         and LEVEL_RANK[level] <= LEVEL_RANK[v.claims]), key=lambda c: c.rate)
+            bits = f" ({v.security.label} >= {THRESHOLD_BITS:.0f})" if v.security else ""
+            out.append(Flag("claim-broken", f"{v.algorithm} on {v.problem}",
+                            f"claim broken: {v.algorithm}{bits} claims {v.claims} but fails {worst.rate:.0%} of games "
+                            f"({worst.failures}/{worst.trials}) against {worst.adversary} ({worst.played_at}) "
+                            f"on {v.problem}"))
     for lr in board:
         ok = [_result(r) for r in groups[lr.algorithm, lr.adversary, lr.threat, lr.problem]
               if r.get("status", "ok") == "ok" and _result(r) is not None]
