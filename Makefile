@@ -30,12 +30,14 @@ perf: $(STAMP)
 	$(BIN)/wbstream bench lowrank
 	$(BIN)/wbstream bench distributed
 
-# ASV against the current environment; results are saved under the current commit.
+# ASV against the current environment; results are saved under the current commit. The published
+# dashboard's CDN scripts are vendored (npm pack, cached in ~/.cache/wbstream), so it works offline.
 bench: $(STAMP) perf
 	cd benchmarks && ../$(BIN)/asv machine --yes --machine local
 	cd benchmarks && ../$(BIN)/asv run -E existing:$(CURDIR)/$(BIN)/python \
 	    --set-commit-hash $$(git rev-parse HEAD) --machine local
 	cd benchmarks && ../$(BIN)/asv publish
+	$(BIN)/python -m wbstream.bench_offline benchmarks/html   # jQuery, Flot, Bootstrap from npm: works offline
 
 clean:
 	rm -rf $(VENV) benchmarks/results benchmarks/html benchmarks/env

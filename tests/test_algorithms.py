@@ -85,9 +85,9 @@ def test_countsketch_through_a_game_against_oblivious_streams():
 def test_countsketch_default_width_and_bad_shapes():
     p = SparseRecovery(n=100, k=5, M=10)
     assert CountSketchRecovery(p.params, Coins.from_seed(0, "a")).cols == 40
-    with pytest.raises(ValueError, match="rows >= 1"):
+    with pytest.raises(ValueError, match="rows must be >= 1"):
         CountSketchRecovery(p.params, Coins.from_seed(0, "a"), rows=0)
-    with pytest.raises(ValueError, match="cols >= 2"):
+    with pytest.raises(ValueError, match="cols must be >= 2"):
         CountSketchRecovery(p.params, Coins.from_seed(0, "a"), cols=1)
 
 
@@ -193,7 +193,7 @@ def test_ams_default_means_and_exact_small_cases():
     assert ams.query() == 0.0
     ams.update(np.array([4], dtype=np.int64), np.array([7], dtype=np.int64))
     assert ams.query() == 49.0  # one coordinate: every counter is ±7
-    with pytest.raises(ValueError, match="means >= 1"):
+    with pytest.raises(ValueError, match="medians must be >= 1"):
         AMS(p.params, Coins.from_seed(0, "a"), medians=0)
 
 

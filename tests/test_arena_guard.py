@@ -232,11 +232,11 @@ def test_suite_files_that_cannot_be_played_are_refused_up_front(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[matchup]]\nproblem = "sparse-recovery(n=1024, k=2, M=1048576)"\n'
                    'algorithm = "fjw24(preset=\'nosuch\')"\nadversary = "random-sparse"\nthreat = "oblivious"\n')
-    with pytest.raises(SuiteError, match="matchup 1 cannot be played: .*unknown preset 'nosuch'"):
+    with pytest.raises(SuiteError, match="matchup 1 cannot be played: .*preset must be one of toy, moderate, high, got 'nosuch'"):
         load_toml(bad)
     for suite in (deep, bad):
         res = CliRunner().invoke(main, ["arena", "--suite", str(suite), "--out", str(tmp_path / "out"), "--serial"])
-        assert res.exit_code == 1 and res.output.startswith("Error: ") and "Traceback" not in res.output
+        assert res.exit_code == 2 and res.output.startswith("Error: ") and "Traceback" not in res.output
         assert len(res.output.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists()
     typed = tmp_path / "typed.toml"

@@ -3,7 +3,7 @@
 With real encryptions of the bits of a hidden v, every evaluated column
 decrypts to 1[j == v] and the running hash sum_j x_j EvalCol(j) decrypts to x_v:
 the binding property the security proof rests on. On uniform keys (the real
-world) the public identities of papers.md §2.7.2 hold exactly.
+world) the public identities of FJW'24's GSW instantiation (docs/references.md#fjw24) hold exactly.
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def test_key_validation():
 
 # -- EvalCol on uniform keys -------------------------------------------------
 def eval_one(key: GswKey, j: int) -> np.ndarray:
-    """EvalCol(j) literally as in papers.md §2.7.2, one vector, Python-int arithmetic."""
+    """EvalCol(j) literally as in FJW'24's GSW instantiation (docs/references.md#fjw24), one vector, Python-int arithmetic."""
     p = key.params
     G = gadget_matrix(p.N, p.base_bits)
     C = [key.C[u].astype(object) for u in range(p.L)]  # C[u - 1] is C_u
@@ -154,7 +154,7 @@ def test_cache_and_index_validation():
 
 @pytest.mark.parametrize("base_bits, L", [(8, 6), (16, 9), (2, 4)])
 def test_public_identities(base_bits, L):
-    """papers.md §2.7.2, made precise for the bit convention (level u reads bit u - 1).
+    """FJW'24's subcube identities (docs/references.md#fjw24), made precise for the bit convention (level u reads bit u - 1).
 
     The chain applies level L first and level 1 last, so level 1 (the least
     significant bit) is the *outermost* factor of C_1 ⊠ (C_2 ⊠ (... ⊠ C_L)).
@@ -239,7 +239,7 @@ def test_proof_world_binding(n_lwe, base_bits, L, M):
 
 
 def test_proof_world_noise_matches_the_heuristic():
-    """papers.md §2.7.4: fresh noise ≈ σ√(m/2), each level adds ≈ σ_fresh·√(Nℓ)·B_g/√3."""
+    """The GSW noise model (docs/references.md#gsw13): fresh noise ≈ σ√(m/2), each level adds ≈ σ_fresh·√(Nℓ)·B_g/√3."""
     p = GswParams(n_lwe=16, base_bits=8, L=10, t_star=7)
     rng = np.random.default_rng(11)
     s, A = keygen(p, rng)

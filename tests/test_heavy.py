@@ -178,7 +178,7 @@ def test_count_min_falls_to_markelon(seed):
     assert r.first_failure_round == 1
 
 
-# (width, depth, the paper's error on x, the paper's hash evaluations), papers.md §5.3
+# (width, depth, the paper's error on x, the paper's hash evaluations), docs/references.md#markelon-2023
 PAPER = MARKELON
 
 

@@ -128,7 +128,7 @@ def test_sampler_refuses_bad_options(options):
 
 
 def test_countsketch_hh_refuses_bad_options():
-    with pytest.raises(ValueError, match="depth >= 1 and width >= 2"):
+    with pytest.raises(ValueError, match="width must be >= 2, got width=1"):
         CountSketchHH(HeavyHitters(n=10).params, Coins.from_seed(0, "t"), width=1)
 
 

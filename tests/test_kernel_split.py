@@ -1,4 +1,4 @@
-"""The kernel split (papers.md §5.1): two non-negative halves with one sketch and different truths."""
+"""The kernel split (docs/references.md#kernel-injection): two non-negative halves with one sketch and different truths."""
 
 from __future__ import annotations
 
@@ -60,5 +60,5 @@ def test_applies_only_to_linear_sketches_on_problems_that_can_be_insertion_only(
     assert KernelSplit().applies_to(AMS, F2Estimation) == (True, "")
     ok, why = KernelSplit().applies_to(CountSketchRecovery, SparseRecovery)
     assert not ok and "kernel-injection" in why
-    with pytest.raises(ValueError, match="max_rows >= 1"):
+    with pytest.raises(ValueError, match="max_rows must be >= 1"):
         KernelSplit(max_rows=0)

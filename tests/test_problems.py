@@ -277,7 +277,7 @@ def test_an_f2_attack_target_of_zero_sketch_is_out_of_factor():
     (lambda: F2Estimation(n=0, M=1), "n must be >= 1"),
     (lambda: SparseRecovery(n=5, k=0, M=1), "sparsity k"),
     (lambda: SparseRecovery(n=5, k=6, M=1), "sparsity k"),
-    (lambda: SparseRecovery(n=5, k=1, M=0), "M must be >= 1"),
+    (lambda: SparseRecovery(n=5, k=1, M=0), r"M must be in \[1, 2\*\*62\)"),
     (lambda: SparseRecovery(n=5, k=1, M=2**62), "2\\*\\*62"),
     (lambda: F2Estimation(n=5, M=10, eps=0.0), "eps"),
     (lambda: F2Estimation(n=5, M=10, eps=1.0), "eps"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import json
 
 import pytest
 from hypothesis import given
@@ -215,3 +216,34 @@ def test_every_registered_class_is_documented_and_lists_its_parameters(kind, nam
     registry.resolve(Spec(name, {p.name: p.default for p in params}))
     if kind == "algorithm":
         assert cls.guarantee, f"{name} states no guarantee"
+
+
+def test_computed_defaults_name_real_options_left_at_zero():
+    """Every formula in ``computed_defaults`` belongs to a keyword option whose default is the 0 placeholder."""
+    from wbstream.engine.registry import adversaries, algorithms
+
+    seen = 0
+    for registry in (algorithms, adversaries):
+        for name in registry.names():
+            cls = registry.get(name)
+            params = {p.name: p for p in Registry.parameters(cls)}
+            for option, formula in cls.computed_defaults.items():
+                assert option in params, (name, option)
+                assert params[option].default == 0 and formula, (name, option)
+                seen += 1
+    assert seen >= 20
+
+
+def test_list_shows_computed_defaults_as_their_formula():
+    from click.testing import CliRunner
+
+    from wbstream.cli import main
+
+    res = CliRunner().invoke(main, ["list", "--json"])
+    algorithms = {a["name"]: a for a in json.loads(res.output)["algorithms"]}
+    cols = next(p for p in algorithms["countsketch"]["parameters"] if p["name"] == "cols")
+    assert cols["default"] == 0 and cols["computed"] == "max(8, 8k)" and cols["shown"] == "auto (max(8, 8k))"
+    means = next(p for p in algorithms["ams"]["parameters"] if p["name"] == "means")
+    assert means["shown"] == "auto (ceil(4 / eps^2))"
+    rows = next(p for p in algorithms["countsketch"]["parameters"] if p["name"] == "rows")
+    assert rows["shown"] == "5" and "computed" not in rows

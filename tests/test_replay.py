@@ -164,7 +164,7 @@ def test_the_cli_refuses_hostile_records_in_one_line(hostile, case, tmp_path):
     path = tmp_path / "games.jsonl"
     path.write_text(hostile[case] + "\n")
     res = CliRunner().invoke(main, ["replay", str(path)])
-    assert res.exit_code == 1 and isinstance(res.exception, SystemExit), res.output
+    assert res.exit_code == 2 and isinstance(res.exception, SystemExit), res.output
     assert res.output.startswith("Error: ") and res.output.count("\n") == 1, res.output
 
 
@@ -172,7 +172,7 @@ def test_the_cli_refuses_a_file_that_is_not_text(tmp_path):
     path = tmp_path / "games.jsonl"
     path.write_bytes(b"\xff\xfe\x00garbage\n")
     res = CliRunner().invoke(main, ["replay", str(path)])
-    assert res.exit_code == 1 and "Traceback" not in res.output and res.output.startswith("Error: ")
+    assert res.exit_code == 2 and "Traceback" not in res.output and res.output.startswith("Error: ")
 
 
 # -- replay from the seed -------------------------------------------------------------------

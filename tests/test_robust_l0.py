@@ -1,4 +1,4 @@
-"""robust-l0: an alpha-approximation of L0 on fjw24 with k = ceil(n / alpha^2) (papers.md §2.11)."""
+"""robust-l0: an alpha-approximation of L0 on fjw24 with k = ceil(n / alpha^2) (docs/references.md#fjw24)."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ def test_within_alpha_of_the_exact_count_on_oblivious_turnstile_streams(n, alpha
 def test_refuses_a_problem_without_a_factor_and_bad_fjw24_options():
     with pytest.raises(ValueError, match="alpha-approximation"):
         RobustL0(DistinctElements(n=1024).params, Coins.from_seed(0, "t"))
-    with pytest.raises(ValueError, match="unknown preset"):
+    with pytest.raises(ValueError, match="preset must be one of"):
         RobustL0(DistinctElements(n=1024, alpha=8).params, Coins.from_seed(0, "t"), preset="huge")
 
 

@@ -398,7 +398,7 @@ def test_space_is_2k_words_of_log_p_bits_and_no_key():
     prob = SparseRecovery(n=10**6, k=100, M=2**20)
     alg = VandermondeRecovery(prob.params, Coins.from_seed(0, "a"))
     s = alg.space()
-    assert (s.state_bits, s.key_bits, s.nbytes) == (6200, 0, 200 * 8 + 8)  # papers.md §2.9
+    assert (s.state_bits, s.key_bits, s.nbytes) == (6200, 0, 200 * 8 + 8)  # docs/references.md#vandermonde
     assert alg.state()["syndromes"].shape == (200,) and int(alg.state()["p"]) == P31
     small = VandermondeRecovery(SparseRecovery(n=500, k=3, M=9).params, Coins.from_seed(0, "a"), p=503)
     assert small.space().state_bits == 6 * 9

@@ -47,6 +47,18 @@ class _Console(Console):
 out = _Console()
 err = _Console(stderr=True)
 
+class InputError(click.ClickException):
+    """Bad input from the command line: ``Error: ...`` on one line, exit status 2 (as click's usage errors)."""
+
+    exit_code = 2
+
+
+def _refuse(exc: Exception, prefix: str = "") -> click.ClickException:
+    """The one-line error to exit with: status 2 for bad input (a spec, budget, record or suite), else 1."""
+    text = prefix + _one_line(exc)
+    return InputError(text) if getattr(exc, "bad_input", False) or isinstance(exc, OSError) else click.ClickException(text)
+
+
 #: Show a progress bar once a run has taken this long and is not finished.
 PROGRESS_AFTER_SECONDS = 1.5
 
@@ -56,7 +68,8 @@ def _first_line(cls) -> str:
 
 
 def _params(cls) -> list[dict]:
-    return [{"name": p.name, "type": p.type_name(), "default": None if p.required else p.default}
+    return [{"name": p.name, "type": p.type_name(), "default": None if p.required else p.default,
+             "shown": p.default_text(), **({"computed": p.computed} if p.computed else {})}
             for p in Registry.parameters(cls)]
 
 
@@ -67,7 +80,7 @@ def _unavailable(cls) -> str:
 
 
 def _params_text(cls) -> str:
-    return ", ".join(f"{p['name']}={p['default']!r}" for p in _params(cls)) or "-"
+    return ", ".join(f"{p['name']}={p['shown']}" for p in _params(cls)) or "-"
 
 
 def catalogue() -> dict:
@@ -240,7 +253,7 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
             game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _refuse(exc) from None
     summary = summarize(results)
     if servers:
         summary.extra["servers"] = servers
@@ -343,7 +356,7 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             finally:
                 executor.close()
     except WbstreamError as exc:
-        raise click.ClickException(str(exc)) from None
+        raise _refuse(exc) from None
     out.print(f"{len(matchups)} matchups x {trials} trials on {executor.name}: played {run.played}, "
               f"already stored {run.skipped}, errors {run.errors}, {run.wall_seconds:.1f} s")
     out.print(f"arena overhead per game on top of the game itself: {run.overhead_fraction:.1%} "
@@ -531,9 +544,9 @@ def reproduce_cmd(paper: str, seeds: int, ells: str, rounds: int, plot_path):
         try:
             ell_list = [int(e) for e in ells.split(",") if e.strip()]
         except ValueError:
-            raise click.ClickException(f"--ells must be comma-separated integers, got {ells!r}") from None
+            raise InputError(f"--ells must be comma-separated integers, got {ells!r}") from None
         if not ell_list or min(ell_list) < 1:
-            raise click.ClickException("--ells needs at least one positive depth")
+            raise InputError("--ells needs at least one positive depth")
         from wbstream.reproduce_cohen import print_cohen
 
         print_cohen(out, ells=ell_list, rounds=rounds, repetitions=seeds, plot_path=plot_path)
@@ -616,27 +629,27 @@ def replay_cmd(path: Path, index: int, key):
 
             store_path = path / "results.sqlite"
             if not store_path.exists():
-                raise click.ClickException(f"{path} holds no results.sqlite")
+                raise InputError(f"{path} holds no results.sqlite")
             with ResultStore(store_path) as store:
                 rows = [r for r in store.rows(status="ok") if key is None or r["key"] == key]
             if not rows:
-                raise click.ClickException(f"no stored game {'with key ' + key if key else ''} in {path}")
+                raise InputError(f"no stored game {'with key ' + key if key else ''} in {path}")
             for r in rows:
                 try:
                     replay_from_seed(r["result"])
                 except WbstreamError as exc:
-                    raise click.ClickException(f"game {r['key']}: {exc}") from None
+                    raise _refuse(exc, f"game {r['key']}: ") from None
             out.print(f"[green]replayed[/] {len(rows)} stored game(s) from their seeds: every outcome identical "
                       f"(HE state sizes within each algorithm's stated tolerance)")
             return
         with path.open("rb") as fh:
             lines = fh.read().splitlines()
         if not 0 <= index < len(lines):
-            raise click.ClickException(f"{path} holds {len(lines)} games; --game {index} is out of range")
+            raise InputError(f"{path} holds {len(lines)} games; --game {index} is out of range")
         recorded = GameResult.from_json(lines[index])
         again = replay(recorded)
-    except (WbstreamError, ValueError, OSError) as exc:
-        raise click.ClickException(_one_line(exc)) from None
+    except (WbstreamError, ValueError, OSError) as exc:  # a plain ValueError: a record that is not JSON
+        raise (_refuse(exc) if isinstance(exc, WbstreamError) else InputError(_one_line(exc))) from None
     out.print(f"[green]replayed[/] {again.rounds} rounds, {again.queries} queries: every answer matches, "
               f"and every outcome field (failed={again.failed}, first failure round={again.first_failure_round})")
 

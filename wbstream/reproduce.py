@@ -73,7 +73,7 @@ class PublishedRow:
     paper_resets: int | None = None
 
 
-#: Paterson & Raynal (EuroS&P'22), Table 1 as quoted in papers.md §5.3: 2^20 candidates, 50-run averages.
+#: Paterson & Raynal (EuroS&P'22), Table 1 (docs/references.md#paterson-raynal-2022): 2^20 candidates, 50-run averages.
 PATERSON_RAYNAL = [
     PublishedRow("S2, empty, B = 1", 256, {"variant": "S2", "buckets": 1, "preload": 0, "rounds": 1},
                  None, 1, 4_100, "clarkduvall HLL"),

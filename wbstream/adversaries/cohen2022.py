@@ -29,6 +29,7 @@ import math
 
 import numpy as np
 
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.l2_problems import L2HeavyHitters
 from wbstream.engine.registry import adversaries
@@ -61,11 +62,13 @@ class Cohen2022(Adversary):
     """
 
     name = "cohen-2022"
+
+    computed_defaults = {"tail": "min(n - 2, 512)"}
     needs = ADAPTIVE
 
     def __init__(self, *, tail: int = 0, tail_value: int = 8, check_every: int = 25, queries: int = 0):
-        if tail < 0 or tail_value < 1 or check_every < 1 or queries < 0:
-            raise ValueError("cohen-2022 needs tail >= 0, tail_value >= 1, check_every >= 1 and queries >= 0")
+        at_least("cohen-2022", tail=(tail, 0), tail_value=(tail_value, 1), check_every=(check_every, 1),
+                 queries=(queries, 0))
         self.tail, self.tail_value, self.check_every, self.max_queries = tail, tail_value, check_every, queries
 
     def applies_to(self, algorithm_cls, problem_cls):

@@ -1,4 +1,4 @@
-"""The finite-difference attack on Vandermonde syndrome sketches (papers.md §5.2(a)).
+"""The finite-difference attack on Vandermonde syndrome sketches (docs/references.md#finite-difference).
 
 The vector ``z`` with ``z_{i0+j} = (-1)^j C(2k, j)`` for ``j = 0..2k`` is the
 2k-th finite difference: for every polynomial f of degree < 2k,

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import adversaries
@@ -68,11 +69,12 @@ them is still linear). ``stage``: queries between two rounds of tests (0: that m
     """
 
     name = "hardt-woodruff-2013"
+
+    computed_defaults = {"stage": "n"}
     needs = ADAPTIVE
 
     def __init__(self, *, stage: int = 0, queries: int = 0):
-        if stage < 0 or queries < 0:
-            raise ValueError("hardt-woodruff-2013 needs stage >= 0 and queries >= 0")
+        at_least("hardt-woodruff-2013", stage=(stage, 0), queries=(queries, 0))
         self.stage, self.max_queries = stage, queries
 
     def applies_to(self, algorithm_cls, problem_cls):

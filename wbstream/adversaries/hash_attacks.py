@@ -1,4 +1,4 @@
-"""White-box attacks on hash-based distinct counters whose hash key is in the state (papers.md §5.3).
+"""White-box attacks on hash-based distinct counters whose hash key is in the state (docs/references.md#paterson-raynal-2022, #reviriego-2021).
 
 The sketch's hash is public code keyed by a word the algorithm keeps, so a
 white-box adversary evaluates it on candidate items (batched numpy search) and
@@ -43,7 +43,7 @@ from wbstream.algorithms.distinct.peers import DsHll, DsTheta
 from wbstream.algorithms.distinct.redis_hll import RedisHll
 from wbstream.adversaries.shadow import shadow_filter
 from wbstream.engine.adversary import Adversary
-from wbstream.engine.errors import NotApplicableError
+from wbstream.engine.errors import NotApplicableError, at_least
 from wbstream.engine.problems import DistinctElements
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
@@ -62,9 +62,7 @@ class _HashAttack(Adversary):
     needs = WHITE_BOX
 
     def __init__(self, *, rounds: int = 20, batch: int = 500, preload: int = 1000, pool: int = 0):
-        if rounds < 0 or batch < 1 or preload < 0 or pool < 0:
-            raise ValueError(f"{self.name} needs rounds >= 0, batch >= 1, preload >= 0 and pool >= 0, "
-                             f"got rounds={rounds}, batch={batch}, preload={preload}, pool={pool}")
+        at_least(self.name, rounds=(rounds, 0), batch=(batch, 1), preload=(preload, 0), pool=(pool, 0))
         self.rounds, self.batch, self.preload, self.pool = rounds, batch, preload, pool
 
     #: The sketch classes a named attack targets, and how to call them in a refusal.

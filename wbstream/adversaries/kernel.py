@@ -1,4 +1,4 @@
-"""White-box kernel injection against any linear sketch (papers.md §5.1).
+"""White-box kernel injection against any linear sketch (docs/references.md#kernel-injection).
 
 The adversary reads the hash seeds from the state, rebuilds the sketch matrix
 on a few columns it chose, finds a short integer kernel vector ``z`` by lattice
@@ -14,6 +14,7 @@ import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
 from wbstream.adversaries.reduction import short_kernel_vectors
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import LinearSketch
 from wbstream.engine.registry import adversaries
@@ -35,11 +36,12 @@ class KernelInjection(Adversary):
     """
 
     name = "kernel-injection"
+
+    computed_defaults = {"columns": "1.25 x sketch rows + 8"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, attempts: int = 3):
-        if columns < 0 or attempts < 1:
-            raise ValueError("kernel-injection needs columns >= 0 and attempts >= 1")
+        at_least("kernel-injection", columns=(columns, 0), attempts=(attempts, 1))
         self.columns, self.attempts = columns, attempts
 
     def applies_to(self, algorithm_cls, problem_cls):
@@ -47,7 +49,7 @@ class KernelInjection(Adversary):
             return False, "it is not a LinearSketch, so its matrix cannot be rebuilt from its state"
         if getattr(problem_cls, "insertion_only", False):
             return False, ("the problem is insertion-only and target + z has negative entries "
-                           "(split z into z+ and z- instead: kernel-split, papers.md §5.1)")
+                           "(split z into z+ and z- instead: kernel-split, docs/references.md#kernel-injection)")
         return lattice_ready()
 
     def reset(self, params, rng):

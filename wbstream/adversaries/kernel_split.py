@@ -1,4 +1,4 @@
-"""The kernel split: kernel injection for insertion-only streams (papers.md §5.1).
+"""The kernel split: kernel injection for insertion-only streams (docs/references.md#kernel-injection).
 
 An insertion-only stream cannot carry ``target + z`` with negative entries.
 Split a short kernel vector instead: ``z = z+ - z-`` with ``z+, z- >= 0`` on
@@ -29,6 +29,7 @@ import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready
 from wbstream.adversaries.reduction import short_kernel_vectors
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import LinearSketch
 from wbstream.engine.registry import adversaries, problems
@@ -68,11 +69,12 @@ class KernelSplit(Adversary):
     """
 
     name = "kernel-split"
+
+    computed_defaults = {"columns": "1.25 x sketch rows + 8"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, max_rows: int = 200, vectors: int = 8):
-        if columns < 0 or max_rows < 1 or vectors < 1:
-            raise ValueError("kernel-split needs columns >= 0, max_rows >= 1 and vectors >= 1")
+        at_least("kernel-split", columns=(columns, 0), max_rows=(max_rows, 1), vectors=(vectors, 1))
         self.columns, self.max_rows, self.vectors = columns, max_rows, vectors
 
     def applies_to(self, algorithm_cls, problem_cls):

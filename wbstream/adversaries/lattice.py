@@ -1,4 +1,4 @@
-"""The lattice collision attack on relaxed recovery + tester (papers.md §5.2(c)).
+"""The lattice collision attack on relaxed recovery + tester (docs/references.md#lattice-collision).
 
 A white-box adversary rebuilds, from the state, the tester matrix ``A`` (mod q)
 and the relaxed recovery's matrix ``V`` (mod p) on d chosen columns, and looks
@@ -34,7 +34,7 @@ from wbstream.adversaries.injection import lattice_ready, sparse_target, target_
 from wbstream.crypto.params import LLL_DELTA, delta_of_beta, linf_from_l2
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
-from wbstream.engine.errors import WbstreamError
+from wbstream.engine.errors import SpecError, WbstreamError, at_least
 from wbstream.engine.isolation import ForkTimeout, run_forked
 from wbstream.engine.registry import adversaries
 from wbstream.engine.threat import WHITE_BOX
@@ -89,13 +89,16 @@ class LatticeCollision(Adversary):
     """
 
     name = "lattice"
+
+    computed_defaults = {"columns": "from the root-Hermite model"}
     needs = WHITE_BOX
 
     def __init__(self, *, columns: int = 0, block_size: int = 0, tours: int = 4, max_dimension: int = 160,
                  seconds: float = 600.0):
-        if columns < 0 or block_size < 0 or tours < 1 or max_dimension < 2 or seconds <= 0:
-            raise ValueError("lattice needs columns >= 0, block_size >= 0, tours >= 1, max_dimension >= 2 "
-                             "and seconds > 0")
+        at_least("lattice", columns=(columns, 0), block_size=(block_size, 0), tours=(tours, 1),
+                 max_dimension=(max_dimension, 2))
+        if not seconds > 0:
+            raise SpecError(f"lattice: seconds must be > 0, got seconds={seconds!r}")
         self.columns, self.block_size, self.tours = columns, block_size, tours
         self.max_dimension, self.seconds = max_dimension, seconds
 

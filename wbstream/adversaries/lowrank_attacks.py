@@ -1,4 +1,4 @@
-"""White-box kernel attacks on low-rank sketches (papers.md §2.12).
+"""White-box kernel attacks on low-rank sketches (docs/references.md#fjw24).
 
 * ``projection-kernel``: against a projection sketch ``B = S A`` whose key sits in the
   state. The adversary rebuilds the columns of S for the next ``size + 1 + extra``
@@ -10,7 +10,7 @@
   rank-one integer ``u v^T`` in the kernel of the relaxed recovery's sketch: short
   kernel vectors of the one-sided sketches when the algorithm has them
   (``naive-rank``: finite differences of order 2k, else lattice reduction), and the
-  finite-difference pair of papers.md §2.12 in any case, each checked against the
+  finite-difference pair (docs/references.md#finite-difference) in any case, each checked against the
   real sketch rebuilt from the state. ``naive-rank`` decodes such a matrix to 0 and
   answers ``NOT_LOW_RANK`` on a rank-one matrix. Against ``robust-rank`` no rank-one
   matrix is in the kernel (its syndromes are ``U V^[l] != 0``); the attack streams its
@@ -26,6 +26,7 @@ from wbstream.adversaries.finite_difference import finite_difference_vector
 from wbstream.adversaries.reduction import fpylll_available, short_kernel_vectors
 from wbstream.algorithms.lowrank.projections import RowProjectionSketch
 from wbstream.algorithms.lowrank.robust import TestedRankRecovery
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch, RowBatch
@@ -47,12 +48,13 @@ class ProjectionKernel(Adversary):
     """
 
     name = "projection-kernel"
+
+    computed_defaults = {"beta": "M / 2"}
     needs = WHITE_BOX
     stream_kind = "rows"
 
     def __init__(self, *, extra: int = 4, noise: float = 1.0, beta: float = 0.0):
-        if extra < 0 or noise < 0 or beta < 0:
-            raise ValueError("projection-kernel needs extra >= 0, noise >= 0 and beta >= 0")
+        at_least("projection-kernel", extra=(extra, 0), noise=(noise, 0), beta=(beta, 0))
         self.extra, self.noise, self.beta = extra, noise, beta
 
     def applies_to(self, algorithm_cls, problem_cls):

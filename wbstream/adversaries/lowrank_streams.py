@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.matrix_problems import CovarianceSketch, MatrixRank, RankRecovery, RowProjection
 from wbstream.engine.registry import adversaries
@@ -31,11 +32,12 @@ class PlantedLowRank(Adversary):
     """
 
     name = "planted-low-rank"
+
+    computed_defaults = {"rank": "the problem's k, or 2"}
     needs = OBLIVIOUS
 
     def __init__(self, *, rank: int = 0, noise: int = 0, rounds: int = 4):
-        if rank < 0 or noise < 0 or rounds < 1:
-            raise ValueError("planted-low-rank needs rank >= 0, noise >= 0 and rounds >= 1")
+        at_least("planted-low-rank", rank=(rank, 0), noise=(noise, 0), rounds=(rounds, 1))
         self.rank, self.noise, self.rounds = rank, noise, rounds
 
     def applies_to(self, algorithm_cls, problem_cls):
@@ -77,8 +79,7 @@ class PlantedRows(Adversary):
     stream_kind = "rows"
 
     def __init__(self, *, rounds: int = 8, batch: int = 16, signal: float = 20.0, noise: float = 1.0):
-        if rounds < 0 or batch < 1 or signal < 0 or noise < 0:
-            raise ValueError("planted-rows needs rounds >= 0, batch >= 1, signal >= 0 and noise >= 0")
+        at_least("planted-rows", rounds=(rounds, 0), batch=(batch, 1), signal=(signal, 0), noise=(noise, 0))
         self.rounds, self.batch, self.signal, self.noise = rounds, batch, signal, noise
 
     def reset(self, params, rng):
@@ -121,8 +122,7 @@ class StaleSubspace(Adversary):
     stream_kind = "rows"
 
     def __init__(self, *, rounds: int = 30, batch: int = 3):
-        if rounds < 0 or batch < 1:
-            raise ValueError("stale-subspace needs rounds >= 0 and batch >= 1")
+        at_least("stale-subspace", rounds=(rounds, 0), batch=(batch, 1))
         self.rounds, self.batch = rounds, batch
 
     def act(self, obs):

@@ -1,4 +1,4 @@
-"""The cover-set attack on Count-Min (and CountSketch) with a visible hash (Markelon, Filić, Shrimpton, CCS'23; papers.md §5.3).
+"""The cover-set attack on Count-Min (and CountSketch) with a visible hash (Markelon, Filić, Shrimpton, CCS'23; docs/references.md#markelon-2023).
 
 The adversary reads the bucket coefficients from the state, picks a target ``t``
 it will never insert, and finds a *cover set*: for each row ``r`` one other item
@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
@@ -95,8 +96,7 @@ class MarkelonCoverSet(Adversary):
     needs = WHITE_BOX
 
     def __init__(self, *, insertions: int = 1 << 20, rounds: int = 16):
-        if insertions < 1 or rounds < 1:
-            raise ValueError("markelon-2023 needs insertions >= 1 and rounds >= 1")
+        at_least("markelon-2023", insertions=(insertions, 1), rounds=(rounds, 1))
         self.insertions, self.rounds = int(insertions), int(rounds)
 
     def applies_to(self, algorithm_cls, problem_cls):

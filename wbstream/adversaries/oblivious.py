@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.engine.adversary import Adversary
-from wbstream.engine.errors import NotApplicableError
+from wbstream.engine.errors import NotApplicableError, SpecError, at_least
 from wbstream.engine.registry import adversaries, problems
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import OBLIVIOUS
@@ -40,11 +40,12 @@ class RandomSparse(Adversary):
     """
 
     name = "random-sparse"
+
+    computed_defaults = {"sparsity": "the problem's k"}
     needs = OBLIVIOUS
 
     def __init__(self, *, rounds: int = 20, sparsity: int = 0):
-        if rounds < 0 or sparsity < 0:
-            raise ValueError("random-sparse needs rounds >= 0 and sparsity >= 0")
+        at_least("random-sparse", rounds=(rounds, 0), sparsity=(sparsity, 0))
         self.rounds, self.sparsity = rounds, sparsity
 
     def reset(self, params, rng):
@@ -106,8 +107,7 @@ class Dense(Adversary):
     needs = OBLIVIOUS
 
     def __init__(self, *, rounds: int = 20, batch: int = 256):
-        if rounds < 0 or batch < 1:
-            raise ValueError("dense needs rounds >= 0 and batch >= 1")
+        at_least("dense", rounds=(rounds, 0), batch=(batch, 1))
         self.rounds, self.batch = rounds, batch
 
     def reset(self, params, rng):
@@ -162,9 +162,9 @@ class Zipf(Adversary):
     needs = OBLIVIOUS
 
     def __init__(self, *, length: int = 100_000, rounds: int = 10, s: float = 1.1):
-        if length < 1 or rounds < 1 or s <= 0:
-            raise ValueError(f"zipf needs length >= 1, rounds >= 1 and s > 0, got length={length}, "
-                             f"rounds={rounds}, s={s}")
+        at_least("zipf", length=(length, 1), rounds=(rounds, 1))
+        if not s > 0:
+            raise SpecError(f"zipf: s must be > 0, got s={s!r}")
         self.length, self.rounds, self.s = length, rounds, s
 
     def applies_to(self, algorithm_cls, problem_cls):

@@ -4,7 +4,7 @@ Uses fpylll (the optional ``attacks`` extra, GPL-2+). The kernel lattice
 ``{z : A z = 0}`` (or ``= 0 mod q``) is embedded as the rows of
 ``[I_d | W A^T]`` (plus ``[0 | W q I]`` for a modulus); after LLL, rows whose
 weighted tail vanishes are kernel vectors, short because LLL made them so
-(papers.md §5.1).
+(docs/references.md#kernel-injection).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The wrap-around attack (papers.md §5.2(b)): only possible when a modulus is at most 2M.
+"""The wrap-around attack (docs/references.md#wrap-around): only possible when a modulus is at most 2M.
 
 If the tester works mod q and the relaxed recovery mod p, a vector ``c e_j`` with
 ``c`` a multiple of ``lcm(p, q)`` is invisible to both. It fits in the promise

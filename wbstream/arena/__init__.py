@@ -1,1 +1,1 @@
-"""The arena: many games run as a matrix, stored in SQLite, and reported as a leaderboard (DESIGN §8)."""
+"""The arena: many games run as a matrix, stored in SQLite, and reported as a leaderboard."""

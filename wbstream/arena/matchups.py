@@ -36,7 +36,7 @@ from pathlib import Path
 
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
-from wbstream.engine.game import Budget, Game
+from wbstream.engine.game import Budget, Game, build
 from wbstream.engine.keys import adversary_rng
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import OBLIVIOUS, ThreatModel
@@ -47,6 +47,8 @@ SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10}
 
 class SuiteError(WbstreamError, ValueError):
     """An unknown suite name or a malformed suite file."""
+
+    bad_input = True
 
 
 @dataclass(frozen=True)
@@ -125,9 +127,10 @@ def check_playable(m: Matchup) -> None:
     g = m.game(0)
     problem = g.problem_cls(**g.problem_opts)
     key = g.key_for(0)
-    g.alg_cls(problem.params, Coins.for_game(key), **g.alg_opts)
+    g.build_algorithm(problem.params, Coins.for_game(key))
     if g.isolation == "none":
-        g.adv_cls(**g.adv_opts).reset(problem.params, adversary_rng(key))
+        adversary = g.adv_cls(**g.adv_opts)
+        build("adversary", g.adv_spec, lambda: adversary.reset(problem.params, adversary_rng(key)))
 
 
 def _message(exc: BaseException) -> str:

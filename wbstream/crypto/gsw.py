@@ -4,7 +4,7 @@ The key is ``L`` uniformly random matrices ``C_1..C_L`` in ``Z_q^{N × Nℓ}``,
 ``q = 2^64``. In the security proof they are GSW encryptions of the bits of a
 hidden index ``v``; the algorithm never encrypts and has no secret, it just
 samples uniform strings. ``EvalCol(j)`` is column ``c*`` of the homomorphic
-evaluation of "index == j" (papers.md §2.7.2)::
+evaluation of "index == j" (docs/references.md#fjw24)::
 
     w := C_L[:, c*]  if bit_L(j) else  G[:, c*] - C_L[:, c*]      # NOT(C) = G - C
     for lev = L-1 .. 1:

@@ -1,4 +1,4 @@
-"""Encrypted aggregation of sketch vectors with TenSEAL BFV and SIMD batching (DESIGN §9).
+"""Encrypted aggregation of sketch vectors with TenSEAL BFV and SIMD batching (docs/references.md#bfv).
 
 Servers encrypt their sketch vectors under a BFV public key; an untrusted
 aggregator adds the ciphertexts slot-wise; the key holder decrypts the sum.

@@ -2,7 +2,7 @@
 
 FJW'24's security proof replaces the public key by encryptions of the bits
 ``v_1..v_L`` of a hidden index v, and evaluates ``eq_j(v) = prod_l [v_l = j_l]``
-homomorphically for every column j (papers.md §2.7). Here the same circuit runs
+homomorphically for every column j (docs/references.md#fjw24). Here the same circuit runs
 under TenSEAL BFV with SIMD batching: ciphertext ``c_l`` holds ``v_l`` in every
 slot, slot j of a plaintext holds bit l of j, and per level
 

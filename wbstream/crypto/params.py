@@ -10,13 +10,13 @@ terms. BKZ-beta reaches root-Hermite factor
 (Chen's model). Two problems are estimated:
 
 * **collision (SIS)**: the tester is broken by a non-zero z with ``A z = 0 mod q``
-  and ``|z_i| <= 2M`` (papers.md §2.2). For r rows mod q, BKZ-beta on the best
+  and ``|z_i| <= 2M`` (docs/references.md#fjw24). For r rows mod q, BKZ-beta on the best
   sub-lattice of dimension ``d* = sqrt(r log q / log delta)`` finds vectors of
   l2 length about ``2^(2 sqrt(r log q log delta))`` (Micciancio–Regev); the l_inf
   norm of such a vector is about its l2 length times ``sqrt(2 ln 2d*) / sqrt(d*)``
-  (papers.md §5.2(c)). The attack succeeds when
+  (docs/references.md#lattice-collision). The attack succeeds when
   that is at most 2M. The Vandermonde rows of the relaxed recovery add
-  ``2k log p`` to ``r log q`` (papers.md §5.2(c)).
+  ``2k log p`` to ``r log q`` (docs/references.md#lattice-collision).
 * **LWE** (FJW'24's proof world, key = encryptions under n_lwe-dimensional LWE with
   Gaussian error sigma): the primal uSVP attack succeeds when
   ``sqrt(beta) sigma <= delta^(2 beta - d) q^(m/d)`` with ``d = m + n_lwe + 1``
@@ -74,7 +74,7 @@ def _beta_for_delta(target: float) -> float | None:
 
 
 def linf_from_l2(log2_l2: float, d: float) -> float:
-    """log2 of the l_inf norm of a vector of that l2 length in dimension d (papers.md §5.2(c))."""
+    """log2 of the l_inf norm of a vector of that l2 length in dimension d (docs/references.md#lattice-collision)."""
     return log2_l2 + 0.5 * math.log2(2 * math.log(2 * d)) - 0.5 * math.log2(d)
 
 
@@ -129,7 +129,7 @@ def lwe_security_bits(n_lwe: int, log2_q: float, sigma: float = 3.2) -> float:
 
 @dataclass(frozen=True)
 class FJW24Preset:
-    """GSW-style tester parameters (papers.md §2.7.1, §8)."""
+    """GSW-style tester parameters (docs/references.md#fjw24)."""
 
     name: str
     n_lwe: int
@@ -150,7 +150,7 @@ class FJW24Preset:
 
 @dataclass(frozen=True)
 class FW23Preset:
-    """SIS + random-oracle tester parameters (papers.md §3.3, §8)."""
+    """SIS + random-oracle tester parameters (docs/references.md#fw23)."""
 
     name: str
     rows: int

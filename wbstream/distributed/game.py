@@ -175,7 +175,7 @@ class _Play:
         self.key = game.key_for(game.seed)
         self.info = AlgorithmInfo(cls.name, game.alg_spec, cls)
         self.coordinator_coins = Coins.for_game(self.key)
-        self.coordinator = cls(params, self.coordinator_coins, **opts)
+        self.coordinator = game.build_algorithm(params, self.coordinator_coins)
         if not self.coordinator.merge_moduli():
             raise SpecError(f"algorithm {cls.name!r} is not mergeable, so it cannot run distributed")
         self.zero = {k: np.zeros_like(v) if isinstance(v, np.ndarray) else 0

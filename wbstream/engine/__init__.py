@@ -1,7 +1,13 @@
 """The game engine: streams, problems, coins, threat models, the game loop.
 
 The engine knows only protocols; algorithms and adversaries register
-themselves in :mod:`wbstream.engine.registry`.
+themselves in :mod:`wbstream.engine.registry`, exported here (and from ``wbstream``)
+as ``problem_registry``, ``algorithm_registry`` and ``adversary_registry``, so that
+``wbstream.algorithms`` and ``wbstream.adversaries`` are always the subpackages.
+
+>>> import wbstream
+>>> wbstream.algorithm_registry.get("countsketch").name, wbstream.algorithms.__name__
+('countsketch', 'wbstream.algorithms')
 """
 
 from .adversary import Adversary
@@ -13,17 +19,17 @@ from .errors import (BudgetError, NotApplicableError, RecordError, ReplayMismatc
 from .game import Budget, Game
 from .observation import Observation
 from .problems import DistinctElements, F2Estimation, Params, Problem, SparseRecovery, Verdict
-from .registry import adversaries, algorithms, parse_spec, problems
+from .registry import adversary_registry, algorithm_registry, parse_spec, problem_registry
 from .replay import replay, replay_from_seed
 from .result import GameResult
 from .stream import Batch, as_batch
-from .threat import ADAPTIVE, OBLIVIOUS, WHITE_BOX, ThreatModel
+from .threat import ADAPTIVE, OBLIVIOUS, STATE_ONLY, WHITE_BOX, ThreatModel
 
 __all__ = [
     "ADAPTIVE", "Adversary", "Batch", "Budget", "BudgetError", "Coins", "DistinctElements", "F2Estimation",
-    "Game", "GameResult", "LinearSketch", "NOT_LOW_RANK", "NOT_SPARSE", "NOT_SPARSE", "NotApplicableError",
-    "OBLIVIOUS", "Observation", "Params", "Problem", "RecordError", "ReplayMismatch", "Space", "SparseRecovery",
-    "SparseVector", "SpecError", "StreamError", "StreamingAlgorithm", "ThreatModel", "ThreatModelError",
-    "Verdict", "WHITE_BOX", "WbstreamError", "adversaries", "algorithms", "as_batch", "parse_spec",
-    "problems", "replay", "replay_from_seed",
+    "Game", "GameResult", "LinearSketch", "NOT_LOW_RANK", "NOT_SPARSE", "NotApplicableError",
+    "OBLIVIOUS", "Observation", "Params", "Problem", "RecordError", "ReplayMismatch", "STATE_ONLY", "Space",
+    "SparseRecovery", "SparseVector", "SpecError", "StreamError", "StreamingAlgorithm", "ThreatModel",
+    "ThreatModelError", "Verdict", "WHITE_BOX", "WbstreamError", "adversary_registry", "algorithm_registry",
+    "as_batch", "parse_spec", "problem_registry", "replay", "replay_from_seed",
 ]

@@ -33,6 +33,8 @@ class Adversary(ABC):
 
     name: ClassVar[str]
     needs: ClassVar[ThreatModel] = OBLIVIOUS
+    #: Options whose default (0) means "computed": name -> the formula ``wbstream list`` shows.
+    computed_defaults: ClassVar[dict[str, str]] = {}
     #: The stream it sends: ``"entries"`` (integer updates) or ``"rows"`` (RowBatch); None: either.
     stream_kind: ClassVar[str | None] = "entries"
 

@@ -169,6 +169,9 @@ class StreamingAlgorithm(ABC):
     #: The strongest threat model ``guarantee`` claims to hold against (None: no claim, e.g. a negative
     #: control or a decoder without detection); reports check it against the measured failures.
     claims: ClassVar[ThreatModel | None] = None
+    #: Options whose default (0) means "computed from the problem": name -> the formula, which
+    #: ``wbstream list`` shows as ``name=auto (formula)``, e.g. ``{"cols": "max(8, 8k)"}``.
+    computed_defaults: ClassVar[dict[str, str]] = {}
     #: The small problem the arena plays this algorithm on by default (a spec string).
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
     #: Updates one ``update`` call processes at a time, so its working set does not grow with the

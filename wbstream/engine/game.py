@@ -30,7 +30,7 @@ from .chunking import unchunked
 from .coins import Coins
 from . import keys
 from .keys import SECRET_BYTES, adversary_rng, game_key
-from .errors import BudgetError, NotApplicableError, SpecError, ThreatModelError
+from .errors import BudgetError, NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
@@ -94,6 +94,23 @@ def _spec_name(registry, spec, extra: dict | None) -> tuple[type, dict[str, Any]
     return cls, options, registry.canonical(parsed)
 
 
+def build(what: str, spec: str, make):
+    """``make()``, with a constructor's ValueError or TypeError turned into a one-line SpecError naming the spec.
+
+    >>> build("algorithm", "countsketch(rows=0)", lambda: int("x"))
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.SpecError: algorithm 'countsketch(rows=0)': invalid literal for int() with base 10: 'x'
+    """
+    try:
+        return make()
+    except (ValueError, TypeError) as exc:
+        if isinstance(exc, WbstreamError) and not isinstance(exc, SpecError):
+            raise  # e.g. NotApplicableError: already says what is wrong, in its own class
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        raise SpecError(f"{what} {spec!r}: {message}") from None
+
+
 class Game:
     """One game between an algorithm and an adversary under a threat model.
 
@@ -136,7 +153,8 @@ class Game:
         self.query_every, self.seed = query_every, seed
         self.stop_on_failure, self.record_transcript = stop_on_failure, record_transcript
         self.problem_cls, self.problem_opts, self.problem_spec = _spec_name(problems, problem, None)
-        self.problem_cls(**self.problem_opts)  # refuses bad parameters (e.g. int64 overflow) now, not in play()
+        # refuses bad parameters (e.g. int64 overflow) now, not in play()
+        build("problem", self.problem_spec, lambda: self.problem_cls(**self.problem_opts))
         self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm, algorithm_options)
         self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary, adversary_options)
         if not self.alg_cls.supports(self.problem_cls):
@@ -145,14 +163,16 @@ class Game:
         needs = self.adv_cls.needs
         if not self.threat.includes(needs):
             missing = ", ".join(sorted(needs.capabilities - self.threat.capabilities))
-            raise ThreatModelError(
+            refused = ThreatModelError(
                 f"adversary {self.adv_cls.name!r} needs the {needs.name} threat model (it reads {missing}); "
                 f"this game is {self.threat.name}")
+            refused.bad_input = True  # the matchup is wrong, not a player
+            raise refused
         kind, wants = getattr(self.adv_cls, "stream_kind", "entries"), self.problem_cls.stream_kind
         if kind is not None and kind != wants:
             raise NotApplicableError(f"adversary {self.adv_cls.name!r} streams {kind}, but problem "
                                      f"{self.problem_cls.name!r} takes {wants}")
-        ok, why = self.adv_cls(**self.adv_opts).applies_to(self.alg_cls, self.problem_cls)
+        ok, why = build("adversary", self.adv_spec, lambda: self.adv_cls(**self.adv_opts)).applies_to(self.alg_cls, self.problem_cls)
         if not ok:
             raise NotApplicableError(f"adversary {self.adv_cls.name!r} cannot attack {self.alg_cls.name!r}: {why}")
 
@@ -165,13 +185,21 @@ class Game:
         """The key of the game this object plays at ``seed`` (never shown to a player during play)."""
         return self._game_key if self._game_key is not None else game_key(self._secret, self.matchup, seed)
 
+    def build_algorithm(self, params, coins: Coins):
+        """The algorithm on these coins; options its constructor refuses raise a SpecError naming the spec.
+
+        Options are checked here, at the start of play, and not when the Game is made: building
+        some algorithms costs seconds (``fjw24(preset='high')`` derives its whole key).
+        """
+        return build("algorithm", self.alg_spec, lambda: self.alg_cls(params, coins, **self.alg_opts))
+
     def play(self) -> GameResult:
         """Play the game to its end and return the record."""
         wall0 = time.perf_counter()
         problem = self.problem_cls(**self.problem_opts)
         key = self.key_for(self.seed)
         coins = Coins.for_game(key)
-        alg = self.alg_cls(problem.params, coins, **self.alg_opts)
+        alg = self.build_algorithm(problem.params, coins)
         info = AlgorithmInfo(self.alg_cls.name, self.alg_spec, self.alg_cls)
         if self.isolation == "process":  # the adversary plays from its own process, through this proxy
             adversary = IsolatedAdversary(self.adv_cls, self.adv_opts, self.threat, info, alg,
@@ -180,7 +208,7 @@ class Game:
                                           seconds=self.budget.seconds)
         else:
             adversary: Adversary = self.adv_cls(**self.adv_opts)
-        adversary.reset(problem.params, adversary_rng(key))
+        build("adversary", self.adv_spec, lambda: adversary.reset(problem.params, adversary_rng(key)))
         obs = Observation(self.threat, problem.params, info, alg)
         coins.clock = obs  # coins drawn during round r are logged with round r
         res = GameResult(problem=self.problem_spec, algorithm=self.alg_spec, adversary=self.adv_spec,

@@ -1,6 +1,6 @@
 """Matrix problems: rank-k recovery with detection, rank estimation, low-rank approximation.
 
-Two stream shapes (DESIGN §2):
+Two stream shapes:
 
 * **entry updates** ``(r, c, delta)`` on an integer ``rows x cols`` matrix X with
   ``|X_rc| <= M``, flattened to the index ``r * cols + c``: the ordinary turnstile

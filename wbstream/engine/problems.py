@@ -100,6 +100,16 @@ class _Plan:
     new: np.ndarray       # their values after
 
 
+
+def _check_n_M(n: int, M: int) -> None:
+    """Refuse a universe size or entry bound outside its range (every problem has both)."""
+    if n < 1:
+        raise SpecError(f"universe size n must be >= 1, got {n}")
+    if M < 1:
+        raise SpecError(f"entry bound M must be in [1, 2**62), got {M}")
+    if M >= 2**62:
+        raise SpecError(f"entry bound M must be in [1, 2**62) so sums stay exact in int64, got {M}")
+
 class Problem:
     """Base referee for problems over an integer vector ``x`` in ``[-M, M]^n``.
 
@@ -116,12 +126,7 @@ class Problem:
     stream_kind: ClassVar[str] = "entries"
 
     def __init__(self, *, n: int, M: int, **extra: Any):
-        if n < 1:
-            raise SpecError(f"universe size n must be >= 1, got {n}")
-        if M < 1:
-            raise SpecError(f"entry bound M must be >= 1, got {M}")
-        if M >= 2**62:
-            raise SpecError("entry bound M must be < 2**62 so sums stay exact in int64")
+        _check_n_M(n, M)
         if n * M >= 2**63:  # ||x||_1 <= n M, and the heavy-hitters referee sums x
             raise SpecError(f"n * M = {n * M} does not fit in int64 (sums over x would wrap); lower n or M")
         self.params = Params(self.name, n=int(n), M=int(M), **extra)
@@ -247,6 +252,7 @@ class SparseRecovery(Problem):
     name = "sparse-recovery"
 
     def __init__(self, *, n: int = 4096, k: int = 8, M: int = 1024):
+        _check_n_M(n, M)  # before k, whose range depends on n
         if not 1 <= k <= n:
             raise SpecError(f"sparsity k must be in [1, n], got k={k}, n={n}")
         super().__init__(n=n, M=M, k=int(k))
@@ -367,6 +373,7 @@ class F2Estimation(_Estimation):
 
     def __init__(self, *, n: int = 4096, M: int = 1024, eps: float = 0.5, alpha: float | None = None,
                  insertion_only: bool = False):
+        _check_n_M(n, M)
         if n * M * M >= 2**63:
             raise SpecError(f"n * M^2 = {n * M * M} does not fit in int64; lower n or M")
         super().__init__(n=n, M=M, eps=eps, alpha=alpha, insertion_only=bool(insertion_only))

@@ -91,6 +91,18 @@ class Parameter:
     annotation: Any
     default: Any
     required: bool
+    #: How the default is computed when it is left at its placeholder (e.g. ``"max(8, 8k)"``), or None.
+    computed: str | None = None
+
+    def default_text(self) -> str:
+        """The default as ``wbstream list`` shows it: the value, or ``auto (formula)``.
+
+        >>> Parameter("cols", int, 0, False, "max(8, 8k)").default_text(), Parameter("rows", int, 5, False).default_text()
+        ('auto (max(8, 8k))', '5')
+        """
+        if self.required:
+            return "required"
+        return f"auto ({self.computed})" if self.computed else repr(self.default)
 
     def type_name(self) -> str:
         a = self.annotation
@@ -175,11 +187,12 @@ class Registry(Generic[T]):
             hints = typing.get_type_hints(cls.__init__)
         except Exception:  # unresolvable forward references: fall back to raw annotations
             hints = {}
+        computed = getattr(cls, "computed_defaults", {})
         out = []
         for p in sig.parameters.values():
             if p.kind is inspect.Parameter.KEYWORD_ONLY:
                 out.append(Parameter(p.name, hints.get(p.name, p.annotation), p.default,
-                                     p.default is inspect.Parameter.empty))
+                                     p.default is inspect.Parameter.empty, computed.get(p.name)))
         return out
 
     def resolve(self, spec: str | Spec | type) -> tuple[T, dict[str, Any]]:
@@ -209,6 +222,10 @@ class Registry(Generic[T]):
 problems: Registry = Registry("problem")
 algorithms: Registry = Registry("algorithm")
 adversaries: Registry = Registry("adversary")
+# The names ``wbstream`` and ``wbstream.engine`` export: there ``algorithms`` and ``adversaries``
+# would shadow the subpackages ``wbstream.algorithms``/``wbstream.adversaries`` (and ``problems``
+# the module ``wbstream.engine.problems``), so which one an import gave would depend on import order.
+problem_registry, algorithm_registry, adversary_registry = problems, algorithms, adversaries
 
 _BUILTIN = "wbstream.builtin"
 _loaded = False

@@ -44,7 +44,7 @@ class Transcript:
 
 @dataclass
 class GameResult:
-    """The record of one game (DESIGN §7)."""
+    """The record of one game: its specs, budget, outcome, costs, and (optionally) its transcript."""
 
     problem: str
     algorithm: str

@@ -11,6 +11,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from wbstream.engine.errors import SpecError
 from wbstream.engine.algorithm import StreamingAlgorithm
 from wbstream.engine.problems import DistinctElements, Params
 
@@ -32,17 +33,17 @@ def chunks(items: np.ndarray):
 
 
 def require_insertion_only(params, name: str) -> None:
-    """Raise ValueError unless ``params`` describe an insertion-only problem.
+    """Raise a SpecError unless ``params`` describe an insertion-only problem.
 
     >>> from wbstream.engine.problems import DistinctElements
     >>> require_insertion_only(DistinctElements(n=8).params, "kmv")
     Traceback (most recent call last):
     ...
-    ValueError: kmv counts F0 of insertion-only streams: it cannot delete, so it needs a problem with insertion_only=True (this one is turnstile)
+    wbstream.engine.errors.SpecError: kmv counts F0 of insertion-only streams: it cannot delete, so the problem's insertion_only must be True, got False (turnstile)
     """
     if params is None or not params.get("insertion_only", False):
-        raise ValueError(f"{name} counts F0 of insertion-only streams: it cannot delete, so it needs a "
-                         f"problem with insertion_only=True (this one is turnstile)")
+        raise SpecError(f"{name} counts F0 of insertion-only streams: it cannot delete, so the problem's "
+                        f"insertion_only must be True, got False (turnstile)")
 
 
 class KeyedF0Sketch(StreamingAlgorithm):

@@ -96,7 +96,7 @@ class HyperLogLog(KeyedF0Sketch):
     >>> HyperLogLog(DistinctElements(n=10).params, Coins.from_seed(3, "doc"))
     Traceback (most recent call last):
     ...
-    ValueError: hll counts F0 of insertion-only streams: it cannot delete, so it needs a problem with insertion_only=True (this one is turnstile)
+    wbstream.engine.errors.SpecError: hll counts F0 of insertion-only streams: it cannot delete, so the problem's insertion_only must be True, got False (turnstile)
     """
 
     name = "hll"

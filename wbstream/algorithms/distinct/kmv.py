@@ -74,7 +74,7 @@ class KMV(KeyedF0Sketch):
     >>> KMV(DistinctElements(n=10).params, Coins.from_seed(1, "doc"))
     Traceback (most recent call last):
     ...
-    ValueError: kmv counts F0 of insertion-only streams: it cannot delete, so it needs a problem with insertion_only=True (this one is turnstile)
+    wbstream.engine.errors.SpecError: kmv counts F0 of insertion-only streams: it cannot delete, so the problem's insertion_only must be True, got False (turnstile)
     """
 
     name = "kmv"

@@ -1,4 +1,4 @@
-"""White-box robust L0: an alpha-approximation of nnz(x) from k-sparse recovery (papers.md §2.11).
+"""White-box robust L0: an alpha-approximation of nnz(x) from k-sparse recovery (docs/references.md#fjw24).
 
 Run ``fjw24`` with ``k = ceil(n / alpha^2)``. If it returns a vector, the count of
 its non-zeros is exact. If it reports ``NOT_SPARSE``, the truth lies in ``(k, n]``
@@ -50,6 +50,8 @@ class RobustL0(FJW24):
     """
 
     name = "robust-l0"
+
+    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     problem = DistinctElements
     guarantee = ("L0 within the problem's factor alpha in turnstile streams, against PPT white-box "
                  "adversaries (fjw24 with k = ceil(n/alpha^2))")

@@ -16,6 +16,7 @@ from typing import ClassVar
 import numpy as np
 
 from wbstream.algorithms.bucket_table import BucketTable
+from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 
@@ -45,8 +46,7 @@ class BucketHeavyHitters(LinearSketch):
         super().__init__(params, coins)
         width = width or self.default_width(params.eps)
         depth = depth or default_depth(params.n)
-        if depth < 1 or width < 2:
-            raise ValueError(f"{self.name} needs depth >= 1 and width >= 2, got depth={depth}, width={width}")
+        at_least(self.name, depth=(depth, 1), width=(width, 2))
         self.depth, self.width = int(depth), int(width)
         self.cells = BucketTable(coins, self.name, depth=self.depth, width=self.width, signed=self.signed)
         self.table = self.cells.table

@@ -43,6 +43,8 @@ class CountMin(BucketHeavyHitters):
     """
 
     name = "count-min"
+
+    computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "2 ceil(e / eps)"}
     claims = OBLIVIOUS
     guarantee = ("every heavy hitter reported; no false one with prob. >= 1 - n e^-depth "
                  "(0.95 at the default depth), against oblivious streams only")

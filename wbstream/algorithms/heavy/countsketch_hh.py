@@ -41,6 +41,8 @@ class CountSketchHH(BucketHeavyHitters):
     """
 
     name = "countsketch-hh"
+
+    computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps)"}
     claims = OBLIVIOUS
     guarantee = ("every heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps m)")

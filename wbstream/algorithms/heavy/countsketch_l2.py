@@ -27,6 +27,7 @@ import numpy as np
 
 from wbstream.algorithms.bucket_table import BucketTable
 from wbstream.algorithms.heavy.bucketed import default_depth
+from wbstream.engine.errors import at_least
 from wbstream.engine.chunking import chunk_for
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.l2_problems import L2HeavyHitters
@@ -64,6 +65,8 @@ class CountSketchL2(StreamingAlgorithm):
     """
 
     name = "countsketch-l2"
+
+    computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps^2)"}
     problem = L2HeavyHitters
     claims = OBLIVIOUS
     guarantee = ("every l2 heavy hitter reported and no light one w.h.p., against oblivious streams only "
@@ -74,8 +77,7 @@ class CountSketchL2(StreamingAlgorithm):
         super().__init__(params, coins)
         width = width or math.ceil(WIDTH_FACTOR / params.eps**2)
         depth = depth or default_depth(params.n)
-        if depth < 1 or width < 2:
-            raise ValueError(f"{self.name} needs depth >= 1 and width >= 2, got depth={depth}, width={width}")
+        at_least(self.name, depth=(depth, 1), width=(width, 2))
         self.depth, self.width = int(depth), int(width)
         self.cells = BucketTable(coins, self.name, depth=self.depth, width=self.width, signed=True)
         self.table = self.cells.table

@@ -62,6 +62,8 @@ class DsCountMin(StreamingAlgorithm):
     """
 
     name = "ds-count-min"
+
+    computed_defaults = {"num_hashes": "ceil(ln(n / 0.05))", "num_buckets": "2 ceil(e / eps)"}
     problem = HeavyHitters
     claims = OBLIVIOUS
     guarantee = ("Apache DataSketches' Count-Min: every heavy hitter reported; no false one w.h.p. against "

@@ -1,4 +1,4 @@
-"""Misra–Gries: the deterministic L1 heavy-hitters summary (papers.md §4.2).
+"""Misra–Gries: the deterministic L1 heavy-hitters summary (Misra, Gries 1982; docs/references.md#mg82).
 
 ``k`` (id, count) pairs. Against any stream, white-box adversaries included, every
 estimate satisfies ``f_i - m/(k+1) <= est_i <= f_i`` (``est_i = 0`` for ids not
@@ -45,6 +45,8 @@ class MisraGries(StreamingAlgorithm):
     """
 
     name = "misra-gries"
+
+    computed_defaults = {"counters": "ceil(2 / eps)"}
     problem = HeavyHitters
     claims = WHITE_BOX
     guarantee = "f_i - m/(k+1) <= est_i <= f_i against any stream (deterministic); exact HH for k >= 2/eps"

@@ -1,4 +1,4 @@
-"""The white-box-robust heavy-hitters sampler of Ajtai et al. (PODS 2022; papers.md §4.2).
+"""The white-box-robust heavy-hitters sampler of Ajtai et al. (PODS 2022; docs/references.md#abjsswz22).
 
 Each unit of the stream is kept with probability ``2^-j`` using *fresh* coins,
 drawn after the adversary has committed the batch; Misra–Gries summarises the
@@ -22,7 +22,7 @@ correct with ``T = 8 ln(n) / eps^2`` and ``K = ceil(4/eps)`` counters:
 
 Departures from the paper: the Morris counter uses base ``1 + a`` (a = 1/16)
 for a tighter level schedule; the constants (4/eps counters, 8 ln n / eps^2
-samples, threshold 5/8) are chosen here from the bound above, as papers.md
+samples, threshold 5/8) are chosen here from the bound above, as the paper
 leaves them to tune; a batch is sampled at the current rate and thinned
 afterwards if the level rises, which draws the same distribution as thinning
 unit by unit (Binomial thinning composes).
@@ -35,6 +35,7 @@ import math
 import numpy as np
 
 from wbstream.algorithms.heavy.misra_gries import MisraGries
+from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
@@ -101,6 +102,8 @@ class RobustSampler(StreamingAlgorithm):
     """
 
     name = "robust-sampler"
+
+    computed_defaults = {"counters": "ceil(4 / eps)", "samples": "ceil(8 ln(n) / eps^2)"}
     problem = HeavyHitters
     claims = WHITE_BOX
     guarantee = ("every heavy hitter reported and no light one w.h.p. against white-box adversaries "
@@ -109,9 +112,7 @@ class RobustSampler(StreamingAlgorithm):
 
     def __init__(self, params, coins, *, counters: int = 0, samples: int = 0, morris_base: float = 1 / 16):
         super().__init__(params, coins)
-        if counters < 0 or samples < 0:
-            raise ValueError(f"robust-sampler needs counters >= 0 and samples >= 0, "
-                             f"got counters={counters}, samples={samples}")
+        at_least("robust-sampler", counters=(counters, 0), samples=(samples, 0))
         self.counters = int(counters) or math.ceil(4 / params.eps)
         self.samples = int(samples) or math.ceil(8 * math.log(params.n) / params.eps ** 2)
         self.morris = MorrisCounter(morris_base)

@@ -40,6 +40,8 @@ class FrequentDirections(StreamingAlgorithm):
     """
 
     name = "frequent-directions"
+
+    computed_defaults = {"ell": "the problem's ell"}
     problem = LowRankApproximation
     arena_problem = ROW_ARENA_PROBLEM
     claims = WHITE_BOX

@@ -112,6 +112,8 @@ class GaussianProjection(RowProjectionSketch):
     """
 
     name = "gaussian-projection"
+
+    computed_defaults = {"size": "max(2k + 2, ceil(3k / eps^2))"}
     claims = OBLIVIOUS
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (S from a stored seed)"
 
@@ -150,6 +152,8 @@ class CountSketchProjection(RowProjectionSketch):
     """
 
     name = "countsketch-projection"
+
+    computed_defaults = {"size": "max(2k + 2, ceil(2k^2 / eps^2))"}
     claims = OBLIVIOUS
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (hash keys in the state)"
 

@@ -1,4 +1,4 @@
-"""Rank within a factor alpha on top of ``robust-rank`` (papers.md §2.11–2.12, as L0 sits on sparse recovery).
+"""Rank within a factor alpha on top of ``robust-rank`` (docs/references.md#fjw24, as L0 sits on sparse recovery).
 
 With ``n = min(rows, cols)`` and ``k = ceil(n / alpha^2)``, run rank-k recovery with
 detection. If it returns X̂ (then X̂ = X), answer rank(X̂) exactly; if it answers

@@ -1,6 +1,6 @@
 """Rank-k recovery with detection: a relaxed rank-k recovery plus the FJW'24 GSW tester on vec(X).
 
-The template of FW'23 / FJW'24 (papers.md §2.2, §2.12), with a matrix in place of
+The template of FW'23 / FJW'24 (docs/references.md#fjw24), with a matrix in place of
 a sparse vector. Report: decode with the deterministic relaxed recovery; answer
 ``NOT_LOW_RANK`` if decoding fails or the candidate has rank > k over Q (checked
 exactly); otherwise return the candidate only if its hash equals the running hash
@@ -126,6 +126,16 @@ class RobustRank(TestedRankRecovery):
     """
 
     name = "robust-rank"
+
+    computed_defaults = {
+
+        "n_lwe": "the preset's",
+
+        "base_bits": "the preset's",
+
+        "p": "the least prime > 2M with t^m - w irreducible, m = max(rows, cols)",
+
+    }
     relaxed_recovery = "gabidulin"
     decoder_cls = GabidulinSketch
     merged_decoder_entries = ("syndromes",)
@@ -154,11 +164,21 @@ class NaiveRank(TestedRankRecovery):
     """
 
     name = "naive-rank"
+
+    computed_defaults = {
+
+        "n_lwe": "the preset's",
+
+        "base_bits": "the preset's",
+
+        "p": "the least prime > max(2M, rows, cols)",
+
+    }
     relaxed_recovery = "two-sided"
     decoder_cls = TwoSidedSketch
     merged_decoder_entries = ("SX", "XT", "SXT")
     guarantee = ("NEGATIVE CONTROL: answers NOT_LOW_RANK on rank-one matrices hidden in the kernels "
-                 "of its one-sided sketches (papers.md §2.12)")
+                 "of its one-sided sketches (docs/references.md#fjw24)")
 
     def decoder_state(self):
         return {"SX": self.decoder.W, "XT": self.decoder.Y, "SXT": self.decoder.Z}

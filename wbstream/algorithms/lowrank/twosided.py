@@ -4,7 +4,7 @@ The state is ``W = S X``, ``Y = X T`` and ``Z = S X T`` mod p, with public
 Vandermonde matrices ``S[i, r] = (r + 1)^i`` (2k x rows) and ``T[c, i] = (c + 1)^i``
 (cols x 2k). When ``rank(Z) = rank(X)`` the decoder returns ``X = Y Z^+ W``
 (through an r x r non-singular block of Z). It is **not** a for-all recovery
-(papers.md §2.12): a rank-one ``X = u v^T`` with ``S u = 0`` and ``T^T v = 0`` (e.g. u, v
+(docs/references.md#fjw24): a rank-one ``X = u v^T`` with ``S u = 0`` and ``T^T v = 0`` (e.g. u, v
 finite differences of order 2k) has ``W = Y = Z = 0``, and the decoder returns the
 zero matrix. Behind a tester that is a completeness failure: ``NOT_LOW_RANK`` on a
 rank-one matrix. It is registered as ``naive-rank`` to show exactly that.

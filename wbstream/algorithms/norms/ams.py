@@ -14,6 +14,7 @@ import math
 import numpy as np
 
 from wbstream.algorithms.hashing import PolynomialHash
+from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.chunking import chunk_for
 from wbstream.engine.problems import F2Estimation
@@ -34,6 +35,8 @@ class AMS(LinearSketch):
     """
 
     name = "ams"
+
+    computed_defaults = {"means": "ceil(4 / eps^2)"}
     problem = F2Estimation
     claims = OBLIVIOUS
     guarantee = "F2 within 1 ± eps w.h.p. against oblivious streams only"
@@ -42,8 +45,7 @@ class AMS(LinearSketch):
     def __init__(self, params, coins, *, means: int = 0, medians: int = 5):
         super().__init__(params, coins)
         means = means or math.ceil(4 / params.eps**2)
-        if means < 1 or medians < 1:
-            raise ValueError(f"ams needs means >= 1 and medians >= 1, got means={means}, medians={medians}")
+        at_least("ams", means=(means, 1), medians=(medians, 1))
         self.means, self.medians = int(means), int(medians)
         self.sign_hash = PolynomialHash.draw(coins, "ams/signs", rows=self.means * self.medians, independence=4)
         self.y = np.zeros(self.means * self.medians, dtype=np.int64)

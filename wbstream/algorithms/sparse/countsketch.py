@@ -16,6 +16,7 @@ import copy
 import numpy as np
 
 from wbstream.algorithms.bucket_table import SCAN_CHUNK, BucketTable
+from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.problems import SparseRecovery
@@ -35,6 +36,8 @@ class CountSketchRecovery(LinearSketch):
     """
 
     name = "countsketch"
+
+    computed_defaults = {"cols": "max(8, 8k)"}
     problem = SparseRecovery
     claims = OBLIVIOUS
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against oblivious streams only"
@@ -42,8 +45,7 @@ class CountSketchRecovery(LinearSketch):
     def __init__(self, params, coins, *, rows: int = 5, cols: int = 0):
         super().__init__(params, coins)
         cols = cols or max(8, 8 * params.k)
-        if rows < 1 or cols < 2:
-            raise ValueError(f"countsketch needs rows >= 1 and cols >= 2, got rows={rows}, cols={cols}")
+        at_least("countsketch", rows=(rows, 1), cols=(cols, 2))
         self.rows, self.cols = int(rows), int(cols)
         self.cells = BucketTable(coins, "countsketch", depth=self.rows, width=self.cols, signed=True)
         self.table = self.cells.table

@@ -45,6 +45,8 @@ class EncryptedCountSketch(StreamingAlgorithm):
     """
 
     name = "encrypted-countsketch"
+
+    computed_defaults = {"cols": "max(8, 8k)"}
     problem = SparseRecovery
     claims = STATE_ONLY
     guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against adversaries who do not see the "

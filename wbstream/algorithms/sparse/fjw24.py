@@ -4,7 +4,7 @@ The key is L = ceil(log2 n) uniformly random "ciphertexts" ``C_1..C_L`` in
 ``Z_q^{N x N ell}`` (q = 2^64), drawn once from the coins and stored in the state:
 nothing is secret and nothing is encrypted. Column j of the tester is
 ``EvalCol(j)``, column c* of the GSW evaluation of the equality-to-j circuit on
-the key (papers.md §2.7.2); the state keeps the running hash
+the key (docs/references.md#fjw24); the state keeps the running hash
 ``h = sum_j x_j EvalCol(j) mod q``. In the security proof the key is replaced by
 encryptions of the bits of a hidden index v, and a collision would decrypt to
 ``x_v != x̂_v`` with equal hashes: impossible. ``cache_levels = t`` stores the
@@ -65,7 +65,7 @@ def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, b
     ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit).
     """
     if preset not in FJW24_PRESETS:
-        raise ValueError(f"{name}: unknown preset {preset!r}; choose one of {', '.join(FJW24_PRESETS)}")
+        raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
     gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M)
     if L:
@@ -101,6 +101,8 @@ class FJW24(TestedSparseRecovery):
     """
 
     name = "fjw24"
+
+    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
     claims = WHITE_BOX
 

@@ -4,7 +4,7 @@ The SIS matrix ``A`` has ``rows`` rows mod ``q = 2^log2_q``; column i is
 ``RO(seed, i)``, instantiated with AES-256-CTR. **This is the random-oracle
 heuristic**: the construction is proven only if the columns behave like a random
 oracle. The seed is public (it is in the state). FW'23's reduction needs
-``rows >= k log2 n``, so update time grows with k (papers.md §3.3).
+``rows >= k log2 n``, so update time grows with k (docs/references.md#fw23).
 """
 
 from __future__ import annotations
@@ -61,6 +61,8 @@ class FW23(TestedSparseRecovery):
     """
 
     name = "fw23"
+
+    computed_defaults = {"rows": "max(the preset's, k ceil(log2 n))", "log2_q": "the preset's", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random oracle)"
     claims = WHITE_BOX
 
@@ -75,7 +77,7 @@ class FW23(TestedSparseRecovery):
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0):
         if preset not in FW23_PRESETS:
-            raise ValueError(f"fw23: unknown preset {preset!r}; choose one of {', '.join(FW23_PRESETS)}")
+            raise ValueError(f"fw23: preset must be one of {', '.join(FW23_PRESETS)}, got {preset!r}")
         chosen = FW23_PRESETS[preset]
         self.preset = preset
         floor = params.k * max(1, math.ceil(math.log2(params.n)))

@@ -1,6 +1,6 @@
 """Relaxed k-sparse recovery plus a linear hash tester: the shape of FW'23 and FJW'24.
 
-Report (papers.md §2.2): decode with the deterministic relaxed recovery; answer
+Report (docs/references.md#fjw24): decode with the deterministic relaxed recovery; answer
 ``NOT_SPARSE`` if decoding fails, the candidate has more than k entries or an
 entry outside ``[-M, M]``; otherwise return the candidate only if its hash equals
 the running hash of the stream. Completeness is deterministic: on a k-sparse x

@@ -1,6 +1,6 @@
 """Deterministic relaxed k-sparse recovery: Vandermonde / Reed–Solomon syndrome decoding.
 
-papers.md §2.8. The state is the 2k syndromes
+FJW'24's suggested relaxed recovery (docs/references.md#vandermonde). The state is the 2k syndromes
 
     s_t = sum_i x_i * alpha_i^t  (mod p),   t = 0 .. 2k-1,   alpha_i = i + 1,
 
@@ -10,7 +10,7 @@ and Berlekamp–Massey + a root search + a Vandermonde solve recover it exactly.
 There are no coins: the sketch is the same for everyone, which is what makes it
 *relaxed*. When x is not k-sparse the decoder may fail (``None``) or return some
 k-sparse vector with the same syndromes; it cannot tell. The finite-difference
-attack (``finite-difference``, papers.md §5.2(a)) produces the second case on
+attack (``finite-difference``, docs/references.md#finite-difference) produces the second case on
 purpose. FW'23 and FJW'24 put a tester in front of this component to catch it.
 
 Integer widths: every residue is ``< p < 2^31``, so the product of two residues
@@ -94,7 +94,7 @@ class SyndromeDecoder:
     """The 2k Vandermonde syndromes of x mod p, and a decoder exact on k-sparse x.
 
     Deterministic and keyless: the relaxed k-sparse recovery component (StreamAlg0)
-    of FW'23 and FJW'24, papers.md §2.2 and §2.8. Requirements on ``p``, each checked:
+    of FW'23 and FJW'24 (docs/references.md#vandermonde). Requirements on ``p``, each checked:
     prime; ``p > n`` (the points ``alpha_i = i + 1`` are distinct and non-zero);
     ``p > 2M`` (a value in ``[-M, M]`` has a unique centred lift, which blocks the
     wrap-around attack of §5.2(b)); ``p < 2^31`` (products of residues fit in int64).
@@ -255,7 +255,7 @@ class SyndromeDecoder:
 class VandermondeRecovery(LinearSketch):
     """Relaxed k-sparse recovery by Vandermonde syndromes mod p: exact on k-sparse x, blind otherwise.
 
-    Deterministic, no key, 2k words of ``ceil(log2 p)`` bits (papers.md §2.8). With
+    Deterministic, no key, 2k words of ``ceil(log2 p)`` bits (docs/references.md#vandermonde). With
     ``p=0`` the modulus is 2^31 - 1. It has no tester, so on a vector that is not
     k-sparse it may return a wrong k-sparse vector instead of ``NOT_SPARSE``: the
     ``finite-difference`` attack does exactly that.
@@ -272,6 +272,8 @@ class VandermondeRecovery(LinearSketch):
     """
 
     name = "vandermonde"
+
+    computed_defaults = {"p": "2^31 - 1"}
     arena_problem = "sparse-recovery(n=1024, k=2, M=1048576)"
     problem = SparseRecovery
     guarantee = "x exactly whenever nnz(x) <= k (deterministic); arbitrary otherwise — no detection"
