@@ -24,10 +24,28 @@ from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
 from wbstream.engine.threat import ThreatModel
+from wbstream.arena.textfit import fit_print
 from wbstream.perf import preset_table
 
-out = Console()
-err = Console(stderr=True)
+#: Width of output that is not a terminal (`wbstream ... > log`): wide enough that nothing wraps or is cut.
+PIPED_WIDTH = 10_000
+
+
+class _Console(Console):
+    """A Console at full width when its output is not a terminal, so logs keep whole names and numbers."""
+
+    @property
+    def size(self):
+        size = super().size
+        return size if self.is_terminal else size._replace(width=PIPED_WIDTH)
+
+    @size.setter
+    def size(self, new_size):
+        Console.size.fset(self, new_size)
+
+
+out = _Console()
+err = _Console(stderr=True)
 
 class InputError(click.ClickException):
     """Bad input from the command line: ``Error: ...`` on one line, exit status 2 (as click's usage errors)."""
@@ -101,11 +119,11 @@ def list_cmd(as_json: bool):
         return
     def table(title: str, columns: tuple[str, ...], rows) -> None:
         t = Table(title=title, title_justify="left")
-        for col in columns:
-            t.add_column(col)
+        for i, col in enumerate(columns):  # names whole; the longer texts wrap between words
+            t.add_column(col, no_wrap=i == 0)
         for row in rows:
             t.add_row(*row)
-        out.print(t)
+        fit_print(out, t)
 
     table("Problems", ("name", "parameters", "what is judged"),
           [(n, _params_text(c), _first_line(c)) for n in problems.names() for c in [problems.get(n)]])
@@ -146,7 +164,7 @@ def _print_summary(s: TrialSummary) -> None:
     t.add_row("games ended by", ", ".join(f"{k}: {v}" for k, v in s.stop_reasons.items()))
     for name, value in s.extra.items():
         t.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
-    out.print(t)
+    fit_print(out, t)
 
 
 def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> list[GameResult]:
@@ -273,7 +291,7 @@ def presets(n, k, M, as_json):
     for r in rows:
         t.add_row(r["algorithm"], r["preset"], r["parameters"], f"{r['state_bits']:,}", f"{r['key_bits']:,}",
                   _bits(r["collision_bits"]), "-" if r["lwe_bits"] is None else _bits(r["lwe_bits"]))
-    out.print(t)
+    fit_print(out, t)
     for r in rows:
         out.print(f"  {r['algorithm']} {r['preset']}: {r['label']}")
     out.print(f"storing x exactly: {n * max(1, (2 * M).bit_length()):,} bits")
@@ -416,7 +434,7 @@ def bench_distributed():
                   f"{r['encrypt_s'] * 1e3:.2f}", f"{r['add_s'] * 1e3:.2f}", f"{r['report_s'] * 1e3:.1f}",
                   f"{r['plain_report_s'] * 1e3:.1f}", f"{r['ciphertext_bytes']:,}", f"{r['plain_bytes']:,}",
                   f"{r['ciphertext_bytes'] / r['plain_bytes']:.1f}", f"{r['ciphertext_bytes'] / r['declared_bytes']:.1f}")
-    out.print(t)
+    fit_print(out, t)
     t = Table(title="Distributed game, 4 server processes, plain aggregation: bits per server against the Õ(k) bound "
                     "k (log2 n + log2 nM) (n = 2^16, M = 2^10)", title_justify="left")
     for col in ("algorithm", "k", "correct", "message bits", "declared bits", "bound bits", "message / bound",
@@ -426,7 +444,7 @@ def bench_distributed():
         t.add_row(r["algorithm"], str(r["k"]), "yes" if not r["failed"] else "NO", f"{r['message_bits']:,}",
                   f"{r['declared_bits']:,}", f"{r['bound_bits']:,}", f"{r['ratio']:.1f}",
                   f"{r['coordinator_s'] * 1e3:.1f}", f"{r['server_s'] * 1e3:.2f}")
-    out.print(t)
+    fit_print(out, t)
 
 
 @bench.command("sparse")
@@ -443,7 +461,7 @@ def bench_sparse():
         fw, fj = by["fw23", k], by["fjw24", k]
         t.add_row(str(k), f"{fw['update_ns']:,.0f}", f"{fj['update_ns']:,.0f}", f"{fw['tester_ns']:,.0f}",
                   f"{fj['tester_ns']:,.0f}", f"{fw['update_ns'] / fj['update_ns']:.2f}")
-    out.print(t)
+    fit_print(out, t)
     ks = sorted({r["k"] for r in rows})
     out.print(f"growth from k = {ks[0]} to k = {ks[-1]}: fw23 x{by['fw23', ks[-1]]['update_ns'] / by['fw23', ks[0]]['update_ns']:.1f}, "
               f"fjw24 tester x{by['fjw24', ks[-1]]['tester_ns'] / by['fjw24', ks[0]]['tester_ns']:.2f}")
@@ -461,7 +479,7 @@ def bench_sparse():
     rep = {(r["algorithm"], r["k"]): r["query_ms"] for r in sparse_report_vs_k()}
     for k in ks:
         t.add_row(str(k), *[f"{rep[name, k]:.2f}" for name in names])
-    out.print(t)
+    fit_print(out, t)
     n, k, M = 10**6, 100, 1 << 20
     t = Table(title=f"Space at n = 10^6, k = {k}, M = 2^20 (storing x exactly: {n * (2 * M).bit_length():,} bits)",
               title_justify="left")
@@ -469,7 +487,7 @@ def bench_sparse():
         t.add_column(col, justify="right")
     for r in preset_table(n, k, M):
         t.add_row(r["algorithm"], r["preset"], f"{r['state_bits']:,}", f"{r['key_bits']:,}")
-    out.print(t)
+    fit_print(out, t)
 
 
 @bench.command("robust")
@@ -501,7 +519,7 @@ def bench_distinct(items: int):
     for r in f0_throughput(items=items):
         t.add_row(r["ours"], r["theirs"], f"{r['ours_per_s']:,.0f}", f"{r['theirs_per_s']:,.0f}",
                   f"{r['ratio']:.2f}x", f"{r['ours_estimate']:,.0f} / {r['theirs_estimate']:,.0f}")
-    out.print(t)
+    fit_print(out, t)
     redis_rows = redis_throughput(items=items)
     if redis_rows:
         t = Table(title=f"2^14-register HLLs on the same {items:,} items: real Redis against ours and DataSketches",
@@ -510,7 +528,7 @@ def bench_distinct(items: int):
             t.add_column(col, justify="right")
         for r in redis_rows:
             t.add_row(r["sketch"], r["how"], f"{r['per_s']:,.0f}", f"{r['vs_redis']:.2f}x", f"{r['estimate']:,.0f}")
-        out.print(t)
+        fit_print(out, t)
     else:
         from wbstream.algorithms.distinct.redis_hll import RedisHll
 
@@ -522,7 +540,7 @@ def bench_distinct(items: int):
     for r in space_table():
         t.add_row(r["algorithm"], f"{r['state_bits']:,}", f"{r['key_bits']:,}", r["bound"],
                   f"{r['bound_bits']:,.0f}", f"{r['state_bits'] / r['bound_bits']:.2f}")
-    out.print(t)
+    fit_print(out, t)
 
 
 @main.command("reproduce")
@@ -564,7 +582,7 @@ def reproduce_cmd(paper: str, seeds: int, ells: str, rounds: int, plot_path):
             t.add_row(case, f"{r['m']:,}", r["paper_sketch"], r["sketch"], f"{before} / {r['before']:,.0f}",
                       f"{r['paper_after']:,} / {r['after']:,.0f}",
                       f"{r['paper_inserted']:,} / {r['inserted']:,.0f}", resets)
-        out.print(t)
+        fit_print(out, t)
         for case, why in not_reproduced().items():
             out.print(f"not reproduced: {case}: {why}")
     if paper in ("markelon", "all"):
@@ -577,7 +595,7 @@ def reproduce_cmd(paper: str, seeds: int, ells: str, rounds: int, plot_path):
             t.add_row(f"{r['width']} x {r['depth']}", r["sketch"], f"{r['paper_error']:,} / {r['error']:,.0f}",
                       f"{(1 << 20) // r['depth']:,}", f"{r['paper_evaluations']:,} / {r['evaluations']:,.0f}",
                       f"{r['paper_cover']} / {r['cover']:.0f}")
-        out.print(t)
+        fit_print(out, t)
 
 
 @bench.command("lowrank")

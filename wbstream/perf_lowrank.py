@@ -11,6 +11,7 @@ import numpy as np
 
 from wbstream.engine.stream import Batch, RowBatch
 from wbstream.perf import _best, make_algorithm
+from wbstream.arena.textfit import fit_print
 
 #: (rows, cols) of the robust-rank measurements, and the ranks k.
 RANK_SIZES = ((16, 16), (32, 32), (64, 64))
@@ -89,7 +90,7 @@ def print_lowrank(out, repeats: int = 3) -> None:
     for r in rows:
         t.add_row(f"{r['rows']} x {r['cols']}", str(r["k"]), f"{r['update_ns']:,.0f}", f"{r['sketch_ns']:,.0f}",
                   f"{r['update_ns'] - r['sketch_ns']:,.0f}", f"{r['report_ms']:.1f}")
-    out.print(t)
+    fit_print(out, t)
     t = Table(title="robust-rank space in bits: syndromes 2k max(rows, cols) log2 p beside 2k(rows + cols) log2 p "
                     "and X stored exactly (rows cols ceil(log2(2M + 1))); then the tester's hash and key",
               title_justify="left")
@@ -99,7 +100,7 @@ def print_lowrank(out, repeats: int = 3) -> None:
         t.add_row(f"{r['rows']}x{r['cols']}", str(r["k"]), f"{math.log2(r['p']):.1f}", f"{r['sketch_bits']:,}",
                   f"{r['mrd_bits']:,.0f}", f"{r['exact_bits']:,}", f"{r['sketch_bits'] / r['exact_bits']:.3f}",
                   f"{r['tester_bits']:,}", f"{r['key_bits']:,}")
-    out.print(t)
+    fit_print(out, t)
     t = Table(title="Row sketches vs numpy SVD of the whole matrix (4096 x 64, rank 8 + noise, k = 8, "
                     "batches of 256 rows, eps = 0.5, ell = 16)", title_justify="left")
     for col in ("algorithm", "sketch us/row", "SVD us/row", "sketch / SVD"):
@@ -107,4 +108,4 @@ def print_lowrank(out, repeats: int = 3) -> None:
     for spec in ROW_SKETCHES:
         r = row_sketch_vs_svd(spec, repeats=repeats)
         t.add_row(spec, f"{r['sketch_us_per_row']:.2f}", f"{r['svd_us_per_row']:.2f}", f"{r['ratio']:.2f}")
-    out.print(t)
+    fit_print(out, t)

@@ -7,6 +7,7 @@ import numpy as np
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range
 from wbstream.engine.problems import Problem
 from wbstream.engine.registry import algorithms, problems
+from wbstream.engine.threat import WHITE_BOX
 
 
 @algorithms.register
@@ -24,6 +25,7 @@ class Exact(StreamingAlgorithm):
 
     name = "exact"
     problem = Problem
+    claims = WHITE_BOX
     guarantee = "always correct (deterministic, n words)"
 
     def __init__(self, params, coins):

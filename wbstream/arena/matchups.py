@@ -5,7 +5,9 @@ options; the arena plays it once per trial seed. Suites:
 
 * ``quick``: every registered algorithm against every adversary that applies to
   it, at the least threat level the adversary needs, 3 trials;
-* ``standard``: the same at every threat level the adversary supports, 5 trials;
+* ``standard``: the same at every threat level the adversary supports, 5 trials
+  (an oblivious adversary only once: it sees the same at every level, and the
+  reports show its result under each);
 * ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers,
   10 trials;
 * a TOML file: ``[[matchup]]`` tables with ``problem``, ``algorithm``,
@@ -19,6 +21,8 @@ Every algorithm and adversary registered anywhere shows up without changes here.
 True
 >>> len({m.id for m in ms}) == len(ms)
 True
+>>> {m.threat for m in suite("standard") if m.adversary == "dense"}
+{'oblivious'}
 """
 
 from __future__ import annotations
@@ -35,7 +39,7 @@ from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelErr
 from wbstream.engine.game import Budget, Game, build
 from wbstream.engine.keys import adversary_rng
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
-from wbstream.engine.threat import ThreatModel
+from wbstream.engine.threat import OBLIVIOUS, ThreatModel
 
 #: Default trial counts per built-in suite.
 SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10}
@@ -149,7 +153,9 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
             continue
         for d in adversaries.names():
             needs = adversaries.get(d).needs
-            levels = [t for t in ThreatModel.levels() if t.includes(needs)] if all_levels else [needs]
+            # an oblivious adversary sees the same at every level: one play stands for all of them
+            levels = ([t for t in ThreatModel.levels() if t.includes(needs)]
+                      if all_levels and needs is not OBLIVIOUS else [needs])
             for level in levels:
                 m = Matchup(alg_cls.arena_problem, a, d, level.name)
                 if _playable(m):

@@ -1,11 +1,14 @@
-"""Figures of an arena run, as PNG bytes (matplotlib, Agg backend; no display needed).
+"""Figures of an arena run, as PNG bytes with a one-line caption (matplotlib, Agg backend).
 
-Each function takes the store's rows and copes with too little data by drawing a
-small "not enough data" figure instead of failing.
+Each plotting function takes the store's rows and returns ``(png, caption)``, or None
+when the rows hold nothing to draw: no placeholder is ever made. A figure shows at
+most :data:`MAX_SERIES` series, and the failure curves get one figure per problem
+family. The functions import nothing from the report module (it imports them).
 
->>> png = failure_vs_rounds([])
->>> png[:8] == b"\\x89PNG\\r\\n\\x1a\\n"
+>>> failure_vs_rounds([]) is None
 True
+>>> all_figures([])
+{}
 """
 
 from __future__ import annotations
@@ -23,10 +26,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 from wbstream.engine.errors import WbstreamError  # noqa: E402
 from wbstream.engine.registry import parse_spec  # noqa: E402
 from wbstream.engine.stats import wilson_interval  # noqa: E402
+from wbstream.engine.threat import ThreatModel  # noqa: E402
 
-from .report import _result, group_rows, spec_name  # noqa: E402
+from .rows import group_rows, ok_results, spec_name  # noqa: E402
 
 DPI = 90
+#: Series per figure at most: more lines than this cannot be told apart.
+MAX_SERIES = 8
+_LEVELS = [t.name for t in ThreatModel.levels()]
 
 
 def _png(fig) -> bytes:
@@ -34,19 +41,6 @@ def _png(fig) -> bytes:
     fig.savefig(buf, format="png", dpi=DPI, bbox_inches="tight")
     plt.close(fig)
     return buf.getvalue()
-
-
-def _not_enough(title: str, why: str = "") -> bytes:
-    fig, ax = plt.subplots(figsize=(4, 1.6))
-    ax.axis("off")
-    ax.text(0.5, 0.62, title, ha="center", va="center", fontsize=10, weight="bold")
-    ax.text(0.5, 0.3, "not enough data" + (f": {why}" if why else ""), ha="center", va="center", fontsize=9,
-            color="#666")
-    return _png(fig)
-
-
-def _ok_results(rows):
-    return [r for r in (_result(row) for row in rows if row.get("status", "ok") == "ok") if r is not None]
 
 
 def _option(spec: str | None, name: str):
@@ -60,38 +54,59 @@ def _short(text: str, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def failure_vs_rounds(rows) -> bytes:
-    """Per matchup, the fraction of its games that had failed by round r (empirical CDF of the first failure)."""
-    title = "Failure by round r"
-    curves = []
+def _weakest_plays(rows) -> dict[tuple[str, str, str], tuple[str, list]]:
+    """(problem, algorithm, adversary) -> (threat, results) at the weakest level it was played:
+    an adversary played at several levels (an oblivious one in old stores) counts once."""
+    out: dict[tuple[str, str, str], tuple[str, list]] = {}
     for (algorithm, adversary, threat, problem), group in group_rows(rows).items():
-        ok = _ok_results(group)
+        rank = _LEVELS.index(threat) if threat in _LEVELS else len(_LEVELS)
+        key = (problem, algorithm, adversary)
+        if key not in out or rank < (_LEVELS.index(out[key][0]) if out[key][0] in _LEVELS else len(_LEVELS)):
+            out[key] = (threat, ok_results(group))
+    return out
+
+
+def failure_vs_rounds(rows, family: str | None = None):
+    """Per matchup of one problem family, the fraction of games failed by round r (CDF of the first failure).
+
+    The :data:`MAX_SERIES` matchups with the most failures are drawn; None if none failed.
+    """
+    curves = []
+    for (problem, algorithm, adversary), (threat, ok) in _weakest_plays(rows).items():
+        if family is not None and spec_name(problem) != family:
+            continue
         firsts = sorted(r.first_failure_round for r in ok if r.failed and r.first_failure_round is not None)
         if ok and firsts:
-            curves.append((f"{algorithm} vs {adversary} ({threat}) on {problem}", firsts, len(ok)))
+            curves.append((len(firsts) / len(ok), -firsts[0], f"{algorithm} vs {adversary} ({threat})", firsts,
+                           len(ok)))
     if not curves:
-        return _not_enough(title, "no failed games")
+        return None
+    curves.sort(key=lambda c: (-c[0], -c[1], c[2]))
+    shown = curves[:MAX_SERIES]
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    last = max(f[-1] for _, f, _ in curves)
-    for label, firsts, total in curves:
+    last = max(c[3][-1] for c in shown)
+    for _, _, label, firsts, total in shown:
         xs = [0] + firsts
         ys = [0.0] + [(i + 1) / total for i in range(len(firsts))]
-        ax.step(xs + [last * 1.1 + 1], ys + [ys[-1]], where="post", label=_short(label, 90))
+        ax.step(xs + [last * 1.1 + 1], ys + [ys[-1]], where="post", label=_short(label, 70))
     ax.set_xlabel("round r")
     ax.set_ylabel("fraction of games failed by round r")
     ax.set_ylim(-0.02, 1.02)
     ax.set_xlim(0, last * 1.1 + 1)
     if last > 50:
         ax.set_xscale("symlog")
-    ax.set_title(title)
+    ax.set_title(f"Failure by round r{f': {family}' if family else ''}")
     ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(0, -0.15), frameon=False)
     ax.grid(alpha=0.3)
-    return _png(fig)
+    more = f" ({len(curves) - len(shown)} more failing matchups not drawn)" if len(curves) > len(shown) else ""
+    caption = (f"{family or 'All problems'}: how fast each attack wins; a curve that reaches 1 in few rounds "
+               f"breaks the algorithm every time, and quickly{more}.")
+    return _png(fig), caption
 
 
-def _by_algorithm_and(rows, option: str, value) -> dict[str, dict[int, list[float]]]:
-    out: dict[str, dict[int, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in _ok_results(rows):
+def _by_algorithm_and(rows, option: str, value) -> dict[str, dict[float, list[float]]]:
+    out: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
+    for r in ok_results(rows):
         x = _option(r.problem, option)
         if isinstance(x, bool) or not isinstance(x, (int, float)):
             continue
@@ -101,17 +116,19 @@ def _by_algorithm_and(rows, option: str, value) -> dict[str, dict[int, list[floa
     return out
 
 
-def _lines(series, title: str, xlabel: str, ylabel: str, why: str) -> bytes:
-    usable = {name: pts for name, pts in series.items() if pts}
-    if not any(len(pts) >= 2 for pts in usable.values()):
-        return _not_enough(title, why + " (at least two values of it for one algorithm)")
+def _lines(series, title: str, xlabel: str, ylabel: str, caption: str):
+    usable = {name: pts for name, pts in series.items() if len(pts) >= 2}
+    if not usable:
+        return None
+    names = sorted(usable, key=lambda n: (-len(usable[n]), n))[:MAX_SERIES]
     fig, ax = plt.subplots(figsize=(6.5, 4))
-    for name, pts in sorted(usable.items()):
+    for name in sorted(names):
+        pts = usable[name]
         xs = sorted(pts)
         ax.plot(xs, [statistics.median(pts[x]) for x in xs], marker="o", label=name)
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ticks = sorted({x for pts in usable.values() for x in pts})
+    ticks = sorted({x for n in names for x in usable[n]})
     if len(ticks) <= 12:
         ax.set_xticks(ticks, [f"{x:g}" for x in ticks])
         ax.xaxis.set_minor_locator(matplotlib.ticker.NullLocator())
@@ -120,38 +137,49 @@ def _lines(series, title: str, xlabel: str, ylabel: str, why: str) -> bytes:
     ax.set_title(title)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3, which="both")
-    return _png(fig)
+    return _png(fig), caption
 
 
-def update_time_vs_k(rows) -> bytes:
-    """Median ns per update against the problem's k, one line per algorithm."""
+def update_time_vs_k(rows):
+    """Median ns per update against the problem's k, one line per algorithm played at two k or more; else None."""
     series = _by_algorithm_and(rows, "k", lambda r: r.update_ns_median if r.update_ns_median else None)
     return _lines(series, "Update time vs k", "k (problem sparsity)", "median ns per update",
-                  "needs timed games on problems with a k")
+                  "Update time against k (log-log): the slope is the exponent of k in the update cost.")
 
 
-def space_vs_n(rows) -> bytes:
-    """Median state + key bits against the problem's n, one line per algorithm."""
+def space_vs_n(rows):
+    """Median state + key bits against the problem's n, one line per algorithm played at two n or more; else None."""
     series = _by_algorithm_and(rows, "n", lambda r: (r.space_state_bits + r.space_key_bits) or None)
     return _lines(series, "Space vs n", "n (universe size)", "state + key bits",
-                  "needs games on problems with an n")
+                  "Space against n (log-log): a flat line is polylogarithmic in n, slope 1 is linear.")
 
 
-def attack_success_vs_preset(rows) -> bytes:
-    """Failure rate per preset (algorithms with a ``preset=`` option), one bar group per preset, by adversary."""
-    title = "Attack success vs security preset"
+def attack_success_vs_preset(rows):
+    """Failure rate per security preset, by adversary, for algorithms played at two presets or more; else None."""
+    from .verdicts import security_of
+
     counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])  # (x label, adversary) -> [fail, n]
-    for r in _ok_results(rows):
+    presets: dict[str, set] = defaultdict(set)
+    for r in ok_results(rows):
         preset = _option(r.algorithm, "preset")
         if preset is None:
             continue
-        c = counts[f"{spec_name(r.algorithm)}\n{preset}", f"{r.adversary} ({r.threat})"]
+        est = security_of(r.algorithm, r.problem)
+        bits = f" ({est.bits:.0f} bits)" if est else ""
+        name = spec_name(r.algorithm)
+        presets[name].add(preset)
+        c = counts[f"{name}\n{preset}{bits}", f"{r.adversary} ({r.threat})"]
         c[0] += int(bool(r.failed))
         c[1] += 1
+    compared = {name for name, ps in presets.items() if len(ps) >= 2}
+    counts = {k: v for k, v in counts.items() if k[0].split("\n")[0] in compared}
     if not counts:
-        return _not_enough(title, "no algorithm spec with a preset= option")
+        return None
     xs = sorted({x for x, _ in counts})
-    advs = sorted({a for _, a in counts})
+    worst = defaultdict(float)
+    for (x, adv), (f, n) in counts.items():
+        worst[adv] = max(worst[adv], f / n)
+    advs = sorted(sorted(worst, key=lambda a: -worst[a])[:MAX_SERIES])
     width = 0.8 / len(advs)
     fig, ax = plt.subplots(figsize=(max(5.0, 1.2 * len(xs) + 3), 4))
     for j, adv in enumerate(advs):
@@ -163,24 +191,24 @@ def attack_success_vs_preset(rows) -> bytes:
             a, b = wilson_interval(f, n)
             pos.append(i - 0.4 + width * (j + 0.5))
             rates.append(f / n)
-            lo.append(f / n - a)
-            hi.append(b - f / n)
+            lo.append(max(0.0, f / n - a))
+            hi.append(max(0.0, b - f / n))
         ax.bar(pos, rates, width, yerr=[lo, hi], capsize=3, label=_short(adv, 40))
     ax.set_xticks(range(len(xs)), xs, fontsize=8)
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("failure rate (Wilson 95%)")
-    ax.set_title(title)
+    ax.set_title("Attack success vs security preset")
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3, axis="y")
-    return _png(fig)
+    return _png(fig), ("Failure rate per preset with its bits estimate: attacks should win at toy presets and "
+                       "lose at presets of 64 bits or more.")
 
 
-def all_figures(rows) -> dict[str, bytes]:
-    """Every figure, by name (the names :data:`wbstream.arena.report.FIGURE_CAPTIONS` describes)."""
+def all_figures(rows) -> dict[str, tuple[bytes, str]]:
+    """Every figure the rows have data for, by name, as (png, caption)."""
     rows = list(rows)
-    return {
-        "failure_vs_rounds": failure_vs_rounds(rows),
-        "update_time_vs_k": update_time_vs_k(rows),
-        "space_vs_n": space_vs_n(rows),
-        "attack_success_vs_preset": attack_success_vs_preset(rows),
-    }
+    families = sorted({spec_name(problem) for (_, _, _, problem) in group_rows(rows)})
+    out = {f"failure_vs_rounds/{family}": failure_vs_rounds(rows, family) for family in families}
+    out.update(update_time_vs_k=update_time_vs_k(rows), space_vs_n=space_vs_n(rows),
+               attack_success_vs_preset=attack_success_vs_preset(rows))
+    return {name: fig for name, fig in out.items() if fig is not None}

@@ -16,8 +16,8 @@ never streamed anything or only ran out of time, and games that errored.
 >>> rows = [row(s, s < 1) for s in range(4)] + [row(s, s < 3, "oblivious", "dense") for s in range(4)]
 >>> [(r.adversary, r.failures, r.trials, r.median_rounds_to_failure) for r in leaderboard(rows)]
 [('kernel-injection', 1, 4, 3.0), ('dense', 3, 4, 3.0)]
->>> [f.kind for f in flags(rows)]
-['oblivious-beats-white-box']
+>>> [f.kind for f in flags(rows)]  # ams claims oblivious streams: 3 failures in 4 break it
+['oblivious-beats-white-box', 'claim-broken']
 """
 
 from __future__ import annotations
@@ -32,6 +32,11 @@ from pathlib import Path
 from wbstream.engine.errors import WbstreamError
 from wbstream.engine.result import GameResult
 from wbstream.engine.stats import wilson_interval
+from wbstream.engine.threat import ThreatModel
+
+from .rows import group_rows, result_of as _result, spec_name
+
+LEVEL_RANK = {t.name: i for i, t in enumerate(ThreatModel.levels())}
 
 
 @dataclass
@@ -74,25 +79,13 @@ FLAG_TITLES = {
     "attack-gave-up": "attack never used its budget",
     "attack-timed-out": "attack never used its budget",
     "errors": "games errored",
+    "claim-broken": "claim broken",
 }
 
 
 def _median(values) -> float | None:
     values = [v for v in values if v is not None]
     return float(statistics.median(values)) if values else None
-
-
-def _result(row: dict) -> GameResult | None:
-    r = row.get("result")
-    if r is None or isinstance(r, GameResult):
-        return r
-    if isinstance(r, dict):
-        return GameResult.from_dict(r)
-    return GameResult.from_json(r)
-
-
-def spec_name(spec: str | None) -> str:
-    return (spec or "").split("(", 1)[0].strip()
 
 
 def claimed_guarantee(algorithm_spec: str) -> str:
@@ -103,20 +96,6 @@ def claimed_guarantee(algorithm_spec: str) -> str:
         return str(getattr(algorithms.get(spec_name(algorithm_spec)), "guarantee", "") or "")
     except (WbstreamError, ValueError):
         return ""
-
-
-def _group_key(row: dict) -> tuple[str, str, str, str]:
-    r = _result(row)
-    get = lambda name: row.get(name) if row.get(name) is not None else (getattr(r, name, None) if r else None)  # noqa: E731
-    return (str(get("algorithm") or ""), str(get("adversary") or ""), str(get("threat") or ""), str(get("problem") or ""))
-
-
-def group_rows(rows) -> dict[tuple[str, str, str, str], list[dict]]:
-    """Rows by matchup (algorithm, adversary, threat, problem), in first-seen order."""
-    groups: dict[tuple[str, str, str, str], list[dict]] = {}
-    for row in rows:
-        groups.setdefault(_group_key(row), []).append(row)
-    return groups
 
 
 def leaderboard(rows) -> list[LeaderRow]:
@@ -179,6 +158,18 @@ def flags(rows) -> list[Flag]:
                                 f"games ({best.failures}/{best.trials}) against the oblivious {best.adversary} but "
                                 f"only {lr.failure_rate:.0%} ({lr.failures}/{lr.trials}) against the white-box "
                                 f"attack {lr.adversary}: the attack is weaker than a random stream"))
+    # (d) an algorithm fails at or below its claimed level, on parameters that should hold there.
+    from .verdicts import THRESHOLD_BITS, separation_matrix
+
+    for v in separation_matrix(board):
+        if v.broken:
+            worst = max((c for level, c in v.cells.items() if c is not None
+                         and LEVEL_RANK[level] <= LEVEL_RANK[v.claims]), key=lambda c: c.rate)
+            bits = f" ({v.security.label} >= {THRESHOLD_BITS:.0f})" if v.security else ""
+            out.append(Flag("claim-broken", f"{v.algorithm} on {v.problem}",
+                            f"claim broken: {v.algorithm}{bits} claims {v.claims} but fails {worst.rate:.0%} of games "
+                            f"({worst.failures}/{worst.trials}) against {worst.adversary} ({worst.played_at}) "
+                            f"on {v.problem}"))
     for lr in board:
         ok = [_result(r) for r in groups[lr.algorithm, lr.adversary, lr.threat, lr.problem]
               if r.get("status", "ok") == "ok" and _result(r) is not None]
@@ -220,37 +211,29 @@ def _g(x: float | None) -> str:
     return "-" if x is None else f"{x:g}"
 
 
+_NUMERIC = {"trials", "failures", "failure rate", "state bits", "key bits", "ns/update", "errors",
+            "median rounds to failure", "Wilson 95% CI"}
+_CELL_CLASS = {"algorithm": "spec", "adversary": "spec", "problem": "spec"}
+
 COLUMNS = ("algorithm", "adversary", "threat", "problem", "trials", "failures", "failure rate", "Wilson 95% CI",
-           "median rounds to failure", "state bits", "key bits", "ns/update", "errors", "claimed guarantee")
+           "median rounds to failure", "state bits", "key bits", "ns/update", "errors")
 
 
 def _cells(lr: LeaderRow) -> list[str]:
     return [lr.algorithm, lr.adversary, lr.threat, lr.problem, str(lr.trials), str(lr.failures), _pct(lr.failure_rate),
             _ci(lr), _g(lr.median_rounds_to_failure), _num(lr.state_bits), _num(lr.key_bits),
-            _num(lr.update_ns_median), str(lr.errors), lr.guarantee or "-"]
+            _num(lr.update_ns_median), str(lr.errors)]
 
 
-def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag]) -> None:
-    """Print the leaderboard as a rich Table, each algorithm's claimed guarantee, then the flags.
-
-    The terminal is narrow, so the claims are listed once per algorithm under the table;
-    the Markdown and HTML reports put them in a column beside every row.
-    """
+def _full_table(board: list[LeaderRow]):
     from rich.markup import escape
     from rich.table import Table
 
-    t = Table(title="Leaderboard (measured failure rate; claimed guarantees below)", title_justify="left")
-    t.add_column("algorithm", overflow="fold")
-    t.add_column("adversary", overflow="fold")
-    t.add_column("threat", no_wrap=True)
-    t.add_column("problem", overflow="fold")
-    t.add_column("failed", justify="right", no_wrap=True)
-    t.add_column("rate", justify="right", no_wrap=True)
-    t.add_column("Wilson 95%", no_wrap=True)
-    t.add_column("rounds to fail", justify="right")
-    t.add_column("state+key bits", justify="right", no_wrap=True)
-    t.add_column("ns/update", justify="right", no_wrap=True)
-    t.add_column("errors", justify="right")
+    t = Table(title="Every matchup (measured failure rate; claimed guarantees below)", title_justify="left")
+    for name in ("algorithm", "adversary", "threat", "problem", "failed", "rate", "Wilson 95%", "rounds to fail",
+                 "state+key bits", "ns/update", "errors"):
+        t.add_column(name, no_wrap=True, justify="left" if name in ("algorithm", "adversary", "threat", "problem",
+                                                                    "Wilson 95%") else "right")
     previous = None
     for lr in board:
         if previous is not None and lr.algorithm != previous:
@@ -263,7 +246,31 @@ def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag]) -> N
                   f"{lr.failures}/{lr.trials}", f"[{colour}]{_pct(rate)}[/]", _ci(lr),
                   _g(lr.median_rounds_to_failure), bits, _num(lr.update_ns_median),
                   f"[red]{lr.errors}[/]" if lr.errors else "0")
-    console.print(t)
+    return t
+
+
+def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag], top: int = 10) -> None:
+    """Print the separation matrix first, then every matchup (or, when that table is wider than the
+    console, the ``top`` worst matchups and a pointer to the report files), the claims, and the flags.
+
+    Nothing is cut to fit: a table that does not fit is replaced by plain lines.
+    """
+    from rich.markup import escape
+    from rich.measure import Measurement
+
+    from .matrix_view import render_matrix
+    from .verdicts import separation_matrix, top_failures
+
+    render_matrix(console, separation_matrix(board))
+    table = _full_table(board)
+    if Measurement.get(console, console.options.update_width(1_000_000), table).maximum <= console.width:
+        console.print(table)
+    else:
+        worst = top_failures(board, top)
+        console.print(f"[bold]Top {len(worst)} failures[/] (of {len(board)} matchups; every matchup is in "
+                      f"leaderboard.md and report.html beside results.sqlite)")
+        for lr in worst:
+            console.print(f"  {_pct(lr.failure_rate)} {_ci(lr)} ({lr.failures}/{lr.trials}): {escape(lr.label)}")
     claims = {}
     for lr in board:
         claims.setdefault(spec_name(lr.algorithm), lr.guarantee)
@@ -283,21 +290,33 @@ def _md(text: str) -> str:
     return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(board: list[LeaderRow], flag_list: list[Flag]) -> str:
-    """The leaderboard as a Markdown table (one row per matchup), then the flags."""
-    lines = ["# wbstream arena leaderboard", "",
-             "Failure rate with its Wilson 95% interval; medians over the finished games; "
-             "the claimed guarantee is the algorithm's own.", "",
-             "| " + " | ".join(COLUMNS) + " |",
-             "|" + "|".join("---:" if c in ("trials", "failures", "failure rate", "state bits", "key bits", "ns/update",
-                                            "errors", "median rounds to failure") else "---" for c in COLUMNS) + "|"]
+def _claims(board: list[LeaderRow]) -> dict[str, str]:
+    claims: dict[str, str] = {}
     for lr in board:
-        lines.append("| " + " | ".join(_md(c) for c in _cells(lr)) + " |")
+        claims.setdefault(spec_name(lr.algorithm), lr.guarantee or "(not registered)")
+    return claims
+
+
+def to_markdown(board: list[LeaderRow], flag_list: list[Flag]) -> str:
+    """The separation matrix, the flags, the claims once per algorithm, then every matchup (collapsed)."""
+    from .matrix_view import matrix_markdown
+    from .verdicts import separation_matrix
+
+    lines = ["# wbstream arena leaderboard", ""] + matrix_markdown(separation_matrix(board))
     lines += ["", f"## Flags ({len(flag_list)})", ""]
     if flag_list:
         lines += [f"- **{FLAG_TITLES.get(f.kind, f.kind)}**: {_md(f.message)}" for f in flag_list]
     else:
         lines.append("None.")
+    lines += ["", "## Claimed guarantees", ""] + [f"- **{_md(n)}**: {_md(c)}" for n, c in _claims(board).items()]
+    lines += ["", f"## Every matchup ({len(board)})", "",
+              "Failure rate with its Wilson 95% interval; medians over the finished games.", "",
+              f"<details><summary>{len(board)} matchups</summary>", "",
+              "| " + " | ".join(COLUMNS) + " |",
+              "|" + "|".join("---:" if c in _NUMERIC and c != "Wilson 95% CI" else "---" for c in COLUMNS) + "|"]
+    for lr in board:
+        lines.append("| " + " | ".join(_md(c) for c in _cells(lr)) + " |")
+    lines += ["", "</details>"]
     return "\n".join(lines) + "\n"
 
 
@@ -324,26 +343,40 @@ figure img { max-width: 560px; border: 1px solid #ddd; }
 figcaption { font-size: 0.85em; color: #555; }
 """
 
-_NUMERIC = {"trials", "failures", "failure rate", "state bits", "key bits", "ns/update", "errors",
-            "median rounds to failure", "Wilson 95% CI"}
-_CELL_CLASS = {"algorithm": "spec", "adversary": "spec", "problem": "spec", "claimed guarantee": "claim"}
 
-FIGURE_CAPTIONS = {
-    "failure_vs_rounds": "Fraction of games failed by round r (empirical CDF of the first failing round)",
-    "update_time_vs_k": "Median update time against the problem's k",
-    "space_vs_n": "State + key bits against the problem's n",
-    "attack_success_vs_preset": "Failure rate per security preset, by adversary (Wilson 95% intervals)",
-}
+def to_html(board: list[LeaderRow], flag_list: list[Flag], figures=None) -> str:
+    """A self-contained page: inline CSS, no scripts, no external URLs. The separation matrix comes first,
+    then the flags, the figures (``{name: (png, caption)}`` or ``{name: png}``, as base64 data URIs),
+    the claims, and every matchup in a collapsed ``<details>``."""
+    from .matrix_view import MATRIX_CSS, matrix_html
+    from .verdicts import separation_matrix
 
-
-def to_html(board: list[LeaderRow], flag_list: list[Flag], figures: dict[str, bytes] | None = None) -> str:
-    """A self-contained page: inline CSS, the figures as base64 PNG data URIs, no scripts, no external URLs."""
     parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
-             "<title>wbstream arena report</title>", f"<style>{_CSS}</style></head><body>",
-             "<h1>wbstream arena report</h1>",
-             "<p>One row per matchup: the measured failure rate with its Wilson 95% interval, "
-             "beside the algorithm's claimed guarantee.</p>", "<h2>Leaderboard</h2>",
-             '<div class="scroll"><table><thead><tr>']
+             "<title>wbstream arena report</title>", f"<style>{_CSS}{MATRIX_CSS}</style></head><body>",
+             "<h1>wbstream arena report</h1>"]
+    parts += matrix_html(separation_matrix(board))
+    parts.append(f"<h2>Flags ({len(flag_list)})</h2>")
+    if flag_list:
+        parts.append('<ul class="flags">')
+        parts += [f'<li><span class="flag-kind">{_h(FLAG_TITLES.get(f.kind, f.kind))}</span>: {_h(f.message)}</li>'
+                  for f in flag_list]
+        parts.append("</ul>")
+    else:
+        parts.append("<p>None.</p>")
+    if figures:
+        parts.append("<h2>Figures</h2>")
+        for name, fig in figures.items():
+            png, caption = fig if isinstance(fig, tuple) else (fig, name)
+            data = base64.b64encode(png).decode("ascii")
+            parts.append(f'<figure><img alt="{_h(caption)}" src="data:image/png;base64,{data}">'
+                         f"<figcaption>{_h(caption)}</figcaption></figure>")
+    parts.append("<h2>Claimed guarantees</h2><ul>")
+    parts += [f"<li><b>{_h(n)}</b>: {_h(c)}</li>" for n, c in _claims(board).items()]
+    parts.append("</ul>")
+    parts += [f"<h2>Every matchup ({len(board)})</h2>",
+              "<p>The measured failure rate with its Wilson 95% interval; medians over the finished games.</p>",
+              f"<details><summary>Show all {len(board)} matchups</summary>",
+              '<div class="scroll"><table class="full"><thead><tr>']
     parts += [f"<th>{_h(c)}</th>" for c in COLUMNS]
     parts.append("</tr></thead><tbody>")
     for lr in board:
@@ -356,22 +389,7 @@ def to_html(board: list[LeaderRow], flag_list: list[Flag], figures: dict[str, by
                                            cls if col == "failure rate" else "") if c)
             tds.append(f'<td class="{classes}">{_h(cell)}</td>' if classes else f"<td>{_h(cell)}</td>")
         parts.append("<tr>" + "".join(tds) + "</tr>")
-    parts.append("</tbody></table></div>")
-    parts.append(f"<h2>Flags ({len(flag_list)})</h2>")
-    if flag_list:
-        parts.append('<ul class="flags">')
-        parts += [f'<li><span class="flag-kind">{_h(FLAG_TITLES.get(f.kind, f.kind))}</span>: {_h(f.message)}</li>'
-                  for f in flag_list]
-        parts.append("</ul>")
-    else:
-        parts.append("<p>None.</p>")
-    if figures:
-        parts.append("<h2>Figures</h2>")
-        for name, png in figures.items():
-            data = base64.b64encode(png).decode("ascii")
-            caption = FIGURE_CAPTIONS.get(name, name)
-            parts.append(f'<figure><img alt="{_h(caption)}" src="data:image/png;base64,{data}">'
-                         f"<figcaption>{_h(caption)}</figcaption></figure>")
+    parts.append("</tbody></table></div></details>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
 

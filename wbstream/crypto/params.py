@@ -37,6 +37,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
@@ -185,3 +186,26 @@ FW23_PRESETS = {
     "high": FW23Preset("high", rows=512, log2_q=64, breakable=False,
                        note="heuristic high security for M <= 2^20 (random-oracle heuristic)"),
 }
+
+
+@functools.lru_cache(maxsize=256)
+def fw23_bits(n: int, k: int, M: int, preset: str, rows: int = 0, log2_q: int = 0, p_bits: int = 31) -> float:
+    """Estimated bits of an fw23 instance: its preset with the ``rows`` and ``log2_q`` overrides it was built with.
+
+    >>> fw23_bits(512, 2, 1024, "toy") < 64 <= fw23_bits(512, 2, 1024, "moderate")
+    True
+    """
+    chosen = FW23_PRESETS[preset]
+    rows = rows or chosen.sis_rows(n, k)
+    return collision_security_bits(rows, log2_q or chosen.log2_q, 2 * M, 2 * k * p_bits)
+
+
+@functools.lru_cache(maxsize=256)
+def gsw_bits(k: int, M: int, preset: str, n_lwe: int = 0, p_bits: int = 31) -> float:
+    """Estimated bits of a GSW-tested instance (fjw24 and what builds on it): min(collision, LWE).
+
+    >>> gsw_bits(2, 1024, "toy")
+    0.0
+    """
+    n_lwe = n_lwe or FJW24_PRESETS[preset].n_lwe
+    return min(collision_security_bits(n_lwe + 1, 64, 2 * M, 2 * k * p_bits), lwe_security_bits(n_lwe, 64))

@@ -21,6 +21,7 @@ from .chunking import DEFAULT_CHUNK, bounded_update
 from .coins import Coins, DetachedCoins
 from .errors import DetachedCoinsError, MergeError
 from .problems import Params, Problem
+from .threat import ThreatModel
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,6 +129,22 @@ def _fingerprint_update(h, value) -> None:
         h.update(f"value:{value!r}".encode())
 
 
+@dataclass(frozen=True)
+class SecurityEstimate:
+    """The security of a cryptographic algorithm's parameters: its preset's name and an estimate in bits.
+
+    >>> SecurityEstimate("toy", 0.0).label
+    'toy, λ ≈ 0 bits'
+    """
+
+    preset: str
+    bits: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.preset}, λ ≈ {self.bits:.0f} bits"
+
+
 class StreamingAlgorithm(ABC):
     """Base class: a streaming algorithm answering one problem.
 
@@ -149,6 +166,9 @@ class StreamingAlgorithm(ABC):
     name: ClassVar[str]
     problem: ClassVar[type[Problem]] = Problem
     guarantee: ClassVar[str] = ""
+    #: The strongest threat model ``guarantee`` claims to hold against (None: no claim, e.g. a negative
+    #: control or a decoder without detection); reports check it against the measured failures.
+    claims: ClassVar[ThreatModel | None] = None
     #: Options whose default (0) means "computed from the problem": name -> the formula, which
     #: ``wbstream list`` shows as ``name=auto (formula)``, e.g. ``{"cols": "max(8, 8k)"}``.
     computed_defaults: ClassVar[dict[str, str]] = {}
@@ -174,6 +194,16 @@ class StreamingAlgorithm(ABC):
     @classmethod
     def supports(cls, problem_cls: type[Problem]) -> bool:
         return issubclass(problem_cls, cls.problem)
+
+    @classmethod
+    def security_for(cls, params: Params, **options) -> SecurityEstimate | None:
+        """The security estimate of the instance these problem parameters and options would build,
+        without building it (keys can be gigabytes); None for algorithms that rest on no assumption."""
+        return None
+
+    def security(self) -> SecurityEstimate | None:
+        """This instance's preset and security estimate in bits (None: no cryptographic parameters)."""
+        return None
 
     @abstractmethod
     def update(self, indices: np.ndarray, deltas: np.ndarray) -> None:

@@ -23,6 +23,7 @@ from wbstream.algorithms.distinct.hashing64 import KEY_BITS
 from wbstream.engine.algorithm import MAX, Space, nbytes_of
 from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 REGISTER_BITS = 6
 
@@ -101,6 +102,7 @@ class HyperLogLog(KeyedF0Sketch):
     name = "hll"
     #: What of the state says how items hash (the Paterson–Raynal S2 adversary reads only this).
     hash_view = ("hash_key", "p")
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 3·1.04/sqrt(m) w.h.p. against oblivious insertion-only streams; "
                  "a reader of the hash key can hold the estimate down")
 

@@ -19,6 +19,7 @@ from wbstream.algorithms.distinct.hashing64 import KEY_BITS
 from wbstream.engine.algorithm import Space, nbytes_of
 from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 TWO64 = float(2**64)
 
@@ -77,6 +78,7 @@ class KMV(KeyedF0Sketch):
     """
 
     name = "kmv"
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 2/sqrt(k) w.h.p. against oblivious insertion-only streams; "
                  "a reader of the hash key can freeze or inflate it")
 

@@ -31,6 +31,7 @@ from wbstream.algorithms.distinct.theta_replay import capacity, rebuild_theta
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 _ADDRESS_BITS = 26  # DataSketches HLL coupons: value << 26 | 26-bit address
 
@@ -145,6 +146,7 @@ class DsHll(DataSketchesPeer):
     """
 
     name = "ds-hll"
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 3·1.04/sqrt(2^lg_k) against oblivious insertion-only streams "
                  "(Apache DataSketches); its hash seed is public, so a reader can hold the estimate down")
     lg_k_range = (4, 21)
@@ -210,6 +212,7 @@ class DsCpc(DataSketchesPeer):
     """
 
     name = "ds-cpc"
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 3·0.6/sqrt(2^lg_k) against oblivious insertion-only streams "
                  "(Apache DataSketches); its seed is public, so a reader can hold the estimate down")
     lg_k_range = (4, 26)
@@ -261,6 +264,7 @@ class DsTheta(DataSketchesPeer):
     """
 
     name = "ds-theta"
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 3/sqrt(2^lg_k) against oblivious insertion-only streams "
                  "(Apache DataSketches); its seed is public, so a reader can freeze the estimate")
     lg_k_range = (5, 26)

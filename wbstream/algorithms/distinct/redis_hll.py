@@ -36,6 +36,7 @@ from wbstream.engine.algorithm import MAX, Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.errors import MergeError
 from wbstream.engine.problems import DistinctElements, Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 #: Register bits of a dense Redis HLL.
 REGISTER_BITS = 6
@@ -64,6 +65,7 @@ class RedisHll(StreamingAlgorithm):
     name = "redis-hll"
     problem = DistinctElements
     arena_problem = "distinct-elements(n=100000, M=1024, eps=0.2, insertion_only=True)"
+    claims = OBLIVIOUS
     guarantee = ("F0 within about 1 ± 3·0.81% against oblivious insertion-only streams (Redis PFCOUNT); "
                  "its hash is public and unkeyed, so a reader can hold the estimate down")
     #: What of the state says how items hash (the Paterson–Raynal S2 adversary reads only this).

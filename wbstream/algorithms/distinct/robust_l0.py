@@ -65,6 +65,13 @@ class RobustL0(FJW24):
                          L=L, cache_levels=cache_levels, p=p)
         self.k = self.params.k
 
+    @classmethod
+    def security_for(cls, params, **options):
+        try:
+            return super().security_for(cls.recovery_params(params), **options)
+        except ValueError:  # no factor alpha: nothing would be built
+            return None
+
     @staticmethod
     def recovery_params(params: Params) -> Params:
         """The k-sparse recovery problem's parameters behind an L0 problem with factor alpha."""

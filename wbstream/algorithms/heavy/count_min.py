@@ -23,6 +23,7 @@ import math
 
 from wbstream.algorithms.heavy.bucketed import FALSE_REPORT_PROBABILITY, BucketHeavyHitters
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 __all__ = ["CountMin", "FALSE_REPORT_PROBABILITY"]
 
@@ -44,6 +45,7 @@ class CountMin(BucketHeavyHitters):
     name = "count-min"
 
     computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "2 ceil(e / eps)"}
+    claims = OBLIVIOUS
     guarantee = ("every heavy hitter reported; no false one with prob. >= 1 - n e^-depth "
                  "(0.95 at the default depth), against oblivious streams only")
     signed, report_fraction = False, 1.0

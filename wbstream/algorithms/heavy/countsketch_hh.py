@@ -23,6 +23,7 @@ import numpy as np
 
 from wbstream.algorithms.heavy.bucketed import BucketHeavyHitters
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 
 @algorithms.register
@@ -42,6 +43,7 @@ class CountSketchHH(BucketHeavyHitters):
     name = "countsketch-hh"
 
     computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps)"}
+    claims = OBLIVIOUS
     guarantee = ("every heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps m)")
     signed, report_fraction = True, 0.75

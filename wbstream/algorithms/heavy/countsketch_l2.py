@@ -32,6 +32,7 @@ from wbstream.engine.chunking import chunk_for
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.l2_problems import L2HeavyHitters
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 #: Width constant: ``width = ceil(WIDTH_FACTOR / eps^2)`` makes a row's error sd ``eps ||x|| / sqrt(32)``.
 WIDTH_FACTOR = 32
@@ -67,6 +68,7 @@ class CountSketchL2(StreamingAlgorithm):
 
     computed_defaults = {"depth": "ceil(ln(n / 0.05))", "width": "ceil(32 / eps^2)"}
     problem = L2HeavyHitters
+    claims = OBLIVIOUS
     guarantee = ("every l2 heavy hitter reported and no light one w.h.p., against oblivious streams only "
                  "(median of signed bucket counts, threshold 3/4 eps F2^(1/2))")
     arena_problem = "l2-heavy-hitters(n=1024, M=1048576, eps=0.5)"

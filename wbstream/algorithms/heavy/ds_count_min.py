@@ -27,6 +27,7 @@ from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import HeavyHitters, Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 #: Header bytes of a non-empty serialized count_min_sketch; the table of doubles follows.
 _HEADER = 24
@@ -64,6 +65,7 @@ class DsCountMin(StreamingAlgorithm):
 
     computed_defaults = {"num_hashes": "ceil(ln(n / 0.05))", "num_buckets": "2 ceil(e / eps)"}
     problem = HeavyHitters
+    claims = OBLIVIOUS
     guarantee = ("Apache DataSketches' Count-Min: every heavy hitter reported; no false one w.h.p. against "
                  "oblivious streams only (its seed is public)")
     arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"

@@ -25,6 +25,7 @@ import numpy as np
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 
 @algorithms.register
@@ -47,6 +48,7 @@ class MisraGries(StreamingAlgorithm):
 
     computed_defaults = {"counters": "ceil(2 / eps)"}
     problem = HeavyHitters
+    claims = WHITE_BOX
     guarantee = "f_i - m/(k+1) <= est_i <= f_i against any stream (deterministic); exact HH for k >= 2/eps"
     arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"
 

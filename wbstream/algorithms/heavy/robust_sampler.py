@@ -39,6 +39,7 @@ from wbstream.engine.errors import at_least
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, bits_for_range, nbytes_of
 from wbstream.engine.problems import HeavyHitters
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 
 def coin_generator(coins, label: str) -> np.random.Generator:
@@ -104,6 +105,7 @@ class RobustSampler(StreamingAlgorithm):
 
     computed_defaults = {"counters": "ceil(4 / eps)", "samples": "ceil(8 ln(n) / eps^2)"}
     problem = HeavyHitters
+    claims = WHITE_BOX
     guarantee = ("every heavy hitter reported and no light one w.h.p. against white-box adversaries "
                  "(fresh coins per unit; counters of O(log(1/eps) + log log n) bits)")
     arena_problem = "heavy-hitters(n=20000, M=1048576, eps=0.05)"

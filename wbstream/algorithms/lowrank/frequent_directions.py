@@ -19,6 +19,7 @@ import numpy as np
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.matrix_problems import CovarianceSketch, LowRankApproximation
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 from .projections import ROW_ARENA_PROBLEM
 
@@ -43,6 +44,7 @@ class FrequentDirections(StreamingAlgorithm):
     computed_defaults = {"ell": "the problem's ell"}
     problem = LowRankApproximation
     arena_problem = ROW_ARENA_PROBLEM
+    claims = WHITE_BOX
     guarantee = "||A^T A - B^T B||_2 <= ||A - A_k||_F^2 / (ell - k) on every stream (deterministic)"
 
     def __init__(self, params, coins, *, ell: int = 0):

@@ -26,6 +26,7 @@ from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.matrix_problems import LowRankApproximation, RowProjection
 from wbstream.engine.problems import Params
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 #: The low-rank-approximation problem the arena plays row sketches on.
 ROW_ARENA_PROBLEM = "low-rank-approx(cols=16, k=2, ell=8, eps=0.5, M=1000000)"
@@ -113,6 +114,7 @@ class GaussianProjection(RowProjectionSketch):
     name = "gaussian-projection"
 
     computed_defaults = {"size": "max(2k + 2, ceil(3k / eps^2))"}
+    claims = OBLIVIOUS
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (S from a stored seed)"
 
     def __init__(self, params, coins, *, size: int = 0):
@@ -152,6 +154,7 @@ class CountSketchProjection(RowProjectionSketch):
     name = "countsketch-projection"
 
     computed_defaults = {"size": "max(2k + 2, ceil(2k^2 / eps^2))"}
+    claims = OBLIVIOUS
     guarantee = "projection cost within (1 + eps) OPT_k w.h.p. against oblivious streams only (hash keys in the state)"
 
     def __init__(self, params, coins, *, size: int = 0):

@@ -18,6 +18,7 @@ from wbstream.engine.algorithm import StreamingAlgorithm
 from wbstream.engine.fp_linalg import integer_rank
 from wbstream.engine.matrix_problems import MatrixRank, RankRecovery
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 from .robust import RobustRank
 
@@ -40,6 +41,7 @@ class RobustRankApprox(StreamingAlgorithm):
     name = "robust-rank-approx"
     problem = MatrixRank
     arena_problem = "matrix-rank(rows=8, cols=8, M=1024, alpha=2.0)"
+    claims = WHITE_BOX
     guarantee = "rank(X) within a factor alpha against PPT white-box adversaries (robust-rank, k = n / alpha^2)"
 
     def __init__(self, params, coins, *, preset: str = "toy"):
@@ -55,6 +57,18 @@ class RobustRankApprox(StreamingAlgorithm):
         inner = RankRecovery(rows=params.rows, cols=params.cols, k=self.k, M=params.M).params
         self.inner = RobustRank(inner, coins, preset=preset)
         self.estimate = self.n / alpha
+
+    @classmethod
+    def security_for(cls, params, *, preset: str = "toy", **_):
+        alpha = params.alpha
+        if alpha is None or alpha <= 1:
+            return None
+        k = math.ceil(min(params.rows, params.cols) / alpha ** 2)
+        return RobustRank.security_for(RankRecovery(rows=params.rows, cols=params.cols, k=k, M=params.M).params,
+                                       preset=preset)
+
+    def security(self):
+        return self.inner.security()
 
     def update(self, indices, deltas):
         self.inner.update(indices, deltas)

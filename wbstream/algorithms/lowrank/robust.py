@@ -24,11 +24,13 @@ import numpy as np
 
 from wbstream.algorithms.sparse.fjw24 import GswTester, gsw_params, gsw_tester_columns
 from wbstream.algorithms.sparse.tested import add_in_chunks
-from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
+from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
+from wbstream.engine.algorithm import SecurityEstimate, Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.engine.fp_linalg import rank_exceeds
 from wbstream.engine.matrix_problems import RankRecovery
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 from .gabidulin import GabidulinSketch
 from .twosided import TwoSidedSketch
@@ -58,6 +60,16 @@ class TestedRankRecovery(TestedRecovery):
         gsw = gsw_params(self.name, params.n, params.M, preset, n_lwe, base_bits, 0, cache_levels)
         self.tester = GswTester.sample(gsw, coins, f"{self.name}/key", cache_levels)
         self.h = self.tester.zero()
+
+    @classmethod
+    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
+        if preset not in FJW24_PRESETS:
+            return None
+        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
+
+    def security(self):
+        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset,
+                                                      self.tester.gsw.n_lwe))
 
     def update(self, indices, deltas):
         h = add_in_chunks(self.tester, self.h, indices, deltas)
@@ -127,6 +139,7 @@ class RobustRank(TestedRankRecovery):
     relaxed_recovery = "gabidulin"
     decoder_cls = GabidulinSketch
     merged_decoder_entries = ("syndromes",)
+    claims = WHITE_BOX
     guarantee = ("X exactly when rank(X) <= k, else NOT_LOW_RANK, against PPT white-box adversaries "
                  "(Gabidulin for-all recovery + FJW'24 tester, LWE)")
 

@@ -19,6 +19,7 @@ from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbyte
 from wbstream.engine.chunking import chunk_for
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 
 @algorithms.register
@@ -37,6 +38,7 @@ class AMS(LinearSketch):
 
     computed_defaults = {"means": "ceil(4 / eps^2)"}
     problem = F2Estimation
+    claims = OBLIVIOUS
     guarantee = "F2 within 1 ± eps w.h.p. against oblivious streams only"
     arena_problem = "f2(n=2048, M=1024, eps=0.5)"
 

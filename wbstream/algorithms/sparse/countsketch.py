@@ -21,6 +21,7 @@ from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbyte
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import OBLIVIOUS
 
 @algorithms.register
 class CountSketchRecovery(LinearSketch):
@@ -38,6 +39,7 @@ class CountSketchRecovery(LinearSketch):
 
     computed_defaults = {"cols": "max(8, 8k)"}
     problem = SparseRecovery
+    claims = OBLIVIOUS
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against oblivious streams only"
 
     def __init__(self, params, coins, *, rows: int = 5, cols: int = 0):

@@ -28,6 +28,7 @@ from wbstream.distributed.encrypted import SECRET_LABEL, EncryptedAggregation
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import STATE_ONLY
 
 
 @algorithms.register
@@ -47,6 +48,7 @@ class EncryptedCountSketch(StreamingAlgorithm):
 
     computed_defaults = {"cols": "max(8, 8k)"}
     problem = SparseRecovery
+    claims = STATE_ONLY
     guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, w.h.p. against adversaries who do not see the "
                  "coins (the aggregator sees ciphertexts only)")
     arena_problem = "sparse-recovery(n=512, k=2, M=1024)"

@@ -18,8 +18,10 @@ import numpy as np
 
 from wbstream.algorithms.sparse.tested import TestedSparseRecovery
 from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, eval_cols
-from wbstream.crypto.params import FJW24_PRESETS
+from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
+from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 
 class GswTester:
@@ -102,6 +104,16 @@ class FJW24(TestedSparseRecovery):
 
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
+    claims = WHITE_BOX
+
+    @classmethod
+    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
+        if preset not in FJW24_PRESETS:
+            return None
+        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
+
+    def security(self):
+        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset, self.gsw.n_lwe))
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
                  L: int = 0, cache_levels: int = 0, p: int = 0):

@@ -14,10 +14,12 @@ import math
 import numpy as np
 
 from wbstream.algorithms.sparse.tested import TestedSparseRecovery
-from wbstream.crypto.params import FW23_PRESETS
+from wbstream.crypto.params import FW23_PRESETS, fw23_bits
 from wbstream.crypto.prg import RandomOracleColumns
 from wbstream.crypto.sis import SisHash
+from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import WHITE_BOX
 
 
 class SisTester:
@@ -62,6 +64,16 @@ class FW23(TestedSparseRecovery):
 
     computed_defaults = {"rows": "max(the preset's, k ceil(log2 n))", "log2_q": "the preset's", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random oracle)"
+    claims = WHITE_BOX
+
+    @classmethod
+    def security_for(cls, params, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, **_):
+        if preset not in FW23_PRESETS:
+            return None
+        return SecurityEstimate(preset, fw23_bits(params.n, params.k, params.M, preset, rows, log2_q))
+
+    def security(self):
+        return self.security_for(self.params, preset=self.preset, rows=self.rows, log2_q=self.log2_q)
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0):
         if preset not in FW23_PRESETS:
