@@ -44,6 +44,7 @@ from wbstream.algorithms.norms.copies import AMSCopies, copy_sign_columns, defau
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import ADAPTIVE
 
 DELTA = 1e-3
 #: Failure probability of one exponential-mechanism median, and of the drift test over all queries.
@@ -96,6 +97,7 @@ class DPF2(StreamingAlgorithm):
 
     name = "dp-f2"
     problem = F2Estimation
+    claims = ADAPTIVE
     guarantee = ("F2 within the problem's factor w.h.p. against adaptive adversaries (threat level: adaptive) "
                  "for at most `flips` refreshes (insertion-only: the flip number), at the stated privacy "
                  "parameters; not against a white-box reader, who sees every copy's signs")

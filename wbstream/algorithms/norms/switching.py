@@ -35,6 +35,7 @@ from wbstream.algorithms.norms.copies import AMSCopies, copy_sign_columns, defau
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import algorithms
+from wbstream.engine.threat import ADAPTIVE
 
 
 @algorithms.register
@@ -58,6 +59,7 @@ class SwitchingF2(StreamingAlgorithm):
 
     name = "switching-f2"
     problem = F2Estimation
+    claims = ADAPTIVE
     guarantee = ("F2 within the problem's factor w.h.p. against adaptive adversaries (threat level: adaptive) "
                  "while the stream makes at most `copies` switches (insertion-only: the flip number "
                  "ceil(4 ln(n M^2) / ell) + 1); not against a white-box reader, who sees every copy's signs")
