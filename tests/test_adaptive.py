@@ -109,3 +109,12 @@ def test_hardt_woodruff_breaks_ams():
     r = Game("f2(n=32, M=1024, alpha=4)", "ams(means=4, medians=1)", "hardt-woodruff-2013", "adaptive",
              seed=1).play()
     assert r.failed and r.failure_kind == "out-of-factor"
+
+
+def test_hardt_woodruff_survives_queries_that_round_to_zero():
+    """At M = 1 most Gaussian queries round to the zero vector; they teach nothing and must not crash."""
+    from wbstream.engine.game import Budget, Game
+
+    r = Game("f2(n=32, M=1, alpha=8)", "ams(means=4, medians=1)", "hardt-woodruff-2013", "adaptive",
+             budget=Budget(rounds=300), stop_on_failure=False, seed=1).play()
+    assert r.rounds == 300

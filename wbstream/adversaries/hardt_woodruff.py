@@ -51,7 +51,8 @@ def orthogonal_test_vector(vectors: np.ndarray, k: int, rng: np.random.Generator
     top = vectors[:, :k]
     g = rng.standard_normal(vectors.shape[0])
     w = g - top @ (top.T @ g)
-    return np.rint(w * (M / np.abs(w).max())).astype(np.int64)
+    peak = np.abs(w).max()
+    return np.rint(w * (M / peak)).astype(np.int64) if peak > 0 else np.zeros(len(w), np.int64)
 
 
 @adversaries.register
@@ -124,6 +125,8 @@ them is still linear). ``stage``: queries between two rounds of tests (0: that m
             return self._insert(obs, q)
         answer = self._answer(obs)
         norm2 = float(np.dot(self.q, self.q))
+        if norm2 == 0:  # a query that rounded to zero (tiny M) teaches nothing
+            answer = None
         if answer is not None and self.phase == "asked":
             label = 1.0 if float(answer) > norm2 else -1.0
             self.moment += label * np.outer(self.q, self.q) / norm2
