@@ -25,7 +25,7 @@ from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
 from wbstream.engine.threat import ThreatModel
 from wbstream.arena.textfit import fit_print
-from wbstream.perf import preset_table
+from wbstream.bench.sparse import preset_table
 
 #: Width of output that is not a terminal (`wbstream ... > log`): wide enough that nothing wraps or is cut.
 PIPED_WIDTH = 10_000
@@ -382,7 +382,7 @@ def bench():
 @bench.command("engine")
 def bench_engine():
     """Engine overhead against a bare loop, the batch path against single updates, and isolation's cost."""
-    from wbstream.perf import batch_speedup, engine_overhead, isolation_overhead
+    from wbstream.bench.engine import batch_speedup, engine_overhead, isolation_overhead
 
     for label, every in [("no queries until the end", 100_000), ("a query every round", 1)]:
         e = engine_overhead(rounds=100_000, query_every=every)
@@ -421,7 +421,7 @@ def bench_arena(trials):
 @bench.command("distributed")
 def bench_distributed():
     """BFV aggregation costs against s and sketch size; distributed communication and coordinator time against k."""
-    from wbstream.perf_distributed import communication_vs_k, he_costs
+    from wbstream.bench.distributed import communication_vs_k, he_costs
 
     rows = he_costs()
     t = Table(title=f"BFV encrypted CountSketch (rows=5, n = 2^16, M = 2^10, N = 4096, t = {rows[0]['t']})",
@@ -450,7 +450,7 @@ def bench_distributed():
 @bench.command("sparse")
 def bench_sparse():
     """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time."""
-    from wbstream.perf import fjw24_blas_share, sparse_report_vs_k, sparse_update_vs_k
+    from wbstream.bench.sparse import fjw24_blas_share, sparse_report_vs_k, sparse_update_vs_k
 
     rows = sparse_update_vs_k()
     t = Table(title="Update time against k (n = 2^20, M = 2^20, batches of 256, toy presets)", title_justify="left")
@@ -494,7 +494,7 @@ def bench_sparse():
 @click.option("--items", default=10**6, show_default=True, type=click.IntRange(1000), help="Items per throughput run.")
 def bench_distinct(items: int):
     """hll and kmv against Apache DataSketches on the same items; space of every F0 and heavy-hitters sketch."""
-    from wbstream.perf_distinct import f0_throughput, redis_throughput, space_table
+    from wbstream.bench.distinct import f0_throughput, redis_throughput, space_table
 
     t = Table(title=f"Update throughput on the same {items:,} distinct items (ours: one batch; DataSketches: "
                     f"one Python update(int) call per item)", title_justify="left")
@@ -586,7 +586,7 @@ def reproduce_cmd(paper: str, seeds: int, ells: str, rounds: int, plot_path):
 @click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1))
 def bench_lowrank(repeats):
     """robust-rank update/report time and space against k and size; row sketches against numpy's SVD."""
-    from wbstream.perf_lowrank import print_lowrank
+    from wbstream.bench.lowrank import print_lowrank
 
     print_lowrank(out, repeats=repeats)
 
