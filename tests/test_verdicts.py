@@ -14,7 +14,7 @@ from wbstream.engine.coins import Coins
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.result import GameResult
 from wbstream.engine.stats import wilson_interval
-from wbstream.engine.threat import OBLIVIOUS, STATE_ONLY, WHITE_BOX
+from wbstream.engine.threat import ADAPTIVE, OBLIVIOUS, STATE_ONLY, WHITE_BOX
 
 SPARSE = "sparse-recovery(n=512, k=2, M=1024)"
 
@@ -37,6 +37,8 @@ def test_every_registered_algorithm_claims_what_its_guarantee_says():
         text = cls.guarantee
         if name in ("vandermonde", "naive-rank"):  # no detection; a negative control
             assert cls.claims is None, name
+        elif "against adaptive adversaries" in text:  # sketch switching, DP aggregation: answers only
+            assert cls.claims is ADAPTIVE, name
         elif "oblivious" in text:
             assert cls.claims is OBLIVIOUS, name
         elif "do not see the coins" in text:

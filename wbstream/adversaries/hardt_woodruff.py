@@ -25,6 +25,7 @@ import numpy as np
 
 from wbstream.engine.errors import at_least
 from wbstream.engine.adversary import Adversary
+from wbstream.engine.errors import NotApplicableError
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.registry import adversaries
 from wbstream.engine.stream import Batch
@@ -85,7 +86,7 @@ them is still linear). ``stage``: queries between two rounds of tests (0: that m
     def reset(self, params, rng):
         super().reset(params, rng)
         if getattr(params, "insertion_only", False):
-            raise ValueError("hardt-woodruff-2013 deletes every query: it needs a turnstile f2 problem")
+            raise NotApplicableError("hardt-woodruff-2013 deletes every query: it needs a turnstile f2 problem")
         n = min(params.n, MAX_N)
         self.coords = np.sort(rng.choice(params.n, size=n, replace=False)).astype(np.int64)
         self.moment = np.zeros((n, n))

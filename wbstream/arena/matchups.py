@@ -110,8 +110,14 @@ class Matchup:
 
 
 def _playable(m: Matchup) -> bool:
+    """Whether ``m`` builds, and (for the package's own adversaries) whether its adversary accepts
+    the problem's options: some refuse only at reset (a turnstile-only attack on an
+    ``insertion_only=True`` problem), which would otherwise make every game of it an error."""
     try:
-        m.game(0)
+        g = m.game(0)
+        if g.isolation == "none":
+            problem = g.problem_cls(**g.problem_opts)
+            g.adv_cls(**g.adv_opts).reset(problem.params, adversary_rng(g.key_for(0)))
     except (SpecError, ThreatModelError, NotApplicableError):
         return False
     return True

@@ -4,6 +4,7 @@
 * :mod:`~wbstream.bench.engine` -- the game's own overhead, process isolation, batching, first matchups;
 * :mod:`~wbstream.bench.sparse` -- FW'23 and FJW'24 presets, update and query costs;
 * :mod:`~wbstream.bench.distinct` -- distinct elements against Apache DataSketches;
+* :mod:`~wbstream.bench.robust` -- space of the adaptive-robust F2 estimators against their bounds;
 * :mod:`~wbstream.bench.lowrank` -- low-rank recovery and row sketches against the SVD;
 * :mod:`~wbstream.bench.distributed` -- homomorphic aggregation and communication;
 * :mod:`~wbstream.bench.offline` -- the ASV dashboard with its scripts vendored for offline viewing.

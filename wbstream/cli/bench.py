@@ -126,6 +126,22 @@ def bench_sparse():
     fit_print(out, t)
 
 
+@bench.command("robust")
+def bench_robust():
+    """Space of the adaptive-robust F2 estimators (switching-f2, dp-f2) beside their bounds."""
+    from wbstream.bench.robust import space_rows
+
+    t = Table(title="Adaptive-robust F2: declared space against the bound (copies x one oblivious AMS copy's "
+                    "counters; insertion-only f2, medians = 3)", title_justify="left")
+    for col in ("problem", "algorithm", "copies", "counters", "state bits", "bound bits", "state / bound",
+                "key bits"):
+        t.add_column(col, justify="right")
+    for r in space_rows():
+        t.add_row(r["problem"], r["algorithm"], f"{r['copies']:,}", f"{r['counters']:,}", f"{r['state_bits']:,}",
+                  f"{r['bound_bits']:,}", f"{r['state_bits'] / r['bound_bits']:.3f}", f"{r['key_bits']:,}")
+    out.print(t)
+
+
 @bench.command("distinct")
 @click.option("--items", default=10**6, show_default=True, type=click.IntRange(1000), help="Items per throughput run.")
 def bench_distinct(items: int):
