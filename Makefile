@@ -37,7 +37,7 @@ bench: $(STAMP) perf
 	cd benchmarks && ../$(BIN)/asv run -E existing:$(CURDIR)/$(BIN)/python \
 	    --set-commit-hash $$(git rev-parse HEAD) --machine local
 	cd benchmarks && ../$(BIN)/asv publish
-	$(BIN)/python -m wbstream.bench_offline benchmarks/html   # jQuery, Flot, Bootstrap from npm: works offline
+	$(BIN)/python -m wbstream.bench.offline benchmarks/html   # jQuery, Flot, Bootstrap from npm: works offline
 
 clean:
 	rm -rf $(VENV) benchmarks/results benchmarks/html benchmarks/env

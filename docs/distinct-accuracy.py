@@ -5,7 +5,7 @@
 
 import numpy as np
 
-from wbstream.perf import make_algorithm
+from wbstream.bench.common import make_algorithm
 
 PROBLEM = "distinct-elements(n=1000000, M=1024, eps=0.2, insertion_only=True)"
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 
 import asv
-from wbstream import bench_offline
-from wbstream.bench_offline import ASSETS, VendorError, external_resources, rewrite, vendor
+from wbstream.bench import offline as bench_offline
+from wbstream.bench.offline import ASSETS, VendorError, external_resources, rewrite, vendor
 
 ASV_INDEX = Path(asv.__file__).parent / "www" / "index.html"
 BIN = Path(sys.executable).parent

@@ -19,7 +19,7 @@ from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.registry import algorithms, problems
 from wbstream.engine.stream import Batch
 from wbstream.engine.threat import WHITE_BOX
-from wbstream.perf import arena_batch
+from wbstream.bench.common import arena_batch
 
 
 def _problem(spec: str):

@@ -4,7 +4,7 @@ Parameters come from the registry and the arena's quick suite, so a newly regist
 algorithm or adversary is benchmarked without editing this file. Bodies are thin.
 """
 
-from wbstream import perf
+from wbstream.bench import common, engine
 from wbstream.arena.matchups import suite
 from wbstream.engine.registry import algorithms
 
@@ -19,8 +19,8 @@ class Update:
     param_names = ["algorithm"]
 
     def setup(self, name):
-        self.alg, problem = perf.make_algorithm(name, algorithms.get(name).arena_problem)
-        self.batch = perf.arena_batch(problem, 256, 1)
+        self.alg, problem = common.make_algorithm(name, algorithms.get(name).arena_problem)
+        self.batch = common.arena_batch(problem, 256, 1)
 
     def time_batch_update(self, name):
         self.alg.update(self.batch.indices, self.batch.deltas)
@@ -33,8 +33,8 @@ class Query:
     param_names = ["algorithm"]
 
     def setup(self, name):
-        self.alg, problem = perf.make_algorithm(name, algorithms.get(name).arena_problem)
-        b = perf.arena_batch(problem, 256, 1)
+        self.alg, problem = common.make_algorithm(name, algorithms.get(name).arena_problem)
+        b = common.arena_batch(problem, 256, 1)
         self.alg.update(b.indices, b.deltas)
 
     def time_query(self, name):
@@ -49,10 +49,10 @@ class SpaceBits:
     unit = "bits"
 
     def track_state_bits(self, name):
-        return perf.make_algorithm(name, algorithms.get(name).arena_problem)[0].space().state_bits
+        return common.make_algorithm(name, algorithms.get(name).arena_problem)[0].space().state_bits
 
     def track_key_bits(self, name):
-        return perf.make_algorithm(name, algorithms.get(name).arena_problem)[0].space().key_bits
+        return common.make_algorithm(name, algorithms.get(name).arena_problem)[0].space().key_bits
 
 
 class FailureRate:
@@ -64,4 +64,4 @@ class FailureRate:
     timeout = 600
 
     def track_failure_rate(self, label):
-        return perf.matchup_failure_rate(MATCHUPS[label], trials=5)
+        return engine.matchup_failure_rate(MATCHUPS[label], trials=5)

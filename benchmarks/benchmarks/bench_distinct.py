@@ -1,8 +1,8 @@
 """Distinct elements and heavy hitters: ours against Apache DataSketches, and space. Thin calls into wbstream."""
 
-from wbstream import perf_distinct
+from wbstream.bench import distinct
 
-PAIRS = [f"{ours}|{theirs}" for ours, theirs in perf_distinct.PAIRS]
+PAIRS = [f"{ours}|{theirs}" for ours, theirs in distinct.PAIRS]
 
 
 class ThroughputAgainstDataSketches:
@@ -14,7 +14,7 @@ class ThroughputAgainstDataSketches:
     timeout = 300
 
     def setup_cache(self):
-        return {f"{r['ours']}|{r['theirs']}": r for r in perf_distinct.f0_throughput(repeats=3)}
+        return {f"{r['ours']}|{r['theirs']}": r for r in distinct.f0_throughput(repeats=3)}
 
     def track_ours_seconds_per_item(self, rows, pair):
         return 1.0 / rows[pair]["ours_per_s"]
@@ -31,13 +31,13 @@ class ThroughputAgainstDataSketches:
 class Space:
     """Declared state bits after 2*10^6 Zipf insertions at n = 10^6 (lower is better)."""
 
-    params = [[spec for spec, *_ in perf_distinct.SPACE_CASES]]
+    params = [[spec for spec, *_ in distinct.SPACE_CASES]]
     param_names = ["algorithm"]
     unit = "bits"
     timeout = 300
 
     def setup_cache(self):
-        return {r["algorithm"]: r for r in perf_distinct.space_table()}
+        return {r["algorithm"]: r for r in distinct.space_table()}
 
     def track_state_bits(self, rows, spec):
         return rows[spec]["state_bits"]

@@ -1,6 +1,6 @@
 """The distributed model and BFV encrypted aggregation. Bodies are thin calls into wbstream."""
 
-from wbstream import perf_distributed
+from wbstream.bench import distributed
 
 SERVERS = [2, 8, 32]
 COLS = [16, 200, 1600]
@@ -15,7 +15,7 @@ class EncryptedAggregation:
     timeout = 300
 
     def setup(self, servers, cols):
-        self.row = perf_distributed.he_costs(servers=(servers,), cols=(cols,), repeats=1)[0]
+        self.row = distributed.he_costs(servers=(servers,), cols=(cols,), repeats=1)[0]
 
     def _row(self, servers, cols):
         return self.row
@@ -39,12 +39,12 @@ class EncryptedAggregation:
 class Communication:
     """Bits one server sends, over the Õ(k) bound, and coordinator seconds, against k (lower is better)."""
 
-    params = (list(perf_distributed.COMM_SPECS), [1, 16, 64])
+    params = (list(distributed.COMM_SPECS), [1, 16, 64])
     param_names = ["algorithm", "k"]
     timeout = 300
 
     def setup(self, algorithm, k):
-        (self.row,) = perf_distributed.communication_vs_k(ks=(k,), specs=(perf_distributed.COMM_SPECS[algorithm],))
+        (self.row,) = distributed.communication_vs_k(ks=(k,), specs=(distributed.COMM_SPECS[algorithm],))
 
     def _row(self, algorithm, k):
         return self.row

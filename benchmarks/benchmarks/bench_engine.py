@@ -1,6 +1,6 @@
-"""Engine and first-algorithm benchmarks. Bodies are thin calls into wbstream.perf."""
+"""Engine and first-algorithm benchmarks. Bodies are thin calls into wbstream.bench."""
 
-from wbstream import perf
+from wbstream.bench import common, engine
 
 ALGORITHMS = {
     "exact": "sparse-recovery(n=100000, k=8, M=1024)",
@@ -16,8 +16,8 @@ class BatchUpdate:
     param_names = ["algorithm"]
 
     def setup(self, spec):
-        self.alg, problem = perf.make_algorithm(spec, ALGORITHMS[spec])
-        self.batch = perf.random_batch(problem.n, 10_000, 1)
+        self.alg, problem = common.make_algorithm(spec, ALGORITHMS[spec])
+        self.batch = common.random_batch(problem.n, 10_000, 1)
 
     def time_batch_update(self, spec):
         self.alg.update(self.batch.indices, self.batch.deltas)
@@ -31,10 +31,10 @@ class Space:
     unit = "bits"
 
     def track_state_bits(self, spec):
-        return perf.make_algorithm(spec, ALGORITHMS[spec])[0].space().state_bits
+        return common.make_algorithm(spec, ALGORITHMS[spec])[0].space().state_bits
 
     def track_key_bits(self, spec):
-        return perf.make_algorithm(spec, ALGORITHMS[spec])[0].space().key_bits
+        return common.make_algorithm(spec, ALGORITHMS[spec])[0].space().key_bits
 
 
 class FailureRate:
@@ -46,7 +46,7 @@ class FailureRate:
     timeout = 600
 
     def track_failure_rate(self, algorithm, adversary):
-        return perf.failure_rate(algorithm, adversary, trials=20)
+        return engine.failure_rate(algorithm, adversary, trials=20)
 
 
 class EngineOverhead:
@@ -55,7 +55,7 @@ class EngineOverhead:
     unit = "seconds"
 
     def track_engine_seconds_per_round(self):
-        e = perf.engine_overhead(rounds=20_000, repeats=1)
+        e = engine.engine_overhead(rounds=20_000, repeats=1)
         return e["game_s"] / e["rounds"]
 
 
@@ -66,7 +66,7 @@ class Isolation:
     timeout = 600
 
     def setup_cache(self):
-        return {row["case"]: row["ratio"] for row in perf.isolation_overhead(repeats=1)}
+        return {row["case"]: row["ratio"] for row in engine.isolation_overhead(repeats=1)}
 
     def track_batches_of_10k(self, ratios):
         return ratios["batches of 10^4 updates, adaptive, countsketch(rows=5, cols=64)"]

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from wbstream import perf, perf_lowrank
+from wbstream.bench import common, lowrank
 
 SIZES = ["16x16", "32x32", "64x64"]
 KS = [1, 2, 4, 8]
@@ -21,8 +21,8 @@ class RobustRankUpdate:
 
     def setup(self, size, k):
         rows, cols = _shape(size)
-        self.alg, _ = perf.make_algorithm("robust-rank(preset='toy')", f"rank-recovery(rows={rows}, cols={cols}, k={k})")
-        self.batch = perf.random_batch(rows * cols, 256, 1, seed=k)
+        self.alg, _ = common.make_algorithm("robust-rank(preset='toy')", f"rank-recovery(rows={rows}, cols={cols}, k={k})")
+        self.batch = common.random_batch(rows * cols, 256, 1, seed=k)
 
     def time_batch_update(self, size, k):
         self.alg.update(self.batch.indices, self.batch.deltas)
@@ -36,9 +36,9 @@ class RobustRankReport:
 
     def setup(self, size, k):
         rows, cols = _shape(size)
-        self.alg, _ = perf.make_algorithm("robust-rank(preset='toy')",
+        self.alg, _ = common.make_algorithm("robust-rank(preset='toy')",
                                           f"rank-recovery(rows={rows}, cols={cols}, k={k}, M={1 << 20})")
-        X = perf_lowrank.planted(rows, cols, k, 1 << 19)
+        X = lowrank.planted(rows, cols, k, 1 << 19)
         idx = np.flatnonzero(X)
         self.alg.update(idx, X.ravel()[idx])
 
@@ -55,17 +55,17 @@ class RobustRankSpace:
 
     def track_syndrome_bits(self, size, k):
         rows, cols = _shape(size)
-        alg, _ = perf.make_algorithm("robust-rank(preset='toy')", f"rank-recovery(rows={rows}, cols={cols}, k={k})")
+        alg, _ = common.make_algorithm("robust-rank(preset='toy')", f"rank-recovery(rows={rows}, cols={cols}, k={k})")
         return alg.decoder.state_bits()
 
 
 class RowSketchesAgainstSvd:
     """Seconds of a row sketch over a 4096 x 64 stream divided by numpy's SVD of the whole matrix."""
 
-    params = [list(perf_lowrank.ROW_SKETCHES)]
+    params = [list(lowrank.ROW_SKETCHES)]
     param_names = ["algorithm"]
     unit = "ratio"
     timeout = 300
 
     def track_time_ratio_to_svd(self, spec):
-        return perf_lowrank.row_sketch_vs_svd(spec, repeats=2)["ratio"]
+        return lowrank.row_sketch_vs_svd(spec, repeats=2)["ratio"]

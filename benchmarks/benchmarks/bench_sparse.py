@@ -1,6 +1,6 @@
 """FW'23 vs FJW'24 (and the Vandermonde recovery inside both). Bodies are thin calls into wbstream."""
 
-from wbstream import perf
+from wbstream.bench import common, sparse
 
 KS = [1, 10, 100]
 SPARSE = ["vandermonde", "fw23(preset='toy')", "fjw24(preset='toy')"]
@@ -13,8 +13,8 @@ class UpdateAgainstK:
     param_names = ["algorithm", "k"]
 
     def setup(self, spec, k):
-        self.alg, problem = perf.make_algorithm(spec, f"sparse-recovery(n={1 << 20}, k={k}, M={1 << 20})")
-        self.batch = perf.random_batch(problem.n, 256, 1, seed=k)
+        self.alg, problem = common.make_algorithm(spec, f"sparse-recovery(n={1 << 20}, k={k}, M={1 << 20})")
+        self.batch = common.random_batch(problem.n, 256, 1, seed=k)
 
     def time_batch_update(self, spec, k):
         self.alg.update(self.batch.indices, self.batch.deltas)
@@ -27,8 +27,8 @@ class ReportAgainstK:
     param_names = ["algorithm", "k"]
 
     def setup(self, spec, k):
-        self.alg, problem = perf.make_algorithm(spec, f"sparse-recovery(n={1 << 16}, k={k}, M=1024)")
-        b = perf.random_batch(problem.n, k, 1024, seed=k)
+        self.alg, problem = common.make_algorithm(spec, f"sparse-recovery(n={1 << 16}, k={k}, M=1024)")
+        b = common.random_batch(problem.n, k, 1024, seed=k)
         self.alg.update(b.indices, b.deltas)
 
     def time_query(self, spec, k):
@@ -42,11 +42,11 @@ class Fjw24Moderate:
     timeout = 300
 
     def track_tester_seconds_per_update(self):
-        b = perf.fjw24_blas_share(repeats=1)
+        b = sparse.fjw24_blas_share(repeats=1)
         return b["update_s"] / b["batch"]
 
     def track_blas_idle_fraction(self):
-        return 1.0 - perf.fjw24_blas_share(repeats=1)["blas_share"]
+        return 1.0 - sparse.fjw24_blas_share(repeats=1)["blas_share"]
 
     track_blas_idle_fraction.unit = "fraction"
 
@@ -60,7 +60,7 @@ class PresetSpace:
 
     def _row(self, preset):
         algorithm, name = preset.split(":")
-        return next(r for r in perf.preset_table(10**6, 100, 1 << 20)
+        return next(r for r in sparse.preset_table(10**6, 100, 1 << 20)
                     if r["algorithm"] == algorithm and r["preset"] == name)
 
     def track_state_bits(self, preset):
@@ -81,4 +81,4 @@ class Attacks:
     def track_failure_rate(self, spec, adversary):
         if adversary == "lattice" and spec == "vandermonde":
             return float("nan")  # the lattice attack targets a tester; kernel-injection covers vandermonde
-        return perf.attack_failure_rate(spec, adversary, trials=5)
+        return sparse.attack_failure_rate(spec, adversary, trials=5)

@@ -23,7 +23,7 @@ from functools import lru_cache
 import numpy as np
 
 from wbstream.crypto.modular import is_prime
-from wbstream.engine.fp_linalg import solve_mod_p
+from wbstream.crypto.fp_linalg import solve_mod_p
 
 #: Field primes stay below this, so a product of two residues is below 2^52.
 P_FIELD_LIMIT = 1 << 26

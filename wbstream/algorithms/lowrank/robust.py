@@ -27,7 +27,7 @@ from wbstream.algorithms.sparse.tested import add_in_chunks
 from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
 from wbstream.engine.algorithm import SecurityEstimate, Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
-from wbstream.engine.fp_linalg import rank_exceeds
+from wbstream.crypto.fp_linalg import rank_exceeds
 from wbstream.engine.matrix_problems import RankRecovery
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX

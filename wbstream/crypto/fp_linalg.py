@@ -23,7 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from wbstream.crypto.modular import is_prime
+from .modular import is_prime
 
 #: Moduli must be below this so a product of two residues fits in int64.
 P_LIMIT = 1 << 31

@@ -10,8 +10,9 @@ import math
 import numpy as np
 
 from wbstream.engine.stream import Batch, RowBatch
-from wbstream.perf import _best, make_algorithm
 from wbstream.arena.textfit import fit_print
+
+from .common import best_time, make_algorithm
 
 #: (rows, cols) of the robust-rank measurements, and the ranks k.
 RANK_SIZES = ((16, 16), (32, 32), (64, 64))
@@ -33,15 +34,15 @@ def robust_rank_costs(rows: int, cols: int, k: int, M: int = 1 << 20, batch: int
     rng = np.random.default_rng(k)
     b = Batch(rng.choice(rows * cols, size=min(batch, rows * cols), replace=False).astype(np.int64),
               rng.integers(-1, 2, size=min(batch, rows * cols)).astype(np.int64))
-    total = _best(lambda: alg.update(b.indices, b.deltas), repeats)
-    sketch = _best(lambda: alg.decoder.update(b.indices, b.deltas), repeats)
+    total = best_time(lambda: alg.update(b.indices, b.deltas), repeats)
+    sketch = best_time(lambda: alg.decoder.update(b.indices, b.deltas), repeats)
     X = planted(rows, cols, k, M // 2)
     fresh, _ = make_algorithm("robust-rank(preset='toy')", f"rank-recovery(rows={rows}, cols={cols}, k={k}, M={M})")
     idx = np.flatnonzero(X)
     fresh.update(idx, X.ravel()[idx])
     answer = fresh.query()
     assert isinstance(answer, np.ndarray) and np.array_equal(answer, X), "robust-rank missed a rank-k matrix"
-    report = _best(fresh.query, repeats)
+    report = best_time(fresh.query, repeats)
     space = fresh.space()
     log2p = math.log2(fresh.decoder.p)
     return {"rows": rows, "cols": cols, "k": k, "p": fresh.decoder.p,
@@ -72,8 +73,8 @@ def row_sketch_vs_svd(spec: str, n_rows: int = 4096, cols: int = 64, k: int = 8,
 
     sketch = svd = float("inf")
     for _ in range(repeats):  # alternate, keeping the best of each, so both see the same machine load
-        sketch = min(sketch, _best(feed, 1))
-        svd = min(svd, _best(lambda: np.linalg.svd(A, full_matrices=False), 1))
+        sketch = min(sketch, best_time(feed, 1))
+        svd = min(svd, best_time(lambda: np.linalg.svd(A, full_matrices=False), 1))
     return {"algorithm": spec, "n_rows": n_rows, "cols": cols, "k": k, "sketch_us_per_row": sketch / n_rows * 1e6,
             "svd_us_per_row": svd / n_rows * 1e6, "ratio": sketch / svd}
 

@@ -6,7 +6,7 @@ error page. This module fetches the same libraries as packages from the npm regi
 (``npm pack``, which checks each tarball against the registry's integrity hash), copies
 the files into ``HTML_DIR/vendor/`` and points the page's tags at those copies::
 
-    python -m wbstream.bench_offline benchmarks/html    # after `asv publish` (make bench does it)
+    python -m wbstream.bench.offline benchmarks/html    # after `asv publish` (make bench does it)
 
 Tarballs are cached (``$XDG_CACHE_HOME/wbstream/asv-vendor``, else ``~/.cache/...``), so
 only the first run needs the registry. A script or stylesheet from a host this module
@@ -114,7 +114,7 @@ def rewrite(html: str) -> str:
             return tag
         asset = _BY_URL.get(url)
         if asset is None:
-            raise VendorError(f"the dashboard loads {url}, which wbstream.bench_offline does not vendor; "
+            raise VendorError(f"the dashboard loads {url}, which wbstream.bench.offline does not vendor; "
                               f"add it to ASSETS")
         return _CROSS_ORIGIN.sub("", tag.replace(url, asset.local))
     return _TAG.sub(local, html)
@@ -172,7 +172,7 @@ def vendor(html_dir: str | Path, cache: str | Path | None = None) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m wbstream.bench_offline", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m wbstream.bench.offline", description=__doc__.split("\n\n")[0])
     parser.add_argument("html_dir", help="the directory `asv publish` wrote (benchmarks/html)")
     parser.add_argument("--cache", default=None, help=f"where npm tarballs are kept (default: {default_cache()})")
     args = parser.parse_args(argv)

@@ -14,7 +14,8 @@ import numpy as np
 from wbstream.engine.coins import Coins
 from wbstream.engine.problems import DistinctElements
 from wbstream.engine.registry import algorithms
-from wbstream.perf import _best, make_algorithm
+
+from .common import best_time, make_algorithm
 
 #: The universe of the throughput runs (the referee's dense truth fits in memory).
 UNIVERSE = 10**7
@@ -54,7 +55,7 @@ def f0_throughput(items: int = 10**6, repeats: int = 3, seed: int = 0) -> list[d
                 update(item)
             return sketch
 
-        t_ours, t_theirs = _best(run_ours, repeats), _best(run_theirs, repeats)
+        t_ours, t_theirs = best_time(run_ours, repeats), best_time(run_theirs, repeats)
         rows.append({"ours": ours, "theirs": theirs, "items": items,
                      "ours_per_s": items / t_ours, "theirs_per_s": items / t_theirs,
                      "ratio": t_theirs / t_ours,
@@ -98,7 +99,7 @@ def redis_throughput(items: int = 10**6, repeats: int = 3, seed: int = 0) -> lis
     runs = [("redis-hll", "Redis 6.2 PFADD, pipelined", ours("redis-hll")),
             ("hll(p=14)", "numpy batch", ours("hll(p=14)")),
             ("ds-hll(lg_k=14)", "DataSketches hll_sketch(14, HLL_6), per item", datasketches)]
-    rows = [{"sketch": name, "how": how, "seconds": _best(run, repeats), "estimate": run()} for name, how, run in runs]
+    rows = [{"sketch": name, "how": how, "seconds": best_time(run, repeats), "estimate": run()} for name, how, run in runs]
     for r in rows:
         r["per_s"] = items / r["seconds"]
         r["vs_redis"] = rows[0]["seconds"] / r["seconds"]

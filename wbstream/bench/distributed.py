@@ -19,7 +19,8 @@ from wbstream.crypto.he import BfvKeyHolder, BfvParams
 from wbstream.distributed.encrypted import EncryptedAggregation
 from wbstream.distributed.game import DistributedGame
 from wbstream.distributed.wire import plain_message
-from wbstream.perf import make_algorithm, random_batch
+
+from .common import make_algorithm, random_batch
 
 
 def _sketches(spec: str, problem: str, servers: int, k: int):

@@ -1,0 +1,99 @@
+"""Sparse-recovery measurements (FW'23, FJW'24): preset space and security, update and query costs, BLAS share."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from wbstream.engine.game import Game
+
+from .common import best_time, make_algorithm, random_batch
+
+
+def preset_table(n: int, k: int, M: int) -> list[dict]:
+    """Space and security estimates of every fw23 and fjw24 preset at (n, k, M), without building keys."""
+    from wbstream.crypto.params import FJW24_PRESETS, FW23_PRESETS
+
+    L = max(1, math.ceil(math.log2(n)))
+    vandermonde_bits = 2 * k * 31
+    rows = []
+    for name, pre in FW23_PRESETS.items():
+        sis_rows = pre.sis_rows(n, k)
+        rows.append({"algorithm": "fw23", "preset": name, "parameters": f"rows={sis_rows}, q=2^{pre.log2_q}",
+                     "state_bits": vandermonde_bits + sis_rows * pre.log2_q, "key_bits": 256,
+                     "collision_bits": pre.estimates(M=M, k=k, n=n)["collision_bits"], "lwe_bits": None,
+                     "label": pre.note})
+    for name, pre in FJW24_PRESETS.items():
+        est = pre.estimates(M=M, k=k)
+        rows.append({"algorithm": "fjw24", "preset": name,
+                     "parameters": f"n_lwe={pre.n_lwe}, B_g=2^{pre.base_bits}, L={L}",
+                     "state_bits": vandermonde_bits + (pre.n_lwe + 1) * 64, "key_bits": pre.key_bits(n),
+                     "collision_bits": est["collision_bits"], "lwe_bits": est["lwe_bits"], "label": pre.note})
+    return rows
+
+
+
+def sparse_update_vs_k(ks=(1, 10, 100), n: int = 1 << 20, M: int = 1 << 20, batch: int = 256,
+                       repeats: int = 3) -> list[dict]:
+    """ns per update of fw23 and fjw24 (toy presets) in batches, for each k; tester and total."""
+    rows = []
+    for k in ks:
+        problem = f"sparse-recovery(n={n}, k={k}, M={M})"
+        b = random_batch(n, batch, 1, seed=k)
+        for spec in ("fw23(preset='toy')", "fjw24(preset='toy')"):
+            alg, _ = make_algorithm(spec, problem)
+            total = best_time(lambda: alg.update(b.indices, b.deltas), repeats)
+            tester = best_time(lambda: alg.tester.add(alg.h, b.indices, b.deltas), repeats)
+            rows.append({"algorithm": alg.name, "k": k, "update_ns": total / batch * 1e9,
+                         "tester_ns": tester / batch * 1e9})
+    return rows
+
+
+def fjw24_blas_share(n: int = 1 << 20, k: int = 10, batch: int = 256, repeats: int = 3) -> dict:
+    """fjw24's batched tester update at the moderate preset vs float64 matmul on the same shapes.
+
+    Each of the L - 1 levels multiplies the (N x N ell) key matrix by a (N ell x batch)
+    digit matrix mod 2^64. ``same_shape_ratio`` compares that with (L - 1) float64
+    matmuls of the same shapes (mod-2^64 products per second / float64 products per
+    second; two 32-bit limbs make 50% the ceiling). ``blas_share`` counts the two limb
+    products each level really performs (the share of time spent in BLAS at full speed).
+    """
+    alg, _ = make_algorithm("fjw24(preset='moderate')", f"sparse-recovery(n={n}, k={k}, M=1024)")
+    g = alg.gsw
+    b = random_batch(n, batch, 1)
+    alg.tester.add(alg.h, b.indices, b.deltas)  # warm-up: the key's float64 limbs are made on first use
+    update = best_time(lambda: alg.tester.add(alg.h, b.indices, b.deltas), repeats)
+    rng = np.random.default_rng(0)
+    A = rng.random((g.N, g.width))
+    D = rng.random((g.width, batch))
+    matmul = best_time(lambda: A @ D, max(repeats, 5))
+    levels = g.L - 1
+    return {"N": g.N, "width": g.width, "batch": batch, "levels": levels, "update_s": update,
+            "matmul_s": matmul, "same_shape_ratio": levels * matmul / update,
+            "blas_share": 2 * levels * matmul / update}
+
+
+def sparse_report_vs_k(ks=(1, 10, 100), n: int = 1 << 16, M: int = 1 << 10, repeats: int = 3) -> list[dict]:
+    """Query time of vandermonde, fw23 and fjw24 on a k-sparse vector, for each k."""
+    rows = []
+    for k in ks:
+        problem = f"sparse-recovery(n={n}, k={k}, M={M})"
+        b = random_batch(n, k, M, seed=k)
+        for spec in ("vandermonde", "fw23(preset='toy')", "fjw24(preset='toy')"):
+            alg, _ = make_algorithm(spec, problem)
+            alg.update(b.indices, b.deltas)
+            rows.append({"algorithm": alg.name, "k": k, "query_ms": best_time(alg.query, repeats) * 1e3})
+    return rows
+
+
+def attack_failure_rate(spec: str, adversary: str, trials: int = 5,
+                        problem: str = "sparse-recovery(n=1024, k=2, M=1048576)") -> float:
+    """Failure rate of a sparse recovery under a white-box attack over seeds 0..trials-1."""
+    game = Game(problem, spec, adversary, "white-box", seed=0)
+    failures = 0
+    for seed in range(trials):
+        game.seed = seed
+        failures += game.play().failed
+    return failures / trials
+
