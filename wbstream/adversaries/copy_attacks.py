@@ -44,6 +44,10 @@ class GaussianQueries(Adversary):
 
     name = "gaussian-queries"
     needs = OBLIVIOUS
+    #: Built-in arena suites play it for 1,000 rounds (about 500 queries), which keeps a game
+    #: against the many-copy robust sketches to a few seconds; ``docs/robust-matrix.py``
+    #: measures the separation itself at 10,000 rounds.
+    arena_rounds = 1_000
 
     def __init__(self, *, queries: int = 1000):
         if queries < 0:

@@ -156,8 +156,10 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
             # an oblivious adversary sees the same at every level: one play stands for all of them
             levels = ([t for t in ThreatModel.levels() if t.includes(needs)]
                       if all_levels and needs is not OBLIVIOUS else [needs])
+            rounds = adversaries.get(d).arena_rounds
             for level in levels:
-                m = Matchup(alg_cls.arena_problem, a, d, level.name)
+                m = Matchup(alg_cls.arena_problem, a, d, level.name,
+                            **({"rounds": rounds} if rounds is not None else {}))
                 if _playable(m):
                     out.append(m)
     return out

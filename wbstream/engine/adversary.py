@@ -37,6 +37,8 @@ class Adversary(ABC):
     computed_defaults: ClassVar[dict[str, str]] = {}
     #: The stream it sends: ``"entries"`` (integer updates) or ``"rows"`` (RowBatch); None: either.
     stream_kind: ClassVar[str | None] = "entries"
+    #: The round budget of its games in the built-in arena suites (None: the suites' default, 10,000).
+    arena_rounds: ClassVar[int | None] = None
 
     def applies_to(self, algorithm_cls: type, problem_cls: type[Problem]) -> tuple[bool, str]:
         """Whether this adversary can attack ``algorithm_cls``, and if not, why."""
