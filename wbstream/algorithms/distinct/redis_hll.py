@@ -223,21 +223,4 @@ class RedisShadow:
         self._finalizer()
 
 
-def check_model(count: int, seed: int = 0) -> bool:
-    """Whether the numpy model predicts a real server's registers exactly on ``count`` random items."""
-    items = np.random.default_rng(seed).integers(0, 2**63 - 1, count, dtype=np.int64)
-    sketch = RedisHll(DistinctElements(n=2, insertion_only=True).params, None)
-    sketch.update(items, np.ones(count, dtype=np.int64))
-    index, rho = fmt.cells(fmt.murmur64a(items))
-    predicted = np.zeros(fmt.P_REGISTERS, dtype=np.uint8)
-    np.maximum.at(predicted, index, rho.astype(np.uint8))
-    return bool(np.array_equal(predicted, sketch.state()["registers"]))
-
-
-__all__ = ["RedisHll", "RedisShadow", "RedisUnavailable", "check_model"]
-
-if __name__ == "__main__":  # python -m wbstream.algorithms.distinct.redis_hll 1000000
-    import sys
-
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 10**6
-    print(f"model == Redis registers on {n:,} random items: {check_model(n)}")
+__all__ = ["RedisHll", "RedisShadow", "RedisUnavailable"]

@@ -257,14 +257,17 @@ class Redis:
             return [self._reply() for _ in range(int(rest))]
         raise RedisReplyError(f"unreadable reply from Redis: {line[:40]!r}")
 
-    def pipeline(self, payload: bytes, replies: int) -> list:
-        """Send pre-encoded commands at once and read their ``replies``; an error reply raises."""
+    def _send(self, payload: bytes) -> None:
         if os.getpid() != self.pid:
             raise RedisUnavailable("a Redis connection cannot be used across a fork; reconnect in the child")
         try:
             self.sock.sendall(payload)
         except OSError as err:
             self._fail(err)
+
+    def pipeline(self, payload: bytes, replies: int) -> list:
+        """Send pre-encoded commands at once and read their ``replies``; an error reply raises."""
+        self._send(payload)
         out = [self._reply() for _ in range(replies)]
         for r in out:
             if isinstance(r, RedisReplyError):
@@ -273,12 +276,7 @@ class Redis:
 
     def pipeline_ints(self, payload: bytes, replies: int) -> np.ndarray:
         """Like :meth:`pipeline` for commands that all answer an integer, parsed in bulk (int64 array)."""
-        if os.getpid() != self.pid:
-            raise RedisUnavailable("a Redis connection cannot be used across a fork; reconnect in the child")
-        try:
-            self.sock.sendall(payload)
-        except OSError as err:
-            self._fail(err)
+        self._send(payload)
         lines, end = 0, 0
         while True:
             lines += self.buffer.count(b"\r\n", max(end - 1, 0))  # a CRLF may straddle two reads

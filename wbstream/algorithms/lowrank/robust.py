@@ -22,10 +22,9 @@ from typing import ClassVar
 
 import numpy as np
 
-from wbstream.algorithms.sparse.fjw24 import GswTester, gsw_params, gsw_tester_columns
+from wbstream.algorithms.sparse.fjw24 import GswPresetSecurity, GswTester, gsw_params, gsw_tester_columns
 from wbstream.algorithms.sparse.tested import add_in_chunks
-from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
-from wbstream.engine.algorithm import SecurityEstimate, Space, TestedRecovery, nbytes_of
+from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.crypto.fp_linalg import rank_exceeds
 from wbstream.engine.matrix_problems import RankRecovery
@@ -36,7 +35,7 @@ from .gabidulin import GabidulinSketch
 from .twosided import TwoSidedSketch
 
 
-class TestedRankRecovery(TestedRecovery):
+class TestedRankRecovery(GswPresetSecurity, TestedRecovery):
     """Base: a relaxed rank-k recovery (``decoder_cls``) and a GSW tester on vec(X).
 
     >>> from wbstream.engine.coins import Coins
@@ -57,19 +56,9 @@ class TestedRankRecovery(TestedRecovery):
         super().__init__(params, coins)
         self.decoder = self.decoder_cls(params.rows, params.cols, params.k, params.M, p)
         self.preset = preset
-        gsw = gsw_params(self.name, params.n, params.M, preset, n_lwe, base_bits, 0, cache_levels)
-        self.tester = GswTester.sample(gsw, coins, f"{self.name}/key", cache_levels)
+        self.gsw = gsw_params(self.name, params.n, params.M, preset, n_lwe, base_bits, 0, cache_levels)
+        self.tester = GswTester.sample(self.gsw, coins, f"{self.name}/key", cache_levels)
         self.h = self.tester.zero()
-
-    @classmethod
-    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
-        if preset not in FJW24_PRESETS:
-            return None
-        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
-
-    def security(self):
-        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset,
-                                                      self.tester.gsw.n_lwe))
 
     def update(self, indices, deltas):
         h = add_in_chunks(self.tester, self.h, indices, deltas)

@@ -84,8 +84,25 @@ def gsw_tester_columns(state, columns) -> tuple[np.ndarray, int]:
     return eval_cols(key, np.asarray(columns, np.int64)), 1 << 64
 
 
+class GswPresetSecurity:
+    """The security estimate of an algorithm whose tester is this GSW tester at a preset.
+
+    Instances keep ``preset`` and the tester's ``GswParams`` as ``gsw``; the estimate
+    depends on ``k``, ``M``, the preset and ``n_lwe`` (:func:`wbstream.crypto.params.gsw_bits`).
+    """
+
+    @classmethod
+    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
+        if preset not in FJW24_PRESETS:
+            return None
+        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
+
+    def security(self):
+        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset, self.gsw.n_lwe))
+
+
 @algorithms.register
-class FJW24(TestedSparseRecovery):
+class FJW24(GswPresetSecurity, TestedSparseRecovery):
     """Feng–Jain–Woodruff 2024: relaxed recovery + GSW pseudorandom-ciphertext tester.
 
     >>> from wbstream.engine.coins import Coins
@@ -105,15 +122,6 @@ class FJW24(TestedSparseRecovery):
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
     claims = WHITE_BOX
-
-    @classmethod
-    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
-        if preset not in FJW24_PRESETS:
-            return None
-        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
-
-    def security(self):
-        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset, self.gsw.n_lwe))
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
                  L: int = 0, cache_levels: int = 0, p: int = 0):
