@@ -116,6 +116,7 @@ def bench_sparse():
     for k in ks:
         t.add_row(str(k), *[f"{rep[name, k]:.2f}" for name in names])
     fit_print(out, t)
+    _print_wide_blas_split()
     n, k, M = 10**6, 100, 1 << 20
     t = Table(title=f"Space at n = 10^6, k = {k}, M = 2^20 (storing x exactly: {n * (2 * M).bit_length():,} bits)",
               title_justify="left")
@@ -124,6 +125,19 @@ def bench_sparse():
     for r in preset_table(n, k, M):
         t.add_row(r["algorithm"], r["preset"], f"{r['state_bits']:,}", f"{r['key_bits']:,}")
     fit_print(out, t)
+
+
+def _print_wide_blas_split() -> None:
+    from wbstream.bench.sparse import fjw24_wide_blas_split
+
+    w = fjw24_wide_blas_split()
+    out.print(f"\nfjw24 tester at the ~64-bit preset (q = 2^{w['log_q']}, N = {w['N']}, row of {w['width']} words, "
+              f"{w['limbs']} limbs of 16 bits, key memory-mapped), batch of {w['batch']}: "
+              f"{w['update_s']:.1f} s for {w['level_products']} level products, {w['blas_s']:.1f} s of it in BLAS "
+              f"(cProfile): BLAS share {w['blas_share']:.0%}")
+    out.print(f"  at n = 2^{w['full_L']} an uncached update runs {w['full_L'] - 1} such products: "
+              f"~{w['update_s'] / w['level_products'] * (w['full_L'] - 1) / w['batch'] * 1e3:.0f} ms per update; "
+              f"binding at n = 2^16, M = 2^10: {w['binding']}")
 
 
 @bench.command("robust")

@@ -217,13 +217,18 @@ def _recombine(part: np.ndarray, r: int, limbs: int, limb_bits: int) -> np.ndarr
     return shifted_sum([P[k * r:(k + 1) * r] for k in range(limbs)], [k * limb_bits for k in range(limbs)])
 
 
+def blas_product(S: np.ndarray, D: np.ndarray) -> np.ndarray:
+    """The one float64 BLAS call of a limb product (its own function so a profiler can time it)."""
+    return S @ D
+
+
 def _product(stacked: np.ndarray, r: int, Df: np.ndarray, limb_bits: int, chunk: int) -> np.ndarray:
     limbs = stacked.shape[0] // r
     c = stacked.shape[1]
     out = None
     for c0 in range(0, c, chunk):
         c1 = min(c, c0 + chunk)
-        term = _recombine(stacked[:, c0:c1] @ Df[c0:c1], r, limbs, limb_bits)
+        term = _recombine(blas_product(stacked[:, c0:c1], Df[c0:c1]), r, limbs, limb_bits)
         out = term if out is None else add128(out, term)
     return out
 
@@ -276,21 +281,37 @@ class Limb128Matrix:
 ROW_BLOCK = 256
 
 
-def matmul_mod_2_128(A: np.ndarray, D: np.ndarray, digit_bits: int, row_block: int = ROW_BLOCK) -> np.ndarray:
+def matmul_mod_2_128(A: np.ndarray, D: np.ndarray, digit_bits: int, row_block: int = ROW_BLOCK,
+                     limb_bits: int = 16) -> np.ndarray:
     """Exact ``(A @ D) mod 2^128``, pairs ``(r, m, 2)``, cutting ``A`` into limbs ``row_block`` rows at a time.
 
     ``A`` is pairs ``(r, c, 2)`` (e.g. a memory-mapped key level); ``D`` is
-    ``(c, m)`` digits in ``[0, 2^digit_bits)``. Only one block of limbs is in RAM.
+    ``(c, m)`` digits in ``[0, 2^digit_bits)``. Only one block of limbs is in RAM,
+    in one buffer reused across blocks. 16-bit limbs are the default here: 8
+    limbs instead of 6, but cut by a 16-bit view, several times faster than
+    shifting out 22-bit ones, and the cut is paid again at every product.
     """
     A = np.asarray(A) if not isinstance(A, np.memmap) else A
     if A.dtype != np.uint64 or A.ndim != 3 or A.shape[2] != 2:
         raise ValueError(f"A must be uint64 pairs of shape (r, c, 2), got {A.dtype} {A.shape}")
+    if limb_bits not in LIMB128_BITS:
+        raise ValueError(f"limb_bits must be one of {LIMB128_BITS}, got {limb_bits!r}")
     r, c = A.shape[:2]
     Df = _digits_float(D, c, digit_bits)
-    limb_bits, chunk = limb128_plan(c, int(digit_bits))
-    blocks = [_product(split_limbs128(np.asarray(A[r0:r0 + row_block]), limb_bits), min(row_block, r - r0), Df,
-                       limb_bits, chunk) for r0 in range(0, r, row_block)]
-    return np.concatenate(blocks, axis=0)
+    chunk = int(min(EXACT_FLOAT // (((1 << limb_bits) - 1) * ((1 << int(digit_bits)) - 1)), max(c, 1)))
+    limbs = -(-128 // limb_bits)
+    buf = np.empty(limbs * min(row_block, r) * c, dtype=np.float64)
+    out = np.empty((r, Df.shape[1], 2), dtype=np.uint64)
+    for r0 in range(0, r, row_block):
+        rows = min(row_block, r - r0)
+        block = np.asarray(A[r0:r0 + rows])
+        stacked = buf[:limbs * rows * c].reshape(limbs, rows, c)
+        if limb_bits == 16 and sys.byteorder == "little":
+            np.copyto(stacked, np.ascontiguousarray(block).view("<u2").reshape(rows, c, limbs).transpose(2, 0, 1))
+        else:
+            stacked[...] = split_limbs128(block, limb_bits).reshape(limbs, rows, c)
+        out[r0:r0 + rows] = _product(stacked.reshape(limbs * rows, c), rows, Df, limb_bits, chunk)
+    return out
 
 
 def matmul_mod_2_128_reference(A: np.ndarray, D: np.ndarray) -> np.ndarray:

@@ -41,6 +41,8 @@ def _read_only_mapping(value: np.ndarray) -> bool:
     base = value
     while isinstance(base, np.ndarray) and base.base is not None:
         base = base.base
+    if isinstance(base, memoryview):
+        return base.readonly and isinstance(base.obj, mmap.mmap)
     return isinstance(base, mmap.mmap) and memoryview(base).readonly
 
 
