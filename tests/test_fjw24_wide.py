@@ -85,3 +85,13 @@ def test_tester_sample_uses_the_cache_for_large_keys(wide_preset, tmp_path, monk
     copy = mapped.detached_copy()  # shares the read-only mapped key
     assert copy.tester.key.C is mapped.tester.key.C
     assert isinstance(GswTester.sample(mapped.gsw, Coins.from_seed(0, "x"), "k").key.C, np.ndarray)
+
+
+def test_wide_blas_split_bench_runs_small(tmp_path, monkeypatch):
+    from wbstream.bench.sparse import fjw24_wide_blas_split
+
+    monkeypatch.setenv("WBSTREAM_CACHE", str(tmp_path))
+    r = fjw24_wide_blas_split(n_lwe=6, base_bits=16, log_q=128, levels=3, batch=8)
+    assert r["limbs"] == 8 and r["level_products"] == 2 and r["N"] == 7
+    assert 0 < r["blas_s"] <= r["update_s"] and 0 < r["blas_share"] <= 1
+    assert len(list(tmp_path.glob("*.key"))) == 1

@@ -126,7 +126,7 @@ def merge_values(mine: np.ndarray, theirs: np.ndarray, kind: int | str | None) -
 def _fingerprint_update(h, value) -> None:
     if isinstance(value, np.ndarray):
         h.update(f"array:{value.dtype.str}:{value.shape}:".encode())
-        h.update(np.ascontiguousarray(value).tobytes())
+        h.update(np.ascontiguousarray(value).data)  # no copy: a mapped key of GiBs is hashed in place
     elif isinstance(value, (bytes, bytearray)):
         h.update(b"bytes:" + bytes(value))
     elif isinstance(value, Mapping):
