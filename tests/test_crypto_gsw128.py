@@ -16,7 +16,7 @@ import wbstream.crypto.gsw as gsw_module
 from wbstream.crypto.binding import binding, eval_noise_subgaussian, eval_noise_worst
 from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, eval_cols
 from wbstream.crypto.gsw_proof import decrypt_column, decrypt_columns, encrypt_index, keygen, measured_noise, phases
-from wbstream.crypto.modular128 import Q128, from_pairs, mul128_int, sum128, to_pairs
+from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128, to_pairs
 
 
 def uniform_key(params: GswParams, seed: int) -> GswKey:

@@ -291,7 +291,7 @@ def matmul_mod_2_128(A: np.ndarray, D: np.ndarray, digit_bits: int, row_block: i
     limbs instead of 6, but cut by a 16-bit view, several times faster than
     shifting out 22-bit ones, and the cut is paid again at every product.
     """
-    A = np.asarray(A) if not isinstance(A, np.memmap) else A
+    A = np.asarray(A)
     if A.dtype != np.uint64 or A.ndim != 3 or A.shape[2] != 2:
         raise ValueError(f"A must be uint64 pairs of shape (r, c, 2), got {A.dtype} {A.shape}")
     if limb_bits not in LIMB128_BITS:
