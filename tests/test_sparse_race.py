@@ -68,3 +68,19 @@ def test_the_cli_refuses_an_unknown_preset():
     out = subprocess.run([sys.executable, "-m", "wbstream.cli", "bench", "sparse", "--race-only", "--preset", "nosuch"],
                          capture_output=True, text=True)
     assert out.returncode == 2 and len(out.stderr.strip().splitlines()) == 1 and "nosuch" in out.stderr
+
+
+def test_the_plain_bench_says_why_the_race_was_not_run_and_succeeds(monkeypatch):
+    from click.testing import CliRunner
+
+    from wbstream.bench import sparse_race as race
+    from wbstream.cli import bench as bench_cli
+    from wbstream.cli import main
+
+    tables = []
+    monkeypatch.setattr(bench_cli, "_sparse_tables", lambda: tables.append(1))  # the other figures: not timed here
+    monkeypatch.setattr(race, "race_estimates", lambda preset, n, M, ks=race.RACE_KS: [
+        {"k": k, "fw23_bits": 100.0, "fjw24_bits": 70.0} for k in ks])
+    result = CliRunner().invoke(main, ["bench", "sparse"])
+    assert result.exit_code == 0 and tables == [1]
+    assert "race at equal security not run: " in result.output and "not equal security" in result.output

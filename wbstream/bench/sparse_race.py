@@ -104,13 +104,23 @@ def crossover(ks, fw23_ns, fjw24_ns) -> tuple[float | None, str]:
     return (float(np.mean(fjw24_ns)) - intercept) / slope, "extrapolated"
 
 
+def race_preset(preset: str | None = None, *, n: int = 1 << 16, M: int = 1 << 20, ks=RACE_KS,
+                tolerance: float = SECURITY_TOLERANCE_BITS) -> str:
+    """The race's preset (the default if None), checked: shared, equal security, a key that fits.
+
+    Raises :class:`RaceError` (one line) otherwise, before anything is measured.
+    """
+    preset = preset or default_race_preset(n, M, ks)
+    check_equal_security(preset, race_estimates(preset, n, M, ks), tolerance)
+    _check_key_fits(preset, n)
+    return preset
+
+
 def sparse_race(preset: str | None = None, *, n: int = 1 << 16, M: int = 1 << 20, ks=RACE_KS, batch: int = 16,
                 repeats: int = 3, tolerance: float = SECURITY_TOLERANCE_BITS) -> dict:
     """Run the race: estimates, update time, state and key bits per k, and the crossover."""
-    preset = preset or default_race_preset(n, M, ks)
+    preset = race_preset(preset, n=n, M=M, ks=ks, tolerance=tolerance)
     estimates = race_estimates(preset, n, M, ks)
-    check_equal_security(preset, estimates, tolerance)
-    _check_key_fits(preset, n)
     rows = []
     for e in estimates:
         k = e["k"]

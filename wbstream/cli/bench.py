@@ -7,7 +7,7 @@ from rich.table import Table
 
 from wbstream.arena.textfit import fit_print
 from wbstream.bench.sparse import preset_table
-from wbstream.cli import main, out, refuse
+from wbstream.cli import main, one_line, out, refuse
 from wbstream.engine.errors import WbstreamError
 
 
@@ -97,16 +97,21 @@ def bench_distributed():
 def bench_sparse(preset, race_n, race_batch, tolerance, race_only):
     """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time; then the race at
     equal security (update time, state and key bits for k = 1, 10, 100, 1000, and the crossover k)."""
-    from wbstream.bench.sparse_race import sparse_race
+    from wbstream.bench.sparse_race import print_race, race_preset, sparse_race
 
+    asked = race_only or preset is not None
+    try:  # a race that cannot be run is refused before anything is measured
+        preset, why_not = race_preset(preset, n=race_n, tolerance=tolerance), None
+    except WbstreamError as exc:
+        if asked:
+            raise refuse(exc) from None
+        why_not = one_line(exc)  # the plain bench still prints its other figures, and says why the race is missing
     if not race_only:
         _sparse_tables()
-    try:
-        race = sparse_race(preset, n=race_n, batch=race_batch, tolerance=tolerance)
-    except WbstreamError as exc:
-        raise refuse(exc) from None
-    from wbstream.bench.sparse_race import print_race
-    print_race(out, race)
+    if why_not is not None:
+        out.print(f"race at equal security not run: {why_not}", markup=False, highlight=False)
+        return
+    print_race(out, sparse_race(preset, n=race_n, batch=race_batch, tolerance=tolerance))
 
 
 def _sparse_tables():
