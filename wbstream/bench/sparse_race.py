@@ -8,7 +8,7 @@ preset, core-SVP); the race refuses to run when the two differ by more than
 takes the lowest shared preset whose estimate is at least 64 bits for both.
 
 For each k it times a batched ``update`` of each algorithm end to end (best of
-``repeats``), and reads state and key bits from ``space()``. The crossover is the
+``repeats``, the two alternating), and reads state and key bits from ``space()``. The crossover is the
 least k at which fjw24's update is no slower than fw23's, *measured* when it falls
 in the range; otherwise it is *extrapolated* from fw23 fitted as linear in k (least
 squares) and fjw24 as constant (the mean of its times).
@@ -127,13 +127,18 @@ def sparse_race(preset: str | None = None, *, n: int = 1 << 16, M: int = 1 << 20
         problem = f"sparse-recovery(n={n}, k={k}, M={M})"
         b = random_batch(n, batch, 1, seed=k)
         row = dict(e)
-        for name in ("fw23", "fjw24"):
-            alg, _ = make_algorithm(f"{name}(preset='{preset}')", problem)
+        algs = {name: make_algorithm(f"{name}(preset='{preset}')", problem)[0] for name in ("fw23", "fjw24")}
+        best = dict.fromkeys(algs, math.inf)
+        for alg in algs.values():
             alg.update(b.indices, b.deltas)  # warm-up: caches made on first use
-            row[f"{name}_ns"] = best_time(lambda: alg.update(b.indices, b.deltas), repeats) / len(b) * 1e9
+        for _ in range(repeats):  # alternate, keeping the best of each, so both see the same machine load
+            for name, alg in algs.items():
+                best[name] = min(best[name], best_time(lambda: alg.update(b.indices, b.deltas), 1))
+        for name, alg in algs.items():
             space = alg.space()
+            row[f"{name}_ns"] = best[name] / len(b) * 1e9
             row[f"{name}_state_bits"], row[f"{name}_key_bits"] = space.state_bits, space.key_bits
-            del alg
+        del algs
         rows.append(row)
     k, how = crossover([r["k"] for r in rows], [r["fw23_ns"] for r in rows], [r["fjw24_ns"] for r in rows])
     fw, fj = security_floor(estimates)
