@@ -98,6 +98,8 @@ def crossover(ks, fw23_ns, fjw24_ns) -> tuple[float | None, str]:
     for k, fw, fj in zip(ks, fw23_ns, fjw24_ns):
         if fj <= fw:
             return k, "measured"
+    if len(set(ks)) < 2:
+        return None, "not measured in range; extrapolating needs two k"
     slope, intercept = np.polyfit(np.asarray(ks, float), np.asarray(fw23_ns, float), 1)
     if slope <= 0:
         return None, "extrapolated: fw23 does not grow with k"
