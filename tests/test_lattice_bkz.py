@@ -87,3 +87,22 @@ def test_a_preset_whose_key_exceeds_memory_is_skipped_with_its_size():
     assert key_skip_reason(FJW24_PRESETS["toy"].key_bits(1024), 1024, memory_bytes=1 << 30) is None
     reason = key_skip_reason(FJW24_PRESETS["high"].key_bits(1024), 1024, memory_bytes=1 << 30)
     assert "would not fit in memory" in reason and "3.53 GiB" in reason
+
+
+def test_the_arena_prints_the_paper_suites_skips(monkeypatch, tmp_path):
+    from click.testing import CliRunner
+
+    from wbstream.arena import matchups, paper
+    from wbstream.arena.matchups import Matchup
+    from wbstream.cli import main
+
+    one = [Matchup("sparse-recovery(n=64, k=2, M=4)", "vandermonde", "dense", "oblivious", rounds=3)]
+    monkeypatch.setattr(matchups, "suite", lambda name: one)  # the suite's games are not what is tested here
+    monkeypatch.setattr(paper, "KEY_BUDGET_BITS", 0)  # every GSW preset's key is over budget
+    result = CliRunner().invoke(main, ["arena", "--suite", "paper", "--trials", "1", "--serial", "--no-report",
+                                       "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    for name in FJW24_PRESETS:
+        assert f"skipped fjw24(preset='{name}') on " in result.output
+        assert f"skipped robust-rank(preset='{name}') on " in result.output
+    assert "exceeds the sweep budget" in result.output
