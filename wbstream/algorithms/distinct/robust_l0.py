@@ -59,10 +59,10 @@ class RobustL0(FJW24):
     arena_problem = "distinct-elements(n=1024, M=1048576, alpha=32)"
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0):
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander"):
         self.l0_params = params
         super().__init__(self.recovery_params(params), coins, preset=preset, n_lwe=n_lwe, base_bits=base_bits,
-                         L=L, cache_levels=cache_levels, p=p)
+                         L=L, cache_levels=cache_levels, p=p, recovery=recovery)
         self.k = self.params.k
 
     @classmethod
