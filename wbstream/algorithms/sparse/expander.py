@@ -38,6 +38,8 @@ _UPDATE_CHUNK = 1 << 16
 
 def _inverse_mod(a: np.ndarray, p: int) -> np.ndarray:
     """Elementwise ``a^(p-2) mod p`` (a non-zero residues, p prime < 2^31): products stay < 2^62."""
+    if len(a) < 256:  # Python's pow beats 31 rounds of numpy calls on short arrays
+        return np.array([pow(int(v), -1, p) for v in a], dtype=np.int64)
     result = np.ones_like(a)
     base = a % p
     e = p - 2

@@ -61,9 +61,12 @@ def splitmix64(x: np.ndarray) -> np.ndarray:
     return z ^ (z >> np.uint64(31))
 
 
+@functools.lru_cache(maxsize=16)
 def _block_keys(degree: int) -> np.ndarray:
-    with np.errstate(over="ignore"):
-        return splitmix64(np.uint64(GRAPH_SEED) + np.arange(degree, dtype=np.uint64) * _GOLDEN)
+    """The D block keys: SplitMix64 of GRAPH_SEED + t * golden ratio (uint64 arrays wrap silently)."""
+    keys = splitmix64(np.uint64(GRAPH_SEED) + np.arange(degree, dtype=np.uint64) * _GOLDEN)
+    keys.setflags(write=False)
+    return keys
 
 
 class GraphShape(NamedTuple):
@@ -87,9 +90,7 @@ class GraphShape(NamedTuple):
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
         if self.degree == 1:
             return idx.reshape(-1, 1).copy()
-        keys = _block_keys(self.degree)
-        with np.errstate(over="ignore"):
-            h = splitmix64(idx.astype(np.uint64)[:, None] ^ keys[None, :])
+        h = splitmix64(idx.astype(np.uint64)[:, None] ^ _block_keys(self.degree)[None, :])
         offsets = np.arange(self.degree, dtype=np.int64) * self.width
         return (h % np.uint64(self.width)).astype(np.int64) + offsets
 
@@ -98,8 +99,7 @@ class GraphShape(NamedTuple):
         if self.degree == 1:
             return np.asarray(indices, dtype=np.int64).copy()
         keys = _block_keys(self.degree)[np.asarray(blocks, dtype=np.int64)]
-        with np.errstate(over="ignore"):
-            h = splitmix64(np.asarray(indices, dtype=np.int64).astype(np.uint64) ^ keys)
+        h = splitmix64(np.asarray(indices, dtype=np.int64).astype(np.uint64) ^ keys)
         return (h % np.uint64(self.width)).astype(np.int64) + np.asarray(blocks, dtype=np.int64) * self.width
 
 
