@@ -1,7 +1,7 @@
 """A fixed public bipartite graph that is a lossless expander except with probability <= 2^-40.
 
 Left vertices are the n indices, right vertices m = D * width buckets in D blocks of
-``width``; index i has one neighbour in each block, ``t * width + h_t(i)``, so its D
+``width``; index i has one neighbour in each block, ``t * width + floor(width * h_t(i) / 2^64)``, so its D
 neighbours are distinct. ``h_t`` is SplitMix64 keyed by block from one public
 constant, :data:`GRAPH_SEED` (the first 8 bytes of SHA-256 of ``b"wbstream/expander/v1"``):
 nothing comes from a game's coins. An adversary knows the graph, which is fine: the
@@ -27,8 +27,8 @@ lossless expander with eps = 0) is used instead, and nothing is left to chance.
 >>> graph_shape(n=1024, k=2)
 GraphShape(degree=1, width=1024, failure_log2=-inf)
 >>> GraphShape(5, 11, -3.0).neighbours(np.array([0, 7]))
-array([[ 3, 21, 25, 36, 45],
-       [ 7, 16, 22, 39, 49]])
+array([[ 4, 15, 23, 34, 49],
+       [ 2, 14, 25, 41, 46]])
 """
 
 from __future__ import annotations
@@ -69,6 +69,18 @@ def _block_keys(degree: int) -> np.ndarray:
     return keys
 
 
+def _scale(h: np.ndarray, width: int) -> np.ndarray:
+    """The top 32 bits of h scaled to [0, width) (multiply-shift; width < 2^32)."""
+    return (((h >> np.uint64(32)) * np.uint64(width)) >> np.uint64(32)).astype(np.int64)
+
+
+@functools.lru_cache(maxsize=16)
+def _offsets(degree: int, width: int) -> np.ndarray:
+    out = np.arange(degree, dtype=np.int64) * width
+    out.setflags(write=False)
+    return out
+
+
 class GraphShape(NamedTuple):
     """Degree D, block width (m = D * width buckets) and log2 of the union bound on failure."""
 
@@ -91,8 +103,7 @@ class GraphShape(NamedTuple):
         if self.degree == 1:
             return idx.reshape(-1, 1).copy()
         h = splitmix64(idx.astype(np.uint64)[:, None] ^ _block_keys(self.degree)[None, :])
-        offsets = np.arange(self.degree, dtype=np.int64) * self.width
-        return (h % np.uint64(self.width)).astype(np.int64) + offsets
+        return _scale(h, self.width) + _offsets(self.degree, self.width)
 
     def neighbour_in_block(self, indices: np.ndarray, blocks: np.ndarray) -> np.ndarray:
         """For each pair, the bucket of ``indices[j]`` in block ``blocks[j]``."""
@@ -100,7 +111,7 @@ class GraphShape(NamedTuple):
             return np.asarray(indices, dtype=np.int64).copy()
         keys = _block_keys(self.degree)[np.asarray(blocks, dtype=np.int64)]
         h = splitmix64(np.asarray(indices, dtype=np.int64).astype(np.uint64) ^ keys)
-        return (h % np.uint64(self.width)).astype(np.int64) + np.asarray(blocks, dtype=np.int64) * self.width
+        return _scale(h, self.width) + np.asarray(blocks, dtype=np.int64) * self.width
 
 
 def _log_comb(a: float, b: float) -> float:
@@ -132,21 +143,29 @@ def failure_log2(n: int, K: int, degree: int, buckets: int) -> float:
 
 
 @functools.lru_cache(maxsize=64)
-def graph_shape(n: int, k: int, degree: int = DEFAULT_DEGREE, target_log2: float = TARGET_FAILURE_LOG2) -> GraphShape:
-    """The smallest block width at ``degree`` whose union bound is <= 2^target_log2, or the identity
-    graph when that would need n buckets or more."""
+def graph_shape(n: int, k: int, degree: int = DEFAULT_DEGREE, target_log2: float = TARGET_FAILURE_LOG2,
+                identity: bool = True) -> GraphShape:
+    """The smallest block width at ``degree`` whose union bound is <= 2^target_log2, or (if ``identity``)
+    the identity graph when that would need n buckets or more.
+
+    >>> graph_shape(1 << 20, 1000, identity=False).buckets > 1 << 20     # why k = 1000 gets the identity
+    True
+    """
     if degree < 1 or degree % 2 == 0:
         raise ValueError(f"expander degree must be odd and >= 1 (a strict-majority vote), got {degree}")
     K = 2 * k
-    if degree == 1 or failure_log2(n, K, degree, degree * max(1, -(-n // degree))) > target_log2:
+    hi = -(-n // degree)
+    if identity and (degree == 1 or failure_log2(n, K, degree, degree * hi) > target_log2):
         return GraphShape(1, n, -math.inf)
-    lo, hi = 1, -(-n // degree)  # hi meets the target (checked above)
+    while failure_log2(n, K, degree, degree * hi) > target_log2:
+        hi *= 2
+    lo = 1
     while hi - lo > 1:
         mid = (lo + hi) // 2
         if failure_log2(n, K, degree, degree * mid) <= target_log2:
             hi = mid
         else:
             lo = mid
-    if degree * hi >= n:
+    if identity and degree * hi >= n:
         return GraphShape(1, n, -math.inf)
     return GraphShape(degree, hi, failure_log2(n, K, degree, degree * hi))
