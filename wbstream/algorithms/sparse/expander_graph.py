@@ -11,7 +11,8 @@ decoder's guarantee is for every k-sparse vector, not for most.
 indices has ``|N(S)| >= (1 - eps) D |S|`` — with ``eps = (D - 1) / (4D)`` for odd D
 (docs/references.md#xu-hassibi). A graph drawn at random fails to be one with
 probability at most (union bound over S, and over the ``c = floor(eps D s) + 1``
-edges that must land on an already hit bucket; Vadhan, *Pseudorandomness*, Thm 4.4):
+edges that must land on an already hit bucket: the standard probabilistic argument,
+docs/references.md#guv09):
 
     sum_{s=2}^{2k} C(n, s) * min( C(Ds, c) (Ds/m)^c,  C(m, Ds - c) ((Ds - c)/m)^(Ds) )
 

@@ -192,7 +192,8 @@ class SyndromeDecoder:
 
         The reciprocal of the connection polynomial C(z) = prod_j (1 - a_j z) is
         prod_j (x - a_j), so its roots are the evaluation points of the support.
-        FLINT factors it over F_p (Cantor–Zassenhaus): Õ(L^2 log p), no scan of 1..n.
+        FLINT finds its roots over F_p (randomised splitting; the roots found do not depend on
+        the randomness), in expected time polynomial in L and log p: no scan of 1..n.
         """
         poly = nmod_poly([int(c) for c in reversed(C)], self.p)  # coefficients from x^0 up
         found = sorted(int(a) for a, _ in poly.roots() if 1 <= int(a) <= self.n)
