@@ -191,6 +191,9 @@ class LatticeCollision(Adversary):
         d = self.columns or choose_dimension(log_volume, M / 2, min(r + s + 2, high), high, delta)
         d = min(d, len(free))
         self.dimension = d
+        if d + r + s > self.max_dimension:  # before building: an expander recovery has 2m rows
+            self.outcome = f"not run: the lattice has {d + r + s} rows > max_dimension = {self.max_dimension} (d = {d})"
+            return None
         cols = np.sort(self.rng.choice(free, size=d, replace=False))
         A = cls.tester_columns(params, state, cols)[0].astype(object) % q
         V = cls.recovery_columns(params, state, cols)[0].astype(object) % p

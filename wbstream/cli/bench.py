@@ -155,6 +155,15 @@ def _sparse_tables():
     fit_print(out, t)
 
 
+@bench.command("recovery")
+@click.option("--repeats", default=5, show_default=True, type=click.IntRange(min=1))
+def bench_recovery(repeats):
+    """The relaxed recoveries side by side: their own update time against k, fjw24 end to end, report time."""
+    from wbstream.bench.recovery import print_recovery
+
+    print_recovery(out, repeats=repeats)
+
+
 @bench.command("robust")
 def bench_robust():
     """Space of the adaptive-robust F2 estimators (switching-f2, dp-f2) beside their bounds."""
