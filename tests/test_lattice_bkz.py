@@ -30,7 +30,7 @@ def deltas(notes: str) -> tuple[float, float]:
 
 @needs_fpylll
 def test_progressive_bkz_finds_a_collision_on_toy_and_records_its_root_hermite_factor():
-    r = Game(SPARSE, "fjw24(preset='toy')", "lattice", "white-box", seed=0).play()
+    r = Game(SPARSE, "fjw24(preset='toy', recovery='vandermonde')", "lattice", "white-box", seed=0).play()
     assert r.failed and r.failure_kind is not None
     assert r.adversary_notes.startswith("collision found") and "BKZ 10-20" in r.adversary_notes
     achieved, model = deltas(r.adversary_notes)
@@ -40,11 +40,11 @@ def test_progressive_bkz_finds_a_collision_on_toy_and_records_its_root_hermite_f
 
 @needs_fpylll
 def test_in_dimension_120_bkz_reaches_the_models_factor_and_lll_falls_short():
-    bkz = Game(SPARSE, "fjw24(preset='toy')", "lattice(columns=120)", "white-box", seed=1).play()
+    bkz = Game(SPARSE, "fjw24(preset='toy', recovery='vandermonde')", "lattice(columns=120)", "white-box", seed=1).play()
     assert bkz.failed
     achieved, model = deltas(bkz.adversary_notes)
     assert abs(achieved - model) <= DELTA_TOLERANCE, bkz.adversary_notes
-    lll = Game(SPARSE, "fjw24(preset='toy')", "lattice(columns=120, block_size=0)", "white-box", seed=1).play()
+    lll = Game(SPARSE, "fjw24(preset='toy', recovery='vandermonde')", "lattice(columns=120, block_size=0)", "white-box", seed=1).play()
     assert deltas(lll.adversary_notes)[0] > achieved + DELTA_TOLERANCE
 
 
@@ -74,11 +74,12 @@ def test_the_paper_suite_lists_every_preset_as_played_or_skipped():
     played = {m.algorithm for m in suite("paper") if m.adversary == "lattice" and m.threat == "white-box"}
     skipped = {s.algorithm: s.reason for s in preset_skips()}
     wanted = [f"fw23(preset='{p}')" for p in FW23_PRESETS]
-    wanted += [f"{alg}(preset='{p}')" for alg in ("fjw24", "robust-rank") for p in FJW24_PRESETS]
+    wanted += [f"fjw24(preset='{p}', recovery='vandermonde')" for p in FJW24_PRESETS]
+    wanted += [f"robust-rank(preset='{p}')" for p in FJW24_PRESETS]
     for spec in wanted:
         assert (spec in played) != (spec in skipped), spec
     assert all(reason.startswith("key of ") for reason in skipped.values())
-    assert {"fw23(preset='toy')", "fjw24(preset='toy')", "robust-rank(preset='toy')"} <= played
+    assert {"fw23(preset='toy')", "fjw24(preset='toy', recovery='vandermonde')", "robust-rank(preset='toy')"} <= played
 
 
 def test_a_preset_whose_key_exceeds_memory_is_skipped_with_its_size():
@@ -103,6 +104,6 @@ def test_the_arena_prints_the_paper_suites_skips(monkeypatch, tmp_path):
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     for name in FJW24_PRESETS:
-        assert f"skipped fjw24(preset='{name}') on " in result.output
+        assert f"skipped fjw24(preset='{name}', recovery='vandermonde') on " in result.output
         assert f"skipped robust-rank(preset='{name}') on " in result.output
     assert "exceeds the sweep budget" in result.output

@@ -202,9 +202,6 @@ class LatticeCollision(Adversary):
                 for i in range(d)]
         rows += [[0] * d + [weight * q if c == t else 0 for c in range(r)] + [0] * s for t in range(r)]
         rows += [[0] * (d + r) + [weight * p if c == t else 0 for c in range(s)] for t in range(s)]
-        if len(rows) > self.max_dimension:
-            self.outcome = f"not run: the lattice has {len(rows)} rows > max_dimension = {self.max_dimension} (d = {d})"
-            return None
         reduced = reduce_rows(rows, progressive_blocks(self.block_size), self.tours, self.seconds)
         self.delta_achieved = achieved_delta(reduced, d)
         for row in sorted(reduced, key=lambda row: max(abs(v) for v in row[:d])):
