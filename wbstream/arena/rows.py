@@ -26,13 +26,24 @@ def result_of(row: dict) -> GameResult | None:
     return GameResult.from_json(r)
 
 
-#: The matchup ids of the scaling sweep start with this (:mod:`wbstream.arena.sweep`).
+#: The matchup ids of the scaling sweep start with this, then the option swept (:mod:`wbstream.arena.sweep`).
 SWEEP_PREFIX = "sweep-"
 
 
 def is_sweep(row: dict) -> bool:
     """Whether the row is a game of the scaling sweep: it measures cost (time, space), not robustness."""
     return str(row.get("matchup") or "").startswith(SWEEP_PREFIX)
+
+
+def sweep_option(row: dict) -> str | None:
+    """The problem option a sweep row varies (``sweep-k-<digest>`` varies k), or None for a judged row.
+
+    >>> sweep_option({"matchup": "sweep-k-0a1b2c"}), sweep_option({"matchup": "0a1b2c"})
+    ('k', None)
+    """
+    if not is_sweep(row):
+        return None
+    return str(row["matchup"])[len(SWEEP_PREFIX):].rsplit("-", 1)[0]
 
 
 def verdict_rows(rows) -> list[dict]:
