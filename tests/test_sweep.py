@@ -2,7 +2,10 @@
 
 import hashlib
 import json
+import os
 import re
+import subprocess
+import sys
 from dataclasses import asdict
 
 import pytest
@@ -162,3 +165,20 @@ def test_a_suite_file_can_sweep_and_a_bad_sweep_is_one_line(tmp_path):
         with pytest.raises(SuiteError, match=r"matchup 1: sweep must name the problem option it varies") as exc:
             load_toml(bad)
         assert "\n" not in str(exc.value)
+
+
+def test_the_report_points_to_the_sweep_figures_at_80_columns_and_piped(sweep_store):
+    env = {**os.environ, "COLUMNS": "80"}
+    env.pop("FORCE_COLOR", None)
+    cmd = [sys.executable, "-m", "wbstream.cli", "report", str(sweep_store)]
+    games = sum(1 for r in store_rows(sweep_store) if sweep_option(r))
+    line = (f"scaling sweep: {games} games measured, not judged; update time against k and space against n are "
+            f"plotted in report.html")
+    piped = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=300)
+    assert piped.returncode == 0, piped.stderr
+    assert line in piped.stdout.splitlines()  # one line, whole: piped output is not wrapped
+    term = subprocess.run(cmd, env={**env, "FORCE_COLOR": "1"}, capture_output=True, text=True, timeout=300)
+    assert term.returncode == 0, term.stderr
+    text = re.sub(r"\x1b\[[0-9;]*m", "", term.stdout)
+    assert max(len(t) for t in text.splitlines()) <= 80
+    assert " ".join(text.split()).count(line) == 1  # wrapped at word boundaries, nothing cut

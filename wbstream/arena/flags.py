@@ -5,12 +5,13 @@ or only ran out of time, games that errored, and a claim broken on parameters th
 should hold it.
 
 >>> from wbstream.engine.result import GameResult
->>> def row(seed, failed, threat="white-box", adversary="kernel-injection"):
-...     r = GameResult("f2(n=8)", "ams(means=4)", adversary, threat, seed, failed=failed,
-...                    first_failure_round=3 if failed else None, rounds=5, updates=5, stop_reason="round-budget")
-...     return {"matchup": adversary, "problem": r.problem, "algorithm": r.algorithm, "adversary": adversary,
-...             "threat": threat, "seed": seed, "status": "ok", "error": None, "result": r}
->>> rows = [row(s, s < 1) for s in range(4)] + [row(s, s < 3, "oblivious", "dense") for s in range(4)]
+>>> def game(adversary, threat, failed):
+...     r = GameResult("f2(n=8)", "ams(means=4)", adversary, threat, 0, failed=failed, rounds=5, updates=5,
+...                    first_failure_round=1 if failed else None, stop_reason="round-budget")
+...     return {"algorithm": r.algorithm, "adversary": adversary, "threat": threat, "problem": r.problem,
+...             "status": "ok", "result": r}
+>>> rows = [game("kernel-injection", "white-box", i < 1) for i in range(4)]
+>>> rows += [game("dense", "oblivious", i < 3) for i in range(4)]
 >>> [f.kind for f in flags(rows)]  # ams claims oblivious streams: 3 failures in 4 break it
 ['oblivious-beats-white-box', 'claim-broken']
 """

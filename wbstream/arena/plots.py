@@ -148,30 +148,30 @@ def _lines(series, title: str, xlabel: str, ylabel: str, caption: str):
     return _png(fig), caption + (f" ({more} more algorithms not drawn)" if more else "")
 
 
-def update_time_vs_k(rows) -> dict[str, tuple[bytes, str]]:
-    """Per problem family of the sweep over k, the median ns per update against k, one line per algorithm
-    measured at two k or more: ``{family: (png, caption)}``, empty without such games."""
+def _scaling(rows, option: str, value, what: str, xlabel: str, ylabel: str, reading: str):
+    """One figure per family of the sweep over ``option``: ``{family: (png, caption)}``."""
     out = {}
-    for family, series in _sweep_series(rows, "k", lambda r: r.update_ns_median).items():
-        fig = _lines(series, f"Update time vs k: {family}", "k (problem sparsity)", "median ns per update",
-                     f"{family}: time per update against k on log-log axes; the slope is the exponent of k in "
-                     f"the update cost, a flat line costs the same at every k.")
+    for family, series in _sweep_series(rows, option, value).items():
+        fig = _lines(series, f"{what} vs {option}: {family}", xlabel, ylabel, f"{family}: {reading}")
         if fig is not None:
             out[family] = fig
     return out
+
+
+def update_time_vs_k(rows) -> dict[str, tuple[bytes, str]]:
+    """Per problem family of the sweep over k, the median ns per update against k, one line per algorithm
+    measured at two k or more: ``{family: (png, caption)}``, empty without such games."""
+    return _scaling(rows, "k", lambda r: r.update_ns_median, "Update time", "k (problem sparsity)",
+                    "median ns per update", "time per update against k on log-log axes; the slope is the "
+                    "exponent of k in the update cost, a flat line costs the same at every k.")
 
 
 def space_vs_n(rows) -> dict[str, tuple[bytes, str]]:
     """Per problem family of the sweep over n, the median state + key bits against n, one line per algorithm
     measured at two n or more: ``{family: (png, caption)}``, empty without such games."""
-    out = {}
-    for family, series in _sweep_series(rows, "n", lambda r: r.space_state_bits + r.space_key_bits).items():
-        fig = _lines(series, f"Space vs n: {family}", "n (universe size)", "state + key bits",
-                     f"{family}: bits kept against n on log-log axes; a flat line does not grow with n, "
-                     f"slope 1 grows like storing x itself.")
-        if fig is not None:
-            out[family] = fig
-    return out
+    return _scaling(rows, "n", lambda r: r.space_state_bits + r.space_key_bits, "Space", "n (universe size)",
+                    "state + key bits", "bits kept against n on log-log axes; a flat line does not grow "
+                    "with n, slope 1 grows like storing x itself.")
 
 
 def attack_success_vs_preset(rows):

@@ -70,9 +70,11 @@ def _full_table(board: list[LeaderRow]):
     return t
 
 
-def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag], top: int = 10) -> None:
+def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag], top: int = 10,
+                    sweep_games: int = 0) -> None:
     """Print the separation matrix first, then every matchup (or, when that table is wider than the
-    console, the ``top`` worst matchups and a pointer to the report files), the claims, and the flags.
+    console, the ``top`` worst matchups and a pointer to the report files), the claims, and the flags;
+    ``sweep_games`` (the scaling sweep's, not judged) get a line that points to their figures.
 
     Nothing is cut to fit: a table that does not fit is replaced by plain lines.
     """
@@ -92,6 +94,9 @@ def render_terminal(console, board: list[LeaderRow], flag_list: list[Flag], top:
                       f"leaderboard.md and report.html beside results.sqlite)")
         for lr in worst:
             console.print(f"  {pct(lr.failure_rate)} {ci(lr)} ({lr.failures}/{lr.trials}): {escape(lr.label)}")
+    if sweep_games:
+        console.print(f"[bold]scaling sweep:[/] {sweep_games} games measured, not judged; update time against k "
+                      f"and space against n are plotted in report.html")
     claimed = claims(board)
     if claimed:
         console.print("[bold]claimed guarantees:[/]")
