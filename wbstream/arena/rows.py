@@ -6,9 +6,9 @@ Both the report tables and the plots read rows through these helpers, so neither
 'fw23'
 >>> list(group_rows([{"algorithm": "a", "adversary": "b", "threat": "oblivious", "problem": "p"}]))
 [('a', 'b', 'oblivious', 'p')]
->>> rows = [{"matchup": "sweep-0a1b2c"}, {"matchup": "0a1b2c"}]
+>>> rows = [{"matchup": "sweep-k-0a1b2c"}, {"matchup": "0a1b2c"}]
 >>> verdict_rows(rows), sweep_rows(rows)
-([{'matchup': '0a1b2c'}], [{'matchup': 'sweep-0a1b2c'}])
+([{'matchup': '0a1b2c'}], [{'matchup': 'sweep-k-0a1b2c'}])
 """
 
 from __future__ import annotations
