@@ -83,12 +83,13 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
               f"({run.overhead_seconds:.2f} s over {run.game_seconds:.2f} s of games)")
     if not no_report:
         from wbstream.arena.report import render_terminal, write_reports
+        from wbstream.arena.rows import sweep_rows
         from wbstream.arena.store import ResultStore
 
         paths = write_reports(run.store, out_dir)
         with ResultStore(run.store) as store:
             from wbstream.arena.report import flags, leaderboard
             rows = store.rows()
-            render_terminal(out, leaderboard(rows), flags(rows))
+            render_terminal(out, leaderboard(rows), flags(rows), sweep_games=len(sweep_rows(rows)))
         for label, path in paths.items():
             out.print(f"wrote {label}: {path}")
