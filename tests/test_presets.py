@@ -117,3 +117,49 @@ def test_robust_defaults_claim_security_and_their_claims_name_preset_and_bits(na
     bits = round(lwe_security_bits(p.n_lwe, p.log_q, p.sigma))
     assert f"{default} (λ ≈ {bits} bits" in cls.guarantee and "binding proven for" in cls.guarantee
     assert cls.arena_options == "preset='toy'"  # the built-in suites stay fast
+
+
+def _run_presets(args, monkeypatch=None, width=None):
+    import io
+
+    from click.testing import CliRunner
+    from rich.console import Console
+
+    from wbstream.cli import main
+    buf = None
+    if width is not None:
+        buf = io.StringIO()
+        monkeypatch.setattr("wbstream.cli.presets.out", Console(width=width, file=buf, color_system=None))
+    res = CliRunner().invoke(main, ["presets", *args])
+    return res, (buf.getvalue() if buf is not None else res.output)
+
+
+def test_wbstream_presets_fits_80_columns_and_keeps_every_name_and_figure_whole(monkeypatch):
+    res, text = _run_presets(["--estimate-only"], monkeypatch, width=80)
+    assert res.exit_code == 0, res.output
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for name in FJW24_PRESETS:
+        assert f"fjw24 {name}" in text
+    assert "yes +0.3" in text and "est." in text and "10.1GiB" in text  # sec64: binding margin, key
+
+
+def test_wbstream_presets_piped_prints_one_row_per_preset_and_json_has_every_field():
+    res, text = _run_presets(["--estimate-only", "--n", "65536", "--M", "1048576"])
+    assert res.exit_code == 0, res.output
+    assert "n = 2^16, M = 2^20" in text and "no -" in text  # sec64 does not bind at M = 2^20
+    res, text = _run_presets(["--estimate-only", "--json"])
+    import json
+    rows = json.loads(text)
+    assert {(r["algorithm"], r["preset"]) for r in rows} >= {("fjw24", "sec64"), ("fw23", "sec64")}
+    for r in rows:
+        assert {"lwe_bits", "collision_bits", "binding", "key_bits", "state_bits", "update_ns"} <= r.keys()
+
+
+@pytest.mark.parametrize("args, words", [(["--k", "0"], "--k"), (["--n", "1"], "--n"),
+                                         (["--n", str(2 ** 70)], "--n"), (["--n", "64", "--k", "100"], "exceeds"),
+                                         (["--M", "-3"], "--M")])
+def test_wbstream_presets_refuses_bad_values_in_one_line_with_status_2(args, words):
+    res, text = _run_presets(args)
+    assert res.exit_code == 2
+    errors = [line for line in text.splitlines() if line.startswith("Error:")]
+    assert len(errors) == 1 and words in errors[0]
