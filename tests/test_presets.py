@@ -119,6 +119,13 @@ def test_robust_defaults_claim_security_and_their_claims_name_preset_and_bits(na
     assert cls.arena_options == "preset='toy'"  # the built-in suites stay fast
 
 
+def test_fjw24_names_the_presets_that_carry_its_claim_with_their_bits():
+    for name in ("sec64", "sec128"):
+        p = FJW24_PRESETS[name]
+        assert f"{name} (λ ≈ {round(lwe_security_bits(p.n_lwe, p.log_q, p.sigma))} bits)" in FJW24.guarantee
+    assert "toy is breakable" in FJW24.guarantee
+
+
 def _run_presets(args, monkeypatch=None, width=None):
     import io
 

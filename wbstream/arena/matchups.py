@@ -158,8 +158,7 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
                       if all_levels and needs is not OBLIVIOUS else [needs])
             rounds = adversaries.get(d).arena_rounds
             for level in levels:
-                spec = f"{a}({alg_cls.arena_options})" if alg_cls.arena_options else a
-                m = Matchup(alg_cls.arena_problem, spec, d, level.name,
+                m = Matchup(alg_cls.arena_problem, alg_cls.arena_spec(), d, level.name,
                             **({"rounds": rounds} if rounds is not None else {}))
                 if _playable(m):
                     out.append(m)

@@ -26,7 +26,17 @@ These are estimates from a documented model, not the lattice-estimator; they
 are printed as estimates. Core-SVP leaves out the polynomial factors of a real
 BKZ run (the lattice-estimator's full cost is typically 20–30 bits higher), so it
 errs on the side of calling parameters weak. Below beta ~ 40 the figure means
-"LLL or small BKZ suffices", not a cost. ``toy`` presets are breakable by design.
+"LLL or small BKZ suffices", not a cost. The model lands within 5% of the
+lattice-estimator's published block sizes on Kyber and the HE standard
+(:mod:`wbstream.crypto.crosscheck`).
+
+Presets are chosen by target. ``toy`` and ``moderate`` are breakable and claim
+nothing. ``sec64``, ``sec128`` and ``sec128-wide`` claim their target (core-SVP) and
+FJW'24's binding (:mod:`wbstream.crypto.binding`) over a stated range of (n, M); they
+are the output of :func:`wbstream.crypto.design.design_fjw24`, and
+:func:`require_binding` refuses them where binding fails unless ``allow_unproven``.
+fw23's presets of the same names grow their SIS rows until the collision estimate
+reaches the same target at (n, k, M).
 
 >>> toy = FJW24_PRESETS["toy"]
 >>> toy.breakable, toy.n_lwe

@@ -186,6 +186,11 @@ class StreamingAlgorithm(ABC):
     #: batch (:mod:`wbstream.engine.chunking`); an instance may set its own.
     update_chunk: ClassVar[int] = DEFAULT_CHUNK
 
+    @classmethod
+    def arena_spec(cls) -> str:
+        """The spec the built-in arena suites play: the name, with ``arena_options`` if any."""
+        return f"{cls.name}({cls.arena_options})" if cls.arena_options else cls.name
+
     def __init__(self, params: Params, coins: Coins):
         self.params = params
         self.coins = coins
