@@ -8,8 +8,9 @@ options; the arena plays it once per trial seed. Suites:
 * ``standard``: the same at every threat level the adversary supports, 5 trials
   (an oblivious adversary only once: it sees the same at every level, and the
   reports show its result under each);
-* ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers,
-  10 trials;
+* ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers, and
+  the lattice attack against every fw23, fjw24 and robust-rank preset that fits
+  (:mod:`wbstream.arena.paper`), 10 trials;
 * a TOML file: ``[[matchup]]`` tables with ``problem``, ``algorithm``,
   ``adversary``, ``threat`` and optionally ``query_every``, ``rounds``,
   ``updates``, ``seconds``; a top-level ``trials`` sets the default count.
@@ -166,9 +167,16 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
 
 
 def paper_matchups() -> list[Matchup]:
-    """The seed papers' comparisons: sparse recovery with and without testers, and linear sketches."""
+    """The seed papers' comparisons: sparse recovery with and without testers, and linear sketches;
+    then the lattice attack against every fw23, fjw24 and robust-rank preset (:mod:`wbstream.arena.paper`,
+    whose ``preset_skips`` lists the presets left out and why)."""
+    from wbstream.arena.paper import preset_sweep
+
     names = ("vandermonde", "fw23", "fjw24", "countsketch", "ams")
-    return [m for m in registry_matchups(all_levels=False) if m.algorithm.split("(")[0] in names]
+    sweep = preset_sweep()[0]
+    swept = {m.id for m in sweep}  # the sweep names the preset ("fw23(preset='toy')" for "fw23"): keep its spec
+    return [m for m in registry_matchups(all_levels=False)
+            if m.algorithm.split("(")[0] in names and m.id not in swept] + sweep
 
 
 def load_toml(path: str | Path) -> tuple[list[Matchup], int | None]:

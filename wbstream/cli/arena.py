@@ -73,6 +73,10 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
                 executor.close()
     except WbstreamError as exc:
         raise refuse(exc) from None
+    if suite_name == "paper":
+        from wbstream.arena.paper import preset_skips
+        for skip in preset_skips():
+            out.print(f"skipped {skip}", markup=False, highlight=False)
     out.print(f"{len(matchups)} matchups x {trials} trials on {executor.name}: played {run.played}, "
               f"already stored {run.skipped}, errors {run.errors}, {run.wall_seconds:.1f} s")
     out.print(f"arena overhead per game on top of the game itself: {run.overhead_fraction:.1%} "

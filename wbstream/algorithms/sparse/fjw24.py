@@ -1,4 +1,7 @@
-"""FJW'24: Vandermonde relaxed recovery plus a GSW pseudorandom-ciphertext tester, no random oracle.
+"""FJW'24: a relaxed recovery plus a GSW pseudorandom-ciphertext tester, no random oracle.
+
+The relaxed recovery is the expander one by default (polylog update, independent of
+k: docs/sparse-recovery.md), ``recovery="vandermonde"`` for FW'23's 2k syndromes.
 
 The key is L = ceil(log2 n) uniformly random "ciphertexts" ``C_1..C_L`` in
 ``Z_q^{N x N ell}`` (q = 2^64), drawn once from the coins and stored in the state:
@@ -133,6 +136,8 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     """
 
     name = "fjw24"
+    #: The default relaxed recovery: D = 33 bucket sums an update whatever k is (``recovery="vandermonde"``: 2k syndromes).
+    relaxed_recovery = "expander"
 
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random "
@@ -141,13 +146,14 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     claims = WHITE_BOX
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0, allow_unproven: bool = False):
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
+                 allow_unproven: bool = False):
         self.preset = preset
         require_binding(self.name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits, L=L,
                         allow_unproven=allow_unproven)
         self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
         self.cache_levels = cache_levels
-        super().__init__(params, coins, p=p)
+        super().__init__(params, coins, p=p, recovery=recovery)
 
     def make_tester(self):
         return GswTester.sample(self.gsw, self.coins, "fjw24/key", self.cache_levels)
