@@ -22,11 +22,11 @@ for r in 20 200; do
   play "$D" redis-hll "paterson-raynal-2022(rounds=$r)" white-box
 done
 for a in hll kmv ds-hll ds-cpc ds-theta redis-hll; do play "$D" "$a" dense oblivious; done
-echo "# L0, turnstile, factor alpha = 32: robust-l0 holds its factor (the toy preset is breakable by design)"
-play "$L" robust-l0 random-sparse oblivious
-play "$L" robust-l0 dense oblivious
+echo "# L0, turnstile, factor alpha = 32: robust-l0 holds its factor against oblivious streams (toy and moderate claim no security)"
+play "$L" "robust-l0(preset='toy')" random-sparse oblivious
+play "$L" "robust-l0(preset='toy')" dense oblivious
 play "$L" "robust-l0(preset='moderate')" "lattice(seconds=5.0)" white-box
-play "$L" robust-l0 "lattice(seconds=5.0)" white-box
+play "$L" "robust-l0(preset='toy')" "lattice(seconds=5.0)" white-box
 echo "# Heavy hitters, eps = 0.05: counter summaries survive white-box games, hashed linear sketches do not"
 for a in misra-gries robust-sampler count-min countsketch-hh ds-count-min; do play "$H" "$a" zipf oblivious; done
 for a in misra-gries robust-sampler; do play "$H" "$a" counter-starver white-box; done

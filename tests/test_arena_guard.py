@@ -232,7 +232,7 @@ def test_suite_files_that_cannot_be_played_are_refused_up_front(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text('[[matchup]]\nproblem = "sparse-recovery(n=1024, k=2, M=1048576)"\n'
                    'algorithm = "fjw24(preset=\'nosuch\')"\nadversary = "random-sparse"\nthreat = "oblivious"\n')
-    with pytest.raises(SuiteError, match="matchup 1 cannot be played: .*preset must be one of toy, moderate, high, got 'nosuch'"):
+    with pytest.raises(SuiteError, match="matchup 1 cannot be played: .*preset must be one of toy, moderate, sec64, sec128, sec128-wide, got 'nosuch'"):
         load_toml(bad)
     for suite in (deep, bad):
         res = CliRunner().invoke(main, ["arena", "--suite", str(suite), "--out", str(tmp_path / "out"), "--serial"])

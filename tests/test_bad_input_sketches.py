@@ -20,7 +20,7 @@ F0 = "distinct-elements(n=5000, M=1000, eps=0.2, insertion_only=True)"
 L0 = "distinct-elements(n=1024, M=1000, alpha=32)"
 HH = "heavy-hitters(n=5000, M=1000, eps=0.1)"
 CASES = [(F0, a) for a in ("kmv(k=64)", "hll(p=8)", "ds-hll(lg_k=8)", "ds-cpc(lg_k=8)", "ds-theta(lg_k=6)", "redis-hll")] + \
-        [(L0, "robust-l0")] + \
+        [(L0, "robust-l0(preset='toy')")] + \
         [(HH, a) for a in ("misra-gries", "count-min", "countsketch-hh", "robust-sampler", "ds-count-min")]
 GOOD = (np.arange(0, 400, 2, dtype=np.int64), np.full(200, 3, dtype=np.int64))
 BAD = {  # what the second batch breaks, and the referee's words for it

@@ -27,10 +27,10 @@ def valid_batch(problem, length: int, seed: int) -> Batch:
 
 
 def peak_bytes(name: str, length: int) -> int:
-    cls = algorithms.get(name)
+    cls, alg_options = algorithms.resolve(algorithms.get(name).arena_spec())  # e.g. robust-l0 at toy
     problem_cls, options = problems.resolve(cls.arena_problem)
     problem = problem_cls(**options)
-    alg = cls(problem.params, Coins.from_seed(0, "algorithm"))
+    alg = cls(problem.params, Coins.from_seed(0, "algorithm"), **alg_options)
     batch = valid_batch(problem, length, seed=1)
     problem.validate(batch)  # the referee would accept it
     tracemalloc.start()

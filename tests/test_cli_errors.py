@@ -20,7 +20,7 @@ CASES = [
     (["--algorithm", "countsketch(rows=0)", "--adversary", "random-sparse"],
      ["countsketch", "rows must be >= 1", "rows=0"]),
     (["--problem", "sparse-recovery(n=64, k=2)", "--algorithm", "fjw24(preset='nosuch')", "--adversary", "random-sparse"],
-     ["fjw24", "preset must be one of toy, moderate, high", "'nosuch'"]),
+     ["fjw24", "preset must be one of toy, moderate, sec64, sec128, sec128-wide", "'nosuch'"]),
     (["--problem", "f2(eps=5)", "--algorithm", "ams", "--adversary", "dense"],
      ["f2", "eps must be in (0, 1)", "5.0"]),
     (["--problem", "f2(M=0)", "--algorithm", "ams", "--adversary", "dense"],

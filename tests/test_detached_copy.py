@@ -46,9 +46,9 @@ def _state_digest(alg) -> str:
 
 @pytest.mark.parametrize("name", algorithms.names())
 def test_a_detached_copy_pickles_draws_nothing_and_then_runs_apart_from_the_original(name):
-    cls = algorithms.get(name)
+    cls, options = algorithms.resolve(algorithms.get(name).arena_spec())  # e.g. robust-l0 at toy
     problem = _problem(cls.arena_problem)
-    alg = cls(problem.params, Coins.from_seed(0, "algorithm"))
+    alg = cls(problem.params, Coins.from_seed(0, "algorithm"), **options)
     first, second, third = _batches(problem, 3)
     problem.apply(first)
     alg.update(first.indices, first.deltas)

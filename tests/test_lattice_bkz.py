@@ -86,8 +86,8 @@ def test_a_preset_whose_key_exceeds_memory_is_skipped_with_its_size():
     from wbstream.arena.paper import key_skip_reason
 
     assert key_skip_reason(FJW24_PRESETS["toy"].key_bits(1024), 1024, memory_bytes=1 << 30) is None
-    reason = key_skip_reason(FJW24_PRESETS["high"].key_bits(1024), 1024, memory_bytes=1 << 30)
-    assert "would not fit in memory" in reason and "3.53 GiB" in reason
+    reason = key_skip_reason(FJW24_PRESETS["sec64"].key_bits(1024), 1024, memory_bytes=1 << 30)
+    assert "would not fit in memory" in reason and "6.31 GiB" in reason
 
 
 def test_the_arena_prints_the_paper_suites_skips(monkeypatch, tmp_path):

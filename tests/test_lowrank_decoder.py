@@ -164,7 +164,7 @@ def test_a_matrix_sharing_its_syndromes_with_a_rank_one_matrix_is_detected(R, C,
     X = X1 + D
     assert np.array_equal(_decoded(R, C, k, M, X), X1)
     referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-    alg = RobustRank(referee.params, Coins.from_seed(R, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(R, "algorithm"), preset="toy")
     referee.apply(as_batch(*_entries(X)))
     alg.update(*_entries(X))
     answer = alg.query()
@@ -191,5 +191,5 @@ def test_arbitrary_syndromes_give_none_or_a_rank_k_matrix_with_those_syndromes()
 
 @pytest.mark.parametrize("R, C, L", [(6, 6, 6), (5, 7, 6), (3, 3, 4), (2, 3, 3), (4, 8, 5), (16, 16, 8)])
 def test_the_tester_keeps_ceil_log2_rows_cols_key_ciphertexts(R, C, L):
-    alg = RobustRank(RankRecovery(rows=R, cols=C, k=1).params, Coins.from_seed(0, "algorithm"))
+    alg = RobustRank(RankRecovery(rows=R, cols=C, k=1).params, Coins.from_seed(0, "algorithm"), preset="toy")
     assert alg.tester.gsw.L == L == int(np.ceil(np.log2(R * C)))

@@ -127,12 +127,12 @@ class _EntriesThen(Adversary):
         return as_batch([1, 6], [5, -5]) if obs.round == 1 else self.bad
 
 
-@pytest.mark.parametrize("algorithm, problem", [("robust-rank", "rank-recovery(rows=3, cols=4, k=1, M=5)"),
+@pytest.mark.parametrize("algorithm, problem", [("robust-rank(preset='toy')", "rank-recovery(rows=3, cols=4, k=1, M=5)"),
                                                 ("naive-rank", "rank-recovery(rows=3, cols=4, k=1, M=5)"),
-                                                ("robust-rank-approx", "matrix-rank(rows=3, cols=4, M=5, alpha=2.0)")])
+                                                ("robust-rank-approx(preset='toy')", "matrix-rank(rows=3, cols=4, M=5, alpha=2.0)")])
 @pytest.mark.parametrize("bad, rule", BAD_ENTRIES)
 def test_a_game_refuses_bad_entries_before_the_algorithm_sees_them(algorithm, problem, bad, rule, monkeypatch):
-    cls = algorithms.get(algorithm)
+    cls = algorithms.get(algorithm.split("(")[0])
     seen = []
     original = cls.update
     monkeypatch.setattr(cls, "update", lambda self, i, d: (seen.append(np.asarray(i).tolist()), original(self, i, d)))
@@ -206,7 +206,7 @@ def test_entry_adversaries_do_not_play_row_problems_and_back():
     with pytest.raises(NotApplicableError, match="streams entries, but problem 'low-rank-approx' takes rows"):
         Game(ROWS, "frequent-directions", "dense", "oblivious")
     with pytest.raises(NotApplicableError, match="streams rows"):
-        Game("rank-recovery(rows=4, cols=4, k=1)", "robust-rank", "planted-rows", "oblivious")
+        Game("rank-recovery(rows=4, cols=4, k=1)", "robust-rank(preset='toy')", "planted-rows", "oblivious")
 
 
 def test_row_games_replay_from_their_transcript():

@@ -68,7 +68,7 @@ def low_rank_matrices(draw, above_k=False):
 def test_robust_rank_is_exact_on_every_matrix_of_rank_at_most_k(case):
     R, C, k, M, X, seed = case
     referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-    alg = RobustRank(referee.params, Coins.from_seed(seed, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(seed, "algorithm"), preset="toy")
     answer = stream(alg, referee, X, np.random.default_rng(seed))
     assert referee.judge(answer).correct, referee.judge(answer)
     if integer_rank(X) <= k:
@@ -80,7 +80,7 @@ def test_robust_rank_is_exact_on_every_matrix_of_rank_at_most_k(case):
 def test_robust_rank_detects_rank_above_k(case):
     R, C, k, M, X, seed = case
     referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-    alg = RobustRank(referee.params, Coins.from_seed(seed, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(seed, "algorithm"), preset="toy")
     answer = stream(alg, referee, X, np.random.default_rng(seed))
     assert referee.judge(answer).correct
     if integer_rank(X) > k:
@@ -93,7 +93,7 @@ def test_rank_exactly_k_at_plus_minus_m_in_every_entry():
     X = M * np.tile(H[:3], (2, 2))[:R, :C]
     assert integer_rank(X) == k and np.abs(X).min() == M
     referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-    alg = RobustRank(referee.params, Coins.from_seed(0, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(0, "algorithm"), preset="toy")
     assert np.array_equal(stream(alg, referee, X, np.random.default_rng(0)), X)
 
 
@@ -115,7 +115,7 @@ def test_matrices_from_the_kernels_of_the_one_sided_sketches_are_recovered(R, C,
     M = int(np.abs(X).max())
     for cls, expect_exact in [(RobustRank, True), (NaiveRank, False)]:
         referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-        answer = stream(cls(referee.params, Coins.from_seed(1, "algorithm")), referee, X, rng)
+        answer = stream(cls(referee.params, Coins.from_seed(1, "algorithm"), preset="toy"), referee, X, rng)
         assert referee.judge(answer).correct is expect_exact
 
 
@@ -137,7 +137,7 @@ def test_low_rank_matrices_in_the_kernel_of_its_own_sub_sketches_are_recovered(R
     assert X.any() and integer_rank(X) <= k
     assert not dec.syndromes_of(*_entries(X)).ravel()[:coords].any()
     referee = RankRecovery(rows=R, cols=C, k=k, M=M)
-    alg = RobustRank(referee.params, Coins.from_seed(3, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(3, "algorithm"), preset="toy")
     assert np.array_equal(stream(alg, referee, X, rng), X)
 
 
@@ -163,25 +163,25 @@ def test_naive_rank_fails_completeness_under_the_rank_one_kernel_attack(problem)
                                      "rank-recovery(rows=4, cols=4, k=1, M=1024)"])
 @pytest.mark.parametrize("extra", [0, 1])
 def test_the_same_attack_fails_against_robust_rank(problem, extra):
-    results = [Game(problem, "robust-rank", f"rank-one-kernel(extra_rank={extra})", seed=s).play() for s in range(5)]
+    results = [Game(problem, "robust-rank(preset='toy')", f"rank-one-kernel(extra_rank={extra})", seed=s).play() for s in range(5)]
     assert not any(r.failed for r in results)
 
 
 def test_robust_rank_answers_not_low_rank_above_k_under_attack():
     problem = "rank-recovery(rows=6, cols=6, k=2, M=1024)"
     for seed in range(5):
-        game = Game(problem, "robust-rank", "rank-one-kernel(extra_rank=2)", seed=seed)
+        game = Game(problem, "robust-rank(preset='toy')", "rank-one-kernel(extra_rank=2)", seed=seed)
         result = game.play()
         assert not result.failed and result.updates > 0
     referee = RankRecovery(rows=6, cols=6, k=2, M=1024)
-    alg = RobustRank(referee.params, Coins.from_seed(0, "algorithm"))
+    alg = RobustRank(referee.params, Coins.from_seed(0, "algorithm"), preset="toy")
     u = _finite_difference(2, 6)
     X = np.outer(u, u) + np.diag([1, 1, 0, 0, 0, 0])   # rank 3
     assert stream(alg, referee, X, np.random.default_rng(0)) is NOT_LOW_RANK
 
 
 def test_planted_noise_makes_rank_exceed_k_and_it_is_detected():
-    rs = [Game("rank-recovery(rows=8, cols=8, k=2, M=1024)", "robust-rank", "planted-low-rank(noise=5)",
+    rs = [Game("rank-recovery(rows=8, cols=8, k=2, M=1024)", "robust-rank(preset='toy')", "planted-low-rank(noise=5)",
                "oblivious", seed=s).play() for s in range(5)]
     assert not any(r.failed for r in rs)
 
@@ -192,7 +192,7 @@ def test_planted_noise_makes_rank_exceed_k_and_it_is_detected():
 @given(rank=st.integers(0, 8), seed=st.integers(0, 2**32 - 1))
 def test_rank_approximation_is_within_alpha(rank, seed):
     referee = MatrixRank(rows=8, cols=8, M=64, alpha=2.0)
-    alg = RobustRankApprox(referee.params, Coins.from_seed(seed, "algorithm"))
+    alg = RobustRankApprox(referee.params, Coins.from_seed(seed, "algorithm"), preset="toy")
     rng = np.random.default_rng(seed)
     X = rng.integers(-2, 3, (8, rank)) @ rng.integers(-2, 3, (rank, 8))
     idx = np.flatnonzero(X)
@@ -203,4 +203,4 @@ def test_rank_approximation_is_within_alpha(rank, seed):
 
 def test_rank_approximation_refuses_alpha_that_saves_nothing():
     with pytest.raises(ValueError, match="nothing to save"):
-        RobustRankApprox(MatrixRank(rows=4, cols=4, alpha=1.1).params, Coins.from_seed(0, "t"))
+        RobustRankApprox(MatrixRank(rows=4, cols=4, alpha=1.1).params, Coins.from_seed(0, "t"), preset="toy")

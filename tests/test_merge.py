@@ -21,8 +21,8 @@ MERGEABLE = [
     ("fjw24(preset='toy')", "sparse-recovery(n=512, k=2, M=1024)"),
     ("count-min(depth=4)", "heavy-hitters(n=512, M=1024, eps=0.1)"),
     ("countsketch-hh(depth=4)", "heavy-hitters(n=512, M=1024, eps=0.1)"),
-    ("robust-l0", "distinct-elements(n=512, M=1024, alpha=8)"),
-    ("robust-rank", "rank-recovery(rows=16, cols=32, k=2, M=1024)"),
+    ("robust-l0(preset='toy')", "distinct-elements(n=512, M=1024, alpha=8)"),
+    ("robust-rank(preset='toy')", "rank-recovery(rows=16, cols=32, k=2, M=1024)"),
     ("naive-rank", "rank-recovery(rows=16, cols=32, k=2, M=1024)"),
 ]
 IDS = [spec for spec, _ in MERGEABLE]

@@ -23,11 +23,12 @@ from wbstream.engine.stream import Batch
 def test_within_alpha_of_the_exact_count_on_oblivious_turnstile_streams(n, alpha, nnz, pieces, seed):
     rng = np.random.default_rng(seed)
     p = DistinctElements(n=n, M=1000, alpha=alpha)
-    alg = RobustL0(p.params, Coins.from_seed(seed, "algorithm"))
+    alg = RobustL0(p.params, Coins.from_seed(seed, "algorithm"), preset="toy")
     final = np.zeros(n, dtype=np.int64)
     support = rng.choice(n, size=min(nnz, n), replace=False)
     final[support] = rng.integers(1, 1001, size=len(support)) * rng.choice([-1, 1], size=len(support))
-    noise = rng.choice(n, size=50, replace=False)  # inserted then deleted: turnstile cancellations
+    # inserted then deleted, off the support (|x_i| <= M holds throughout): turnstile cancellations
+    noise = rng.choice(np.setdiff1d(np.arange(n), support), size=50, replace=False)
     idx = np.r_[support, noise, noise]
     dlt = np.r_[final[support], np.full(50, 7), np.full(50, -7)]
     order = np.r_[rng.permutation(len(support) + 50), len(support) + 50 + np.arange(50)]
@@ -46,14 +47,14 @@ def test_within_alpha_of_the_exact_count_on_oblivious_turnstile_streams(n, alpha
 
 def test_refuses_a_problem_without_a_factor_and_bad_fjw24_options():
     with pytest.raises(ValueError, match="alpha-approximation"):
-        RobustL0(DistinctElements(n=1024).params, Coins.from_seed(0, "t"))
+        RobustL0(DistinctElements(n=1024).params, Coins.from_seed(0, "t"), preset="toy")
     with pytest.raises(ValueError, match="preset must be one of"):
         RobustL0(DistinctElements(n=1024, alpha=8).params, Coins.from_seed(0, "t"), preset="huge")
 
 
 def test_a_refused_batch_changes_nothing():
     p = DistinctElements(n=1024, M=10, alpha=8)
-    alg = RobustL0(p.params, Coins.from_seed(0, "t"))
+    alg = RobustL0(p.params, Coins.from_seed(0, "t"), preset="toy")
     b = Batch(np.array([3, 4]), np.array([5, 6]))
     p.apply(b)
     alg.update(b.indices, b.deltas)
@@ -66,7 +67,7 @@ def test_a_refused_batch_changes_nothing():
 
 @pytest.mark.parametrize("seed", range(3))
 def test_the_lattice_attack_breaks_the_toy_preset(seed):
-    r = Game("distinct-elements(n=1024, M=1048576, alpha=32)", "robust-l0(recovery='vandermonde')",
+    r = Game("distinct-elements(n=1024, M=1048576, alpha=32)", "robust-l0(preset='toy', recovery='vandermonde')",
              "lattice(seconds=5.0)", "white-box", seed=seed).play()
     assert r.failed and r.failure_kind == "out-of-factor", r.failure_detail
     assert "estimate 0 " in r.failure_detail  # a collision with zero: the decoder sees an empty stream

@@ -1,6 +1,7 @@
 """Verdicts at a glance: claims and security estimates, the separation matrix, oblivious adversaries once, width."""
 
 import os
+import inspect
 import re
 import subprocess
 import sys
@@ -53,11 +54,14 @@ def test_security_of_an_instance_matches_its_spec_and_presets_order(name):
     cls = algorithms.get(name)
     spec = parse_spec(cls.arena_problem)
     params = problems.get(spec.name)(**spec.options).params
-    alg = cls(params, Coins.from_seed(0, "t"))
-    assert alg.security() == cls.security_for(params) == cls.security_for(params, preset="toy")
+    options = parse_spec(f"{name}({cls.arena_options})").options
+    alg = cls(params, Coins.from_seed(0, "t"), **options)  # the arena's options: toy
+    assert alg.security() == cls.security_for(params, **options) == cls.security_for(params, preset="toy")
     assert alg.security().preset == "toy" and alg.security().bits < 64
-    assert cls.security_for(params, preset="high").bits >= 64
+    assert cls.security_for(params, preset="sec128").bits >= 64
     assert cls.security_for(params, preset="nosuch") is None
+    default = inspect.signature(cls.__init__).parameters["preset"].default
+    assert cls.security_for(params).preset == default
     assert algorithms.get("countsketch").security_for(params) is None
 
 

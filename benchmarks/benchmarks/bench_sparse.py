@@ -54,7 +54,7 @@ class Fjw24Moderate:
 class PresetSpace:
     """Declared bits at n = 10^6, k = 100, M = 2^20, for every preset (lower is better)."""
 
-    params = [f"{a}:{p}" for a in ("fw23", "fjw24") for p in ("toy", "moderate", "high")]
+    params = [f"{a}:{p}" for a in ("fw23", "fjw24") for p in ("toy", "moderate", "sec64", "sec128")]
     param_names = ["preset"]
     unit = "bits"
 

@@ -117,7 +117,7 @@ class RankOneKernel(Adversary):
     >>> r = Game("rank-recovery(rows=6, cols=6, k=2, M=1024)", "naive-rank", "rank-one-kernel", seed=0).play()
     >>> r.failed, r.failure_kind
     (True, 'false-not-low-rank')
-    >>> Game("rank-recovery(rows=6, cols=6, k=2, M=1024)", "robust-rank", "rank-one-kernel", seed=0).play().failed
+    >>> Game("rank-recovery(rows=6, cols=6, k=2, M=1024)", "robust-rank(preset='toy')", "rank-one-kernel", seed=0).play().failed
     False
     """
 

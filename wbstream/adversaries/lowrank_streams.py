@@ -27,7 +27,7 @@ class PlantedLowRank(Adversary):
     """An integer matrix of rank ``rank`` (0: the problem's k, or 2) plus ``noise`` ±1 entries.
 
     >>> from wbstream.engine.game import Game
-    >>> Game("rank-recovery(rows=8, cols=8, k=2, M=100)", "robust-rank", "planted-low-rank", "oblivious").play().failed
+    >>> Game("rank-recovery(rows=8, cols=8, k=2, M=100)", "robust-rank(preset='toy')", "planted-low-rank", "oblivious").play().failed
     False
     """
 

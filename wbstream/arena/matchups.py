@@ -169,7 +169,7 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
                       if all_levels and needs is not OBLIVIOUS else [needs])
             rounds = adversaries.get(d).arena_rounds
             for level in levels:
-                m = Matchup(alg_cls.arena_problem, a, d, level.name,
+                m = Matchup(alg_cls.arena_problem, alg_cls.arena_spec(), d, level.name,
                             **({"rounds": rounds} if rounds is not None else {}))
                 if _playable(m):
                     out.append(m)

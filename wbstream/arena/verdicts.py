@@ -11,8 +11,9 @@ The verdict compares the cells up to the claimed level (``StreamingAlgorithm.cla
 with the claim. A failure is *significant* when the Wilson interval's lower end is
 above ``delta`` (default 5%: "w.h.p." claims allow rare failures). A significant
 failure at or below the claimed level breaks the claim, unless the instance's
-cryptographic parameters are estimated below ``threshold_bits`` (default 64): then it
-is expected, and the verdict says which preset and how many bits.
+cryptographic parameters are estimated below ``threshold_bits`` (default 64), or were
+played outside what the proof covers (``allow_unproven=True``): then it is expected, and
+the verdict says which preset and how many bits.
 
 Within a problem family, rows rank as RobustBench ranks models: highest level survived,
 then fewer bits of space, then less time per update.
@@ -144,6 +145,8 @@ def judge(cells: dict[str, Cell | None], claims: str | None, security: SecurityE
     ('below claimed security (toy, λ ≈ 0 bits)', False)
     >>> judge({"white-box": bad}, "white-box", SecurityEstimate("high", 130.0))
     ('claim broken', True)
+    >>> judge({"white-box": bad}, "white-box", SecurityEstimate("sec64", 65.0, "2*M*B_g^t* + Y*B_eval < q/2 fails"))[0]
+    'below claimed security (sec64, λ ≈ 65 bits, unproven: 2*M*B_g^t* + Y*B_eval < q/2 fails)'
     >>> judge({"oblivious": None, "white-box": bad}, "oblivious", None)
     ('not tested at the claimed level', False)
     """
@@ -153,7 +156,7 @@ def judge(cells: dict[str, Cell | None], claims: str | None, security: SecurityE
     if all(c is None for c in upto):
         return "not tested at the claimed level", False
     if any(c is not None and c.significant(delta) for c in upto):
-        if security is not None and security.bits < threshold_bits:
+        if security is not None and (security.bits < threshold_bits or security.unproven):
             return f"below claimed security ({security.label})", False
         return "claim broken", True
     return "claim holds", False

@@ -122,7 +122,7 @@ SPACE_CASES = [
      "reference: HLL_4 at the same lg_k, 4 bits x 2^12", lambda p, n, m: 4 * 4096),
     ("ds-theta(lg_k=12)", "distinct-elements(n=1000000, M=1024, eps=0.1, insertion_only=True)",
      "k log2 n bits, k = 4096", lambda p, n, m: 4096 * _bits(n)),
-    ("robust-l0", "distinct-elements(n=1000000, M=1024, alpha=100)",
+    ("robust-l0(preset='toy')", "distinct-elements(n=1000000, M=1024, alpha=100)",
      "k log2(nM) bits, k = n/alpha^2 = 100 (Õ(n/alpha^2))", lambda p, n, m: 100 * _bits(n * 1024)),
     ("misra-gries", "heavy-hitters(n=1000000, M=1048576, eps=0.05)",
      "(2/eps)(log2 n + log2 m)", lambda p, n, m: 2 / 0.05 * (_bits(n) + _bits(m))),

@@ -19,7 +19,7 @@ def preset_table(n: int, k: int, M: int) -> list[dict]:
     vandermonde_bits = 2 * k * 31
     rows = []
     for name, pre in FW23_PRESETS.items():
-        sis_rows = pre.sis_rows(n, k)
+        sis_rows = pre.sis_rows(n, k, M)
         rows.append({"algorithm": "fw23", "preset": name, "parameters": f"rows={sis_rows}, q=2^{pre.log2_q}",
                      "state_bits": vandermonde_bits + sis_rows * pre.log2_q, "key_bits": 256,
                      "collision_bits": pre.estimates(M=M, k=k, n=n)["collision_bits"], "lwe_bits": None,
@@ -27,8 +27,8 @@ def preset_table(n: int, k: int, M: int) -> list[dict]:
     for name, pre in FJW24_PRESETS.items():
         est = pre.estimates(M=M, k=k)
         rows.append({"algorithm": "fjw24", "preset": name,
-                     "parameters": f"n_lwe={pre.n_lwe}, B_g=2^{pre.base_bits}, L={L}",
-                     "state_bits": vandermonde_bits + (pre.n_lwe + 1) * 64, "key_bits": pre.key_bits(n),
+                     "parameters": f"n_lwe={pre.n_lwe}, B_g=2^{pre.base_bits}, q=2^{pre.log_q}, L={L}",
+                     "state_bits": vandermonde_bits + pre.state_bits(), "key_bits": pre.key_bits(n),
                      "collision_bits": est["collision_bits"], "lwe_bits": est["lwe_bits"], "label": pre.note})
     return rows
 

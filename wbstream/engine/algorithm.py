@@ -141,16 +141,22 @@ def _fingerprint_update(h, value) -> None:
 class SecurityEstimate:
     """The security of a cryptographic algorithm's parameters: its preset's name and an estimate in bits.
 
+    ``unproven`` names why the proof does not cover the instance (e.g. a binding inequality
+    that fails, played with ``allow_unproven=True``): the bits are then no security claim.
+
     >>> SecurityEstimate("toy", 0.0).label
     'toy, λ ≈ 0 bits'
+    >>> SecurityEstimate("sec64", 65.1, "binding fails").label
+    'sec64, λ ≈ 65 bits, unproven: binding fails'
     """
 
     preset: str
     bits: float
+    unproven: str = ""
 
     @property
     def label(self) -> str:
-        return f"{self.preset}, λ ≈ {self.bits:.0f} bits"
+        return f"{self.preset}, λ ≈ {self.bits:.0f} bits" + (f", unproven: {self.unproven}" if self.unproven else "")
 
 
 class StreamingAlgorithm(ABC):
@@ -182,9 +188,16 @@ class StreamingAlgorithm(ABC):
     computed_defaults: ClassVar[dict[str, str]] = {}
     #: The small problem the arena plays this algorithm on by default (a spec string).
     arena_problem: ClassVar[str] = "sparse-recovery(n=512, k=2, M=1024)"
+    #: Options the built-in arena suites play it with (e.g. ``"preset='toy'"`` where the default is slow).
+    arena_options: ClassVar[str] = ""
     #: Updates one ``update`` call processes at a time, so its working set does not grow with the
     #: batch (:mod:`wbstream.engine.chunking`); an instance may set its own.
     update_chunk: ClassVar[int] = DEFAULT_CHUNK
+
+    @classmethod
+    def arena_spec(cls) -> str:
+        """The spec the built-in arena suites play: the name, with ``arena_options`` if any."""
+        return f"{cls.name}({cls.arena_options})" if cls.arena_options else cls.name
 
     def __init__(self, params: Params, coins: Coins):
         self.params = params

@@ -189,7 +189,7 @@ class Game:
         """The algorithm on these coins; options its constructor refuses raise a SpecError naming the spec.
 
         Options are checked here, at the start of play, and not when the Game is made: building
-        some algorithms costs seconds (``fjw24(preset='high')`` derives its whole key).
+        some algorithms costs seconds (``fjw24(preset='sec64')`` derives a key of gigabytes).
         """
         return build("algorithm", self.alg_spec, lambda: self.alg_cls(params, coins, **self.alg_opts))
 

@@ -30,7 +30,7 @@ class RobustRankApprox(StreamingAlgorithm):
     >>> from wbstream.engine.coins import Coins
     >>> from wbstream.engine.matrix_problems import MatrixRank
     >>> p = MatrixRank(rows=8, cols=8, M=100, alpha=2.0)
-    >>> alg = RobustRankApprox(p.params, Coins.from_seed(0, "doc"))
+    >>> alg = RobustRankApprox(p.params, Coins.from_seed(0, "doc"), preset="toy")
     >>> alg.k, alg.query()
     (2, 0.0)
     >>> alg.update(np.array([0, 9, 18]), np.array([5, 5, 5]))      # rank 3 > k: answer n / alpha
@@ -42,9 +42,12 @@ class RobustRankApprox(StreamingAlgorithm):
     problem = MatrixRank
     arena_problem = "matrix-rank(rows=8, cols=8, M=1024, alpha=2.0)"
     claims = WHITE_BOX
-    guarantee = "rank(X) within a factor alpha against PPT white-box adversaries (robust-rank, k = n / alpha^2)"
+    guarantee = ("rank(X) within a factor alpha against PPT white-box adversaries (robust-rank, k = n / alpha^2) "
+                 "at its default preset sec64 (λ ≈ 65 bits, core-SVP; binding proven for rows * cols <= 2^16, "
+                 "M <= 2^10)")
+    arena_options = "preset='toy'"
 
-    def __init__(self, params, coins, *, preset: str = "toy"):
+    def __init__(self, params, coins, *, preset: str = "sec64", allow_unproven: bool = False):
         super().__init__(params, coins)
         alpha = params.alpha
         if alpha is None or alpha <= 1:
@@ -55,11 +58,11 @@ class RobustRankApprox(StreamingAlgorithm):
             raise ValueError(f"alpha = {alpha} gives k = ceil(n / alpha^2) = {self.k} >= n = {self.n}: "
                              f"nothing to save; use alpha > sqrt(n / (n - 1))")
         inner = RankRecovery(rows=params.rows, cols=params.cols, k=self.k, M=params.M).params
-        self.inner = RobustRank(inner, coins, preset=preset)
+        self.inner = RobustRank(inner, coins, preset=preset, allow_unproven=allow_unproven)
         self.estimate = self.n / alpha
 
     @classmethod
-    def security_for(cls, params, *, preset: str = "toy", **_):
+    def security_for(cls, params, *, preset: str = "sec64", **_):
         alpha = params.alpha
         if alpha is None or alpha <= 1:
             return None

@@ -24,6 +24,7 @@ import numpy as np
 
 from wbstream.algorithms.sparse.fjw24 import GswPresetSecurity, GswTester, gsw_params, gsw_tester_columns
 from wbstream.algorithms.sparse.tested import add_in_chunks
+from wbstream.crypto.params import require_binding
 from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.linalg.fp import rank_exceeds
@@ -39,7 +40,7 @@ class TestedRankRecovery(GswPresetSecurity, TestedRecovery):
     """Base: a relaxed rank-k recovery (``decoder_cls``) and a GSW tester on vec(X).
 
     >>> from wbstream.engine.coins import Coins
-    >>> alg = RobustRank(RankRecovery(rows=4, cols=8, k=1).params, Coins.from_seed(0, "doc"))
+    >>> alg = RobustRank(RankRecovery(rows=4, cols=8, k=1).params, Coins.from_seed(0, "doc"), preset="toy")
     >>> alg.tester.gsw.L, alg.decoder.m                      # L = ceil(log2(4 * 8)), m = max(rows, cols)
     (5, 8)
     """
@@ -52,8 +53,10 @@ class TestedRankRecovery(GswPresetSecurity, TestedRecovery):
     __test__ = False  # not a pytest test class, despite the name
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 cache_levels: int = 0, p: int = 0):
+                 cache_levels: int = 0, p: int = 0, allow_unproven: bool = False):
         super().__init__(params, coins)
+        require_binding(self.name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits,
+                        allow_unproven=allow_unproven)
         self.decoder = self.decoder_cls(params.rows, params.cols, params.k, params.M, p)
         self.preset = preset
         self.gsw = gsw_params(self.name, params.n, params.M, preset, n_lwe, base_bits, 0, cache_levels)
@@ -104,7 +107,7 @@ class RobustRank(TestedRankRecovery):
 
     >>> from wbstream.engine.coins import Coins
     >>> p = RankRecovery(rows=6, cols=7, k=2, M=100)
-    >>> alg = RobustRank(p.params, Coins.from_seed(0, "doc"))
+    >>> alg = RobustRank(p.params, Coins.from_seed(0, "doc"), preset="toy")
     >>> X = np.outer([1, 0, -2, 3, 0, 1], [4, 1, 0, 0, -1, 2, 5])
     >>> idx = np.flatnonzero(X); alg.update(idx, X.ravel()[idx])
     >>> bool((alg.query() == X).all())
@@ -130,7 +133,15 @@ class RobustRank(TestedRankRecovery):
     merged_decoder_entries = ("syndromes",)
     claims = WHITE_BOX
     guarantee = ("X exactly when rank(X) <= k, else NOT_LOW_RANK, against PPT white-box adversaries "
-                 "(Gabidulin for-all recovery + FJW'24 tester, LWE)")
+                 "(Gabidulin for-all recovery + FJW'24 tester, LWE) at its default preset sec64 (λ ≈ 65 bits, "
+                 "core-SVP; binding proven for rows * cols <= 2^16, M <= 2^10)")
+    arena_options = "preset='toy'"
+    default_preset = "sec64"
+
+    def __init__(self, params, coins, *, preset: str = "sec64", n_lwe: int = 0, base_bits: int = 0,
+                 cache_levels: int = 0, p: int = 0, allow_unproven: bool = False):
+        super().__init__(params, coins, preset=preset, n_lwe=n_lwe, base_bits=base_bits, cache_levels=cache_levels,
+                         p=p, allow_unproven=allow_unproven)
 
     def decoder_state(self):
         return {"syndromes": self.decoder.s, "w": self.decoder.field.w}

@@ -11,10 +11,12 @@ nothing is secret and nothing is encrypted. Column j of the tester is
 ``EvalCol(j)``, column c* of the GSW evaluation of the equality-to-j circuit on
 the key (docs/references.md#fjw24); the state keeps the running hash
 ``h = sum_j x_j EvalCol(j) mod q``. In the security proof the key is replaced by
-encryptions of the bits of a hidden index v, and a collision would decrypt to
-``x_v != x̂_v`` with equal hashes: impossible when both binding inequalities
-hold (:mod:`wbstream.crypto.binding`; ``self.gsw.binding`` says whether they do).
-``cache_levels = t`` stores the
+encryptions of the bits of a hidden index v, and a collision decrypts to
+``x_v - x̂_v`` **when both binding inequalities hold** at (n, M)
+(:mod:`wbstream.crypto.binding`; ``self.gsw.binding`` says whether they do); then
+equal hashes force ``x_v = x̂_v``. Presets that claim security (``sec64``,
+``sec128``, ...) are refused where binding fails, unless ``allow_unproven=True``
+(the estimate then says so). ``cache_levels = t`` stores the
 chain vectors of the innermost t levels (2^t columns of N words), so each update
 runs L - t levels instead of L.
 """
@@ -27,7 +29,7 @@ from wbstream.algorithms.sparse.tested import TestedSparseRecovery
 from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, add_mod_q, eval_cols
 from wbstream.crypto.keycache import sample_key
 from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
-from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
+from wbstream.crypto.params import FJW24_PRESETS, gsw_bits, require_binding
 from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
@@ -80,20 +82,19 @@ def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, b
     """The GSW tester parameters for a universe of n indices: a named preset, overridden field by field.
 
     ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit). The
-    modulus ``2^log_q`` and the proof-world error width come from the preset
-    (q = 2^64 and sigma = 3.2 for presets that do not name them); t* comes from
-    the binding check, whose outcome is ``.binding`` of the result.
+    modulus ``2^log_q`` and the proof-world error width come from the preset;
+    t* comes from the binding check, whose outcome is ``.binding`` of the result.
     """
     if preset not in FJW24_PRESETS:
         raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
     if L and (1 << L) < n:
         raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
-    log_q = log_q or getattr(chosen, "log_q", 64)
+    log_q = log_q or chosen.log_q
     if log_q not in (64, 128):
         raise ValueError(f"{name}: log_q must be 64 or 128, got {log_q}")
     gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M, log_q=log_q,
-                                 sigma=getattr(chosen, "sigma", 3.2), L=L)
+                                 sigma=chosen.sigma, L=L)
     if not 0 <= cache_levels <= gsw.L:
         raise ValueError(f"{name}: cache_levels must be in [0, L = {gsw.L}], got {cache_levels}")
     return gsw
@@ -118,17 +119,29 @@ class GswPresetSecurity:
     """The security estimate of an algorithm whose tester is this GSW tester at a preset.
 
     Instances keep ``preset`` and the tester's ``GswParams`` as ``gsw``; the estimate
-    depends on ``k``, ``M``, the preset and ``n_lwe`` (:func:`wbstream.crypto.params.gsw_bits`).
+    depends on ``k``, ``M``, the preset and ``n_lwe`` (:func:`wbstream.crypto.params.gsw_bits`),
+    and says "unproven" where a security-claiming preset does not bind at (n, M).
     """
 
+    #: The preset an instance gets when none is given.
+    default_preset = "toy"
+
     @classmethod
-    def security_for(cls, params, *, preset: str = "toy", n_lwe: int = 0, **_):
-        if preset not in FJW24_PRESETS:
-            return None
-        return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe))
+    def security_for(cls, params, *, preset: str = "", n_lwe: int = 0, base_bits: int = 0, L: int = 0, **_):
+        return gsw_security(cls.name, params, preset or cls.default_preset, n_lwe, base_bits, L)
 
     def security(self):
-        return SecurityEstimate(self.preset, gsw_bits(self.params.k, self.params.M, self.preset, self.gsw.n_lwe))
+        return gsw_security(self.name, self.params, self.preset, self.gsw.n_lwe, self.gsw.base_bits, self.gsw.L)
+
+
+def gsw_security(name: str, params, preset: str, n_lwe: int = 0, base_bits: int = 0, L: int = 0):
+    """The :class:`SecurityEstimate` of a GSW tester at (params.n, params.k, params.M); None for an unknown preset."""
+    if preset not in FJW24_PRESETS:
+        return None
+    b = require_binding(name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits, L=L,
+                        allow_unproven=True)
+    unproven = "" if b.holds or not FJW24_PRESETS[preset].claims_security else b.failed + " fails"
+    return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe), unproven)
 
 
 @algorithms.register
@@ -152,12 +165,17 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     relaxed_recovery = "expander"
 
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
-    guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
+    guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random "
+                 "oracle) at a preset that claims it: sec64 (λ ≈ 65 bits) or sec128 (λ ≈ 128 bits), core-SVP, "
+                 "binding proven for n <= 2^16, M <= 2^10; the default toy is breakable by design")
     claims = WHITE_BOX
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander"):
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
+                 allow_unproven: bool = False):
         self.preset = preset
+        require_binding(self.name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits, L=L,
+                        allow_unproven=allow_unproven)
         self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
         self.cache_levels = cache_levels
         super().__init__(params, coins, p=p, recovery=recovery)

@@ -62,7 +62,8 @@ class FW23(TestedSparseRecovery):
 
     name = "fw23"
 
-    computed_defaults = {"rows": "max(the preset's, k ceil(log2 n))", "log2_q": "the preset's", "p": "2^31 - 1"}
+    computed_defaults = {"rows": "max(the preset's, k ceil(log2 n)); sec presets: grown to their target",
+                         "log2_q": "the preset's", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random oracle)"
     claims = WHITE_BOX
 
@@ -84,7 +85,7 @@ class FW23(TestedSparseRecovery):
         floor = params.k * max(1, math.ceil(math.log2(params.n)))
         if rows and rows < floor:
             raise ValueError(f"fw23: rows = {rows} is below k log2 n = {floor}, which FW'23's reduction needs")
-        self.rows = rows or max(chosen.rows, floor)
+        self.rows = rows or chosen.sis_rows(params.n, params.k, params.M)
         self.log2_q = log2_q or chosen.log2_q
         if (1 << self.log2_q) <= 2 * params.M:
             raise ValueError(f"fw23: q = 2^{self.log2_q} must exceed 2M = {2 * params.M}, "
