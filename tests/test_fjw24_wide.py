@@ -17,9 +17,8 @@ from wbstream.engine.problems import SparseRecovery
 @pytest.fixture
 def wide_preset(monkeypatch):
     """A small preset at q = 2^128 (the real ones come from crypto/params.py)."""
-    pre = params_module.FJW24Preset("wide-test", n_lwe=6, base_bits=16, breakable=True, note="test")
-    object.__setattr__(pre, "log_q", 128)
-    object.__setattr__(pre, "sigma", 3.2)
+    pre = params_module.FJW24Preset("wide-test", n_lwe=6, base_bits=16, log_q=128, sigma=3.2, breakable=True,
+                                    note="test")
     monkeypatch.setitem(params_module.FJW24_PRESETS, "wide-test", pre)
     return "wide-test"
 
@@ -32,7 +31,7 @@ def make(wide_preset, seed=0, **kw):
 def test_params_come_from_the_preset(wide_preset):
     g = gsw_params("fjw24", 512, 1000, wide_preset)
     assert g.log_q == 128 and g.binding.holds and g.t_star == g.binding.t_star
-    assert gsw_params("fjw24", 512, 1000, "toy").log_q == 64  # presets without log_q stay at 2^64
+    assert gsw_params("fjw24", 512, 1000, "toy").log_q == 64  # toy names q = 2^64
     with pytest.raises(ValueError, match="log_q"):
         gsw_params("fjw24", 512, 1000, "toy", log_q=96)
 

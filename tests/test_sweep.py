@@ -137,7 +137,10 @@ def test_the_standard_suite_holds_the_sweep_and_the_other_suites_do_not():
     # exact answers every problem: it joins both families' sweeps
     assert {problems.canonical(m.problem).split("(")[0] for m in swept if m.algorithm == "exact"} == {
         "sparse-recovery", "distinct-elements"}
-    assert all(algorithms.get(m.algorithm) for m in swept)
+    assert all(algorithms.resolve(m.algorithm) for m in swept)
+    # the sweep plays what the arena plays (robust-l0 at toy, not its multi-GiB default key)
+    assert all(m.algorithm == algorithms.get(parse_spec(m.algorithm).name).arena_spec() for m in swept)
+    assert "robust-l0(preset='toy')" in {m.algorithm for m in swept}
 
 
 def test_a_judged_matchups_id_is_as_it_was_before_the_sweep_field():

@@ -74,7 +74,8 @@ def sweep_matchups(sweeps=SWEEPS) -> list[Matchup]:
             base = own if own.name == s.family else parse_spec(s.base)
             for value in s.values:
                 problem = str(Spec(base.name, {**base.options, **s.fixed, s.option: value}))
-                m = Matchup(problem, a, s.adversary, "oblivious", query_every=SWEEP_ROUNDS, sweep=s.option)
+                m = Matchup(problem, alg_cls.arena_spec(), s.adversary, "oblivious", query_every=SWEEP_ROUNDS,
+                            sweep=s.option)
                 if _playable(m):
                     out.append(m)
     return out
