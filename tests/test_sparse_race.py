@@ -84,3 +84,11 @@ def test_the_plain_bench_says_why_the_race_was_not_run_and_succeeds(monkeypatch)
     result = CliRunner().invoke(main, ["bench", "sparse"])
     assert result.exit_code == 0 and tables == [1]
     assert "race at equal security not run: " in result.output and "not equal security" in result.output
+
+
+def test_a_preset_is_raced_only_where_it_binds():
+    from wbstream.bench.sparse_race import race_preset
+
+    assert race_preset(None, n=1 << 16, M=1 << 10) == "sec64"  # the sec presets bind for M <= 2^10
+    with pytest.raises(RaceError, match=r"does not bind at n = 65536, M = 1048576 .* --M 1048576\)$"):
+        race_preset("sec64", n=1 << 16, M=1 << 20)

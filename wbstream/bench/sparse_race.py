@@ -37,6 +37,8 @@ SECURITY_TOLERANCE_BITS = 8.0
 #: The least estimate (bits) of the default preset, for both algorithms.
 DEFAULT_TARGET_BITS = 64.0
 RACE_KS = (1, 10, 100, 1000)
+#: The race's default M: the largest the security-claiming fjw24 presets bind at for n <= 2^16.
+RACE_M = 1 << 10
 
 
 class RaceError(WbstreamError, ValueError):
@@ -106,19 +108,29 @@ def crossover(ks, fw23_ns, fjw24_ns) -> tuple[float | None, str]:
     return (float(np.mean(fjw24_ns)) - intercept) / slope, "extrapolated"
 
 
-def race_preset(preset: str | None = None, *, n: int = 1 << 16, M: int = 1 << 20, ks=RACE_KS,
+def _check_binding(preset: str, n: int, M: int) -> None:
+    from wbstream.crypto.params import require_binding
+
+    try:
+        require_binding("fjw24", n=n, M=M, preset=preset)
+    except WbstreamError as exc:
+        raise RaceError(f"{exc} (race at --n {n}, --M {M})") from None
+
+
+def race_preset(preset: str | None = None, *, n: int = 1 << 16, M: int = RACE_M, ks=RACE_KS,
                 tolerance: float = SECURITY_TOLERANCE_BITS) -> str:
-    """The race's preset (the default if None), checked: shared, equal security, a key that fits.
+    """The race's preset (the default if None), checked: shared, equal security, binding at (n, M), a key that fits.
 
     Raises :class:`RaceError` (one line) otherwise, before anything is measured.
     """
     preset = preset or default_race_preset(n, M, ks)
     check_equal_security(preset, race_estimates(preset, n, M, ks), tolerance)
+    _check_binding(preset, n, M)
     _check_key_fits(preset, n)
     return preset
 
 
-def sparse_race(preset: str | None = None, *, n: int = 1 << 16, M: int = 1 << 20, ks=RACE_KS, batch: int = 16,
+def sparse_race(preset: str | None = None, *, n: int = 1 << 16, M: int = RACE_M, ks=RACE_KS, batch: int = 16,
                 repeats: int = 3, tolerance: float = SECURITY_TOLERANCE_BITS) -> dict:
     """Run the race: estimates, update time, state and key bits per k, and the crossover."""
     preset = race_preset(preset, n=n, M=M, ks=ks, tolerance=tolerance)

@@ -89,19 +89,23 @@ def bench_distributed():
               "(default: the lowest estimated at >= 64 bits for both).")
 @click.option("--n", "race_n", default=1 << 16, show_default=True, type=click.IntRange(min=2),
               help="Universe size of the race.")
+@click.option("--M", "race_M", default=1 << 10, show_default=True, type=click.IntRange(min=1),
+              help="Entry bound M of the race (the sec presets bind for M <= 2^10).")
+@click.option("--repeats", "race_repeats", default=3, show_default=True, type=click.IntRange(min=1),
+              help="Timed batches per algorithm and k in the race (the best counts).")
 @click.option("--batch", "race_batch", default=16, show_default=True, type=click.IntRange(min=1),
               help="Updates per timed batch in the race.")
 @click.option("--tolerance", default=8.0, show_default=True, type=click.FloatRange(min=0),
               help="Most bits the two estimates may differ by in the race.")
 @click.option("--race-only", is_flag=True, help="Run only the race at equal security.")
-def bench_sparse(preset, race_n, race_batch, tolerance, race_only):
+def bench_sparse(preset, race_n, race_M, race_repeats, race_batch, tolerance, race_only):
     """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time; then the race at
     equal security (update time, state and key bits for k = 1, 10, 100, 1000, and the crossover k)."""
     from wbstream.bench.sparse_race import print_race, race_preset, sparse_race
 
     asked = race_only or preset is not None
     try:  # a race that cannot be run is refused before anything is measured
-        preset, why_not = race_preset(preset, n=race_n, tolerance=tolerance), None
+        preset, why_not = race_preset(preset, n=race_n, M=race_M, tolerance=tolerance), None
     except WbstreamError as exc:
         if asked:
             raise refuse(exc) from None
@@ -111,7 +115,8 @@ def bench_sparse(preset, race_n, race_batch, tolerance, race_only):
     if why_not is not None:
         out.print(f"race at equal security not run: {why_not}", markup=False, highlight=False)
         return
-    print_race(out, sparse_race(preset, n=race_n, batch=race_batch, tolerance=tolerance))
+    print_race(out, sparse_race(preset, n=race_n, M=race_M, batch=race_batch, repeats=race_repeats,
+                                tolerance=tolerance))
 
 
 def _sparse_tables():

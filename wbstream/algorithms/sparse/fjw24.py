@@ -25,8 +25,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.algorithms.sparse.tested import TestedSparseRecovery
-from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, add_mod_q, eval_cols
+from wbstream.algorithms.sparse.tested import TESTER_CHUNK, TestedSparseRecovery
+from wbstream.crypto.gsw import MAX_BATCH, EvalCache, GswKey, GswParams, add_mod_q, eval_cols
 from wbstream.crypto.keycache import sample_key
 from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
 from wbstream.crypto.params import FJW24_PRESETS, gsw_bits, require_binding
@@ -44,6 +44,8 @@ class GswTester:
 
     def __init__(self, gsw: GswParams, key: GswKey, cache_levels: int):
         self.gsw, self.key = gsw, key
+        # a memory-mapped key is cut into limbs afresh for every product: larger chunks amortise the cut
+        self.chunk = MAX_BATCH if key.mapped else TESTER_CHUNK
         self.modulus = 1 << gsw.log_q
         self.cache = EvalCache(key, cache_levels) if cache_levels else None
         self.state_bits = gsw.N * gsw.log_q

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from wbstream.algorithms.sparse.tested import TestedSparseRecovery
+from wbstream.algorithms.sparse.tested import TESTER_CHUNK, TestedSparseRecovery
 from wbstream.crypto.params import FW23_PRESETS, fw23_bits
 from wbstream.crypto.prg import RandomOracleColumns
 from wbstream.crypto.sis import SisHash
@@ -24,6 +24,8 @@ from wbstream.engine.threat import WHITE_BOX
 
 class SisTester:
     """The running SIS hash ``h = A x mod q`` (random-oracle columns)."""
+
+    chunk = TESTER_CHUNK
 
     def __init__(self, rows: int, log2_q: int, seed: bytes):
         if not 1 <= log2_q <= 64:

@@ -18,7 +18,8 @@ The two algorithms differ only in the tester, an object with this interface:
 * ``add(h, indices, deltas)``: the running hash after a batch;
 * ``hash_of(indices, values)``: the hash of a sparse vector;
 * ``state()``, ``state_bits``, ``key_bits``: what it stores and how much;
-* ``modulus``: the hash's modulus (merged sketches add their hashes mod it).
+* ``modulus``: the hash's modulus (merged sketches add their hashes mod it);
+* ``chunk``: the most updates pushed through ``add`` at once (bounds temporary memory).
 """
 
 from __future__ import annotations
@@ -76,11 +77,12 @@ def recovery_matrix(state, columns) -> tuple[np.ndarray, int]:
 
 
 def add_in_chunks(tester, h, indices, deltas):
-    """The tester's running hash after a batch, pushed through ``TESTER_CHUNK`` updates at a time."""
-    if len(indices) <= TESTER_CHUNK:
+    """The tester's running hash after a batch, pushed through ``tester.chunk`` updates at a time."""
+    chunk = tester.chunk
+    if len(indices) <= chunk:
         return tester.add(h, indices, deltas)
-    for start in range(0, len(indices), TESTER_CHUNK):
-        h = tester.add(h, indices[start:start + TESTER_CHUNK], deltas[start:start + TESTER_CHUNK])
+    for start in range(0, len(indices), chunk):
+        h = tester.add(h, indices[start:start + chunk], deltas[start:start + chunk])
     return h
 
 
