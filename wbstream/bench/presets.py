@@ -60,6 +60,23 @@ def _measure(spec: str, n: int, k: int, M: int, batch: int) -> float:
     return best_time(lambda: alg.update(b.indices, -b.deltas), 2) / len(b) * 1e9
 
 
+def expander_state_bits(n: int, k: int) -> int:
+    """Bits of fjw24's default recovery: two 31-bit sums per bucket of the expander graph."""
+    from wbstream.algorithms.sparse.expander_graph import graph_shape
+
+    return 2 * graph_shape(n, k).buckets * 31
+
+
+def _b_eval_text(pre, n: int) -> str:
+    """The collision-noise bounds at (n, the preset's parameters): worst case and subgaussian, as powers of 2."""
+    from wbstream.crypto.binding import eval_noise_subgaussian, eval_noise_worst
+
+    shape = dict(n_lwe=pre.n_lwe, base_bits=pre.base_bits, log_q=pre.log_q, L=max(1, (n - 1).bit_length()),
+                 sigma=pre.sigma)
+    return (f"B_eval 2^{math.log2(eval_noise_worst(**shape)):.1f} worst case, "
+            f"2^{math.log2(eval_noise_subgaussian(n=n, **shape)):.1f} subgaussian")
+
+
 def preset_rows(n: int = 0, k: int = 10, M: int = 0, *, measure: bool = True, batch: int = 256) -> list[dict]:
     """One dict per preset (fw23 then fjw24): see the module docstring. ``n = M = 0``: each preset's own point.
 
@@ -87,7 +104,8 @@ def preset_rows(n: int = 0, k: int = 10, M: int = 0, *, measure: bool = True, ba
                "parameters": f"n_lwe={pre.n_lwe}, B_g=2^{pre.base_bits}, q=2^{pre.log_q}, sigma=2^{math.log2(pre.sigma):.1f}",
                "lwe_bits": est["lwe_bits"], "collision_bits": est["collision_bits"],
                "binding": b.describe(), "binding_margin_bits": b.margin_bits, "binding_holds": b.holds,
-               "state_bits": 2 * k * 31 + pre.state_bits(), "key_bits": key_bits,
+               "state_bits": expander_state_bits(pn, k) + pre.state_bits(), "key_bits": key_bits,
+               "b_eval": _b_eval_text(pre, pn), 
                "breakable": pre.breakable, "note": pre.note, "update_ns": None, "update_source": None}
         if measure and key_bits // 8 <= MEASURE_KEY_BYTES and pre.log_q == 64:
             spec = f"fjw24(preset='{name}', allow_unproven=True)"

@@ -90,7 +90,7 @@ def presets(n, k, M, estimate_only, as_json):
                   _time(r["update_ns"], r["update_source"]))
     fit_print(out, t)
     for r in rows:
-        extra = f" binding {r['binding']};" if r["algorithm"] == "fjw24" else ""
+        extra = f" binding {r['binding']}; {r['b_eval']};" if r["algorithm"] == "fjw24" else ""
         out.print(Text(f"  {r['algorithm']} {r['preset']} ({r['parameters']}):{extra} {r['note']}"))
 
 
