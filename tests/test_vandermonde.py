@@ -14,7 +14,7 @@ from wbstream.algorithms.sparse import vandermonde as vmod
 from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 from wbstream.algorithms.sparse.vandermonde import (P31, SyndromeDecoder, VandermondeRecovery,
                                                     vandermonde_columns)
-from wbstream.crypto.modular import is_prime
+from wbstream.linalg.primes import is_prime, next_prime
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.answers import NOT_SPARSE, SparseVector
 from wbstream.engine.coins import Coins
@@ -24,14 +24,6 @@ from wbstream.engine.problems import F2Estimation, SparseRecovery
 from wbstream.engine.stream import Batch, as_batch
 
 from streams import make_stream
-
-
-def next_prime(m: int) -> int:
-    """The smallest prime > m."""
-    m += 1
-    while not is_prime(m):
-        m += 1
-    return m
 
 
 def reference_syndromes(x: np.ndarray, rows: int, p: int) -> list[int]:

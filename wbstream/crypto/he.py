@@ -45,7 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 import tenseal as ts
 
-from wbstream.crypto.modular import is_prime
+from wbstream.linalg.primes import is_prime
 
 #: SEAL's limit on the plaintext modulus.
 MAX_PLAIN_BITS = 60

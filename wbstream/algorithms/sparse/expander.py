@@ -26,7 +26,7 @@ import operator
 import numpy as np
 
 from wbstream.algorithms.sparse.expander_graph import DEFAULT_DEGREE, GraphShape, failure_log2, graph_shape
-from wbstream.crypto.modular import is_prime
+from wbstream.linalg.primes import is_prime
 from wbstream.engine.answers import SparseVector
 
 __all__ = ["ExpanderDecoder", "expander_columns"]
