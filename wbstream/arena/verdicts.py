@@ -40,6 +40,8 @@ from wbstream.engine.errors import WbstreamError
 from wbstream.engine.registry import algorithms, parse_spec, problems
 from wbstream.engine.threat import ThreatModel
 
+from wbstream.algorithms.guarantee import claims_waived
+
 from .rows import spec_name
 
 #: The threat levels, weakest first: the matrix's columns.
@@ -88,14 +90,20 @@ class Verdict:
 
 
 def claimed_level(algorithm_spec: str) -> str | None:
-    """The registered algorithm's ``claims`` level name, or None (no claim, or not registered).
+    """The registered algorithm's ``claims`` level name, or None (no claim, not registered, or a spec
+    played with ``allow_outside_guarantee=True``).
 
     >>> claimed_level("countsketch(rows=5)"), claimed_level("fjw24"), claimed_level("vandermonde")
     ('oblivious', 'white-box', None)
+    >>> claimed_level("switching-f2(copies=3, allow_outside_guarantee=True)") is None
+    True
     """
     try:
-        claims = getattr(algorithms.get(spec_name(algorithm_spec)), "claims", None)
+        spec = parse_spec(algorithm_spec)
+        claims = getattr(algorithms.get(spec.name), "claims", None)
     except (WbstreamError, ValueError):
+        return None
+    if claims_waived(spec.options):
         return None
     return None if claims is None else claims.name
 
