@@ -4,7 +4,7 @@ from wbstream.adversaries import (alignment, cohen2022, copy_attacks, finite_dif
                                   lattice, lowrank_attacks, lowrank_streams, markelon, oblivious, starver,
                                   wraparound)
 from wbstream.algorithms import exact  # noqa: F401
-from wbstream.algorithms.distinct import hll, kmv, peers, redis_hll, robust_l0  # noqa: F401
+from wbstream.algorithms.distinct import hll, kmv, peers, redis_hll, robust_l0, switching_f0  # noqa: F401
 from wbstream.algorithms.heavy import (bucket_countsketch, count_min, countsketch_hh, countsketch_l2, ds_count_min,  # noqa: F401
                                        misra_gries, robust_sampler)
 from wbstream.algorithms.lowrank import frequent_directions, projections, rank_approx, robust  # noqa: F401
