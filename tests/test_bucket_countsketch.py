@@ -127,3 +127,32 @@ def test_below_its_bound_it_fails_even_oblivious_streams():
 def test_alignment_injection_refuses_what_it_cannot_attack():
     with pytest.raises(NotApplicableError, match="layout_of"):
         Game("l2-heavy-hitters(n=256, M=1024, eps=0.5)", "countsketch-l2", "alignment-injection", "white-box", seed=0)
+
+
+def test_cohen_2023_queries_never_look_at_answers_and_its_final_vector_breaks_countsketch():
+    from wbstream.adversaries.cohen2023 import Cohen2023
+
+    spec, alg = "l2-heavy-hitters(n=256, M=1048576, eps=0.5)", "countsketch-l2(depth=5, width=32)"
+    r = Game(spec, alg, "cohen-2023(tail=200, check_every=20)", "adaptive", seed=1).play()
+    assert r.failed and r.failure_kind == "false-heavy"
+    # the probes are the same whatever the answers: two adversaries on the same rng send the same queries
+    params = L2HeavyHitters(n=256, M=1 << 20, eps=0.5).params
+    a, b = Cohen2023(tail=50), Cohen2023(tail=50)
+    a.reset(params, np.random.default_rng(7))
+    b.reset(params, np.random.default_rng(7))
+
+    class Obs:  # what the adversary reads: the round and the answers so far
+        def __init__(self, answer):
+            self.round, self.answers = 1, ((1, np.array(answer, dtype=np.int64)),)
+
+    probe_a, probe_b = a.act(Obs([])), b.act(Obs([]))
+    assert np.array_equal(probe_a.indices, probe_b.indices) and np.array_equal(probe_a.deltas, probe_b.deltas)
+    a.act(Obs([a.h])), b.act(Obs([]))  # different answers: opposite signs in the final vector ...
+    assert np.array_equal(a.acc, -b.acc) and a.acc.any()
+    next_a, next_b = a.act(Obs([])), b.act(Obs([]))  # ... but the next query is the same
+    assert np.array_equal(next_a.indices, next_b.indices) and np.array_equal(next_a.deltas, next_b.deltas)
+
+
+def test_cohen_2023_refuses_insertion_only_heavy_hitters():
+    with pytest.raises(NotApplicableError, match="turnstile"):
+        Game("heavy-hitters(n=256, eps=0.1)", "countsketch-hh", "cohen-2023", "adaptive", seed=0)

@@ -1,6 +1,6 @@
 """The built-in catalogue: importing this registers every shipped problem, algorithm and adversary."""
 
-from wbstream.adversaries import (alignment, cohen2022, copy_attacks, finite_difference, hardt_woodruff, hash_attacks, he_key, kernel, kernel_split,  # noqa: F401
+from wbstream.adversaries import (alignment, cohen2022, cohen2023, copy_attacks, finite_difference, hardt_woodruff, hash_attacks, he_key, kernel, kernel_split,  # noqa: F401
                                   lattice, lowrank_attacks, lowrank_streams, markelon, oblivious, starver,
                                   wraparound)
 from wbstream.algorithms import exact  # noqa: F401
