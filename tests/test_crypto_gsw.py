@@ -48,8 +48,9 @@ def test_for_universe():
     assert GswParams.for_universe(3, 4, 8, 1).L == 2
     assert GswParams.for_universe(1024, 4, 8, 1).L == 10
     assert GswParams.for_universe(1025, 4, 8, 1).L == 11
-    assert GswParams.for_universe(8, 4, 8, 1).t_star == 7  # 4 * 2^56 < 2^64
-    assert GswParams.for_universe(8, 4, 1, 2**62 - 1).t_star == 0
+    small = GswParams.for_universe(8, 4, 8, 1)  # binding holds: t* from the noise, not the largest digit
+    assert small.binding.holds and small.t_star == small.binding.t_star == 5
+    assert GswParams.for_universe(8, 4, 1, 2**62 - 1).t_star == 0  # binding fails: the largest 4M B_g^t* < q
     with pytest.raises(ValueError, match="t\\*"):
         GswParams.for_universe(8, 4, 8, 2**62)
     with pytest.raises(ValueError, match="n must"):

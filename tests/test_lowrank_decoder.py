@@ -20,7 +20,7 @@ from wbstream.algorithms.lowrank.gabidulin import GabidulinSketch
 from wbstream.algorithms.lowrank.robust import RobustRank
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.engine.coins import Coins
-from wbstream.crypto.fp_linalg import integer_rank, kernel_mod_p, rank_mod_p
+from wbstream.linalg.fp import integer_rank, kernel_mod_p, rank_mod_p
 from wbstream.engine.matrix_problems import RankRecovery
 from wbstream.engine.stream import as_batch
 

@@ -15,7 +15,7 @@ from wbstream.algorithms.lowrank.rank_approx import RobustRankApprox
 from wbstream.algorithms.lowrank.robust import NaiveRank, RobustRank
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.engine.coins import Coins
-from wbstream.crypto.fp_linalg import integer_rank
+from wbstream.linalg.fp import integer_rank
 from wbstream.engine.game import Game
 from wbstream.engine.matrix_problems import MatrixRank, RankRecovery
 from wbstream.engine.stream import as_batch

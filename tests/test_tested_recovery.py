@@ -20,19 +20,28 @@ from wbstream.engine.game import Game
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.stream import as_batch
 
-TESTED = [pytest.param("fw23", id="fw23"), pytest.param("fjw24", id="fjw24")]
-CLASSES = {"fw23": FW23, "fjw24": FJW24}
+TESTED = [pytest.param("fw23", id="fw23"), pytest.param("fjw24", id="fjw24"),
+          pytest.param("fjw24-vandermonde", id="fjw24-vandermonde")]
+CLASSES = {"fw23": (FW23, {}), "fjw24": (FJW24, {}), "fjw24-vandermonde": (FJW24, {"recovery": "vandermonde"})}
+#: Game specs, and the options after the preset (the recovery is not what the lattice attack breaks)
+SPECS = {"fw23": ("fw23", ""), "fjw24": ("fjw24", ""), "fjw24-vandermonde": ("fjw24", ", recovery='vandermonde'")}
 
 
 def build(name, n, k, M, seed=0, **options):
     problem = SparseRecovery(n=n, k=k, M=M)
-    return CLASSES[name](problem.params, Coins.from_seed(seed, "algorithm"), **options), problem
+    cls, fixed = CLASSES[name]
+    return cls(problem.params, Coins.from_seed(seed, "algorithm"), **fixed, **options), problem
+
+
+def spec(name, preset):
+    base, extra = SPECS[name]
+    return f"{base}(preset='{preset}'{extra})"
 
 
 # -- completeness ---------------------------------------------------------------------------------
 
 @settings(max_examples=15)
-@given(name=st.sampled_from(["fw23", "fjw24"]), n=st.integers(8, 3000), k=st.sampled_from([1, 2, 5]),
+@given(name=st.sampled_from(["fw23", "fjw24", "fjw24-vandermonde"]), n=st.integers(8, 3000), k=st.sampled_from([1, 2, 5]),
        M=st.sampled_from([1, 1000, 2**20]), shape=st.sampled_from(["spread", "cluster", "ends"]),
        exact_k=st.booleans(), seed=st.integers(0, 2**32 - 1))
 def test_every_k_sparse_stream_is_recovered_exactly(name, n, k, M, shape, exact_k, seed):
@@ -55,12 +64,34 @@ def test_non_sparse_vectors_are_detected(name):
     assert alg.query() is NOT_SPARSE
 
 
-@pytest.mark.parametrize("name", TESTED)
-def test_the_tester_catches_the_finite_difference_attack_on_every_trial(name):
-    results = [Game("sparse-recovery(n=1024, k=3, M=1024)", name, "finite-difference", "white-box",
+def test_the_tester_catches_the_finite_difference_attack_on_every_trial():
+    results = [Game("sparse-recovery(n=1024, k=3, M=1024)", "fw23", "finite-difference", "white-box",
                     seed=s).play() for s in range(20)]
     assert not any(r.failed for r in results), [r.failure_detail for r in results if r.failed]
     assert all(r.updates > 0 for r in results)  # the attack did stream its vector
+
+
+def test_the_gsw_tester_catches_the_finite_difference_under_vandermonde():
+    """The attack's class check sees fjw24's default (expander), so this plays its vector by hand."""
+    from wbstream.adversaries.finite_difference import finite_difference_vector
+    alg, _ = build("fjw24-vandermonde", 1024, 3, 1024)
+    alg.update(np.array([5, 900, 1000]), np.array([7, -3, 9]))
+    assert alg.decoder.copy().decode() == SparseVector([5, 900, 1000], [7, -3, 9])
+    alg.update(np.arange(100, 107), finite_difference_vector(3))
+    assert alg.decoder.decode() == SparseVector([5, 900, 1000], [7, -3, 9])  # the recovery is fooled
+    assert alg.query() is NOT_SPARSE  # the tester is not
+
+
+def test_the_finite_difference_does_not_fool_the_expander_recovery():
+    """fjw24's default recovery: the attack streams its vector, and the recovery itself says "not sparse"."""
+    results = [Game("sparse-recovery(n=1024, k=3, M=1024)", "fjw24", "finite-difference", "white-box",
+                    seed=s).play() for s in range(3)]
+    assert all(r.updates > 0 and not r.failed for r in results)
+    alg, _ = build("fjw24", 4096, 3, 1024)
+    from wbstream.adversaries.finite_difference import finite_difference_vector
+    alg.update(np.array([5, 900, 1000]), np.array([7, -3, 9]))
+    alg.update(np.arange(100, 107), finite_difference_vector(3))
+    assert alg.decoder.decode() is None
 
 
 # -- the lattice attack -----------------------------------------------------------------------------
@@ -80,10 +111,10 @@ class Remember(LatticeCollision):
 
 
 @needs_fpylll
-@pytest.mark.parametrize("name", TESTED)
+@pytest.mark.parametrize("name", ["fw23", "fjw24-vandermonde"])
 def test_the_lattice_attack_breaks_the_toy_presets(name):
     for seed in range(2):
-        r = Game("sparse-recovery(n=1024, k=2, M=1048576)", f"{name}(preset='toy')", Remember, "white-box",
+        r = Game("sparse-recovery(n=1024, k=2, M=1048576)", spec(name, "toy"), Remember, "white-box",
                  seed=seed, adversary_options={"seconds": 60.0}).play()
         assert r.failed, Remember.last.outcome
         assert r.failure_kind in ("missed-not-sparse", "wrong-vector")
@@ -91,9 +122,18 @@ def test_the_lattice_attack_breaks_the_toy_presets(name):
 
 
 @needs_fpylll
+def test_the_lattice_attack_gives_up_on_the_expander_recovery_before_building_its_lattice():
+    """At n = 1024 the expander is the identity (2n = 2048 rows mod p): V z = 0 has no short z at all."""
+    r = Game("sparse-recovery(n=1024, k=2, M=1048576)", "fjw24(preset='toy')", Remember, "white-box",
+             seed=0, adversary_options={"seconds": 5.0}).play()
+    assert not r.failed and r.updates == 0
+    assert Remember.last.outcome.startswith("not run: the lattice has"), Remember.last.outcome
+
+
+@needs_fpylll
 @pytest.mark.parametrize("name", TESTED)
 def test_the_lattice_attack_fails_within_its_budget_against_moderate(name):
-    r = Game("sparse-recovery(n=1024, k=2, M=1024)", f"{name}(preset='moderate')", Remember, "white-box",
+    r = Game("sparse-recovery(n=1024, k=2, M=1024)", spec(name, "moderate"), Remember, "white-box",
              seed=0, adversary_options={"seconds": 5.0}).play()
     assert not r.failed
     assert Remember.last.outcome.startswith("not run: the lattice has"), Remember.last.outcome
@@ -121,8 +161,8 @@ def slow_machine(monkeypatch, extra_seconds: float):
 @needs_fpylll
 def test_the_lattice_attack_plays_the_same_on_a_slow_machine(monkeypatch):
     def play():
-        r = Game("sparse-recovery(n=1024, k=2, M=1048576)", "fjw24(preset='toy')", "lattice", "white-box",
-                 seed=3).play()
+        r = Game("sparse-recovery(n=1024, k=2, M=1048576)", "fjw24(preset='toy', recovery='vandermonde')", "lattice",
+                 "white-box", seed=3).play()
         return r.failed, r.failure_kind, r.rounds, r.updates
 
     fast = play()
@@ -136,7 +176,8 @@ def test_the_lattice_safety_net_voids_the_game_and_says_so(monkeypatch):
 
     slow_machine(monkeypatch, extra_seconds=100.0)
     with pytest.raises(AttackTimeout, match="ran past its 5 s safety net"):
-        Game("sparse-recovery(n=1024, k=2, M=1048576)", "fjw24(preset='toy')", "lattice(seconds=5.0)",
+        Game("sparse-recovery(n=1024, k=2, M=1048576)", "fjw24(preset='toy', recovery='vandermonde')",
+             "lattice(seconds=5.0)",
              "white-box", seed=3).play()
 
 
@@ -166,7 +207,7 @@ def test_fjw24_refuses_an_L_too_small_for_n():
 
 @pytest.mark.parametrize("name", TESTED)
 def test_the_wrap_around_attack_is_impossible_with_valid_parameters(name):
-    r = Game("sparse-recovery(n=512, k=2, M=1024)", name, WrapAround, "white-box", seed=1).play()
+    r = Game("sparse-recovery(n=512, k=2, M=1024)", spec(name, "toy"), WrapAround, "white-box", seed=1).play()
     assert not r.failed and r.updates == 0 and r.stop_reason == "adversary-stopped"
 
 
@@ -191,10 +232,11 @@ def test_space_splits_state_and_key(name):
     alg, _ = build(name, 1024, 4, 1000)
     space = alg.space()
     assert space.state_bits >= 2 * 4 * 31 and space.key_bits > 0
-    if name == "fjw24":
+    recovery_bits = 2 * 4 * 31 if name != "fjw24" else 2 * 1024 * 31  # the expander is the identity at n = 1024
+    if name.startswith("fjw24"):
         g = alg.gsw
         assert space.key_bits == g.L * g.N * g.width * 64
-        assert space.state_bits == 2 * 4 * 31 + g.N * 64
+        assert space.state_bits == recovery_bits + g.N * 64
     else:
         assert space.key_bits == 256 and space.state_bits == 2 * 4 * 31 + alg.rows * alg.log2_q
 

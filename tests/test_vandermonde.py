@@ -402,3 +402,27 @@ def test_space_is_2k_words_of_log_p_bits_and_no_key():
     assert alg.state()["syndromes"].shape == (200,) and int(alg.state()["p"]) == P31
     small = VandermondeRecovery(SparseRecovery(n=500, k=3, M=9).params, Coins.from_seed(0, "a"), p=503)
     assert small.space().state_bits == 6 * 9
+
+
+@settings(max_examples=40, deadline=None)
+@given(L=st.integers(1, 8), planted=st.integers(0, 8), repeat=st.booleans(), seed=st.integers(0, 2**32 - 1))
+def test_flint_root_finding_matches_a_scan_of_every_index(L, planted, repeat, seed):
+    """Roots over F_p without scanning 1..n: the same roots, in range, as the old Horner scan."""
+    n, p = 3000, 3001
+    rng = np.random.default_rng(seed)
+    roots = [int(r) for r in rng.integers(1, p, size=min(planted, L))]  # some beyond n
+    if repeat and roots:
+        roots[-1] = roots[0]
+    poly = [1]  # prod (x - r) times random factors, highest coefficient first
+    for r in roots:
+        poly = [a - r * b for a, b in zip(poly + [0], [0] + poly)]
+    while len(poly) < L + 1:
+        c = int(rng.integers(0, p))
+        poly = [a + c * b for a, b in zip(poly + [0], [0] + poly)]
+    C = [c % p for c in poly]
+    a = np.arange(1, n + 1, dtype=np.int64)
+    acc = np.ones_like(a)
+    for c in C[1:]:
+        acc = (acc * a + c) % p
+    dec = SyndromeDecoder(n, 8, 10, p)
+    np.testing.assert_array_equal(dec._roots(C, len(C) - 1), a[acc == 0])

@@ -62,7 +62,9 @@ class FiniteDifference(Adversary):
         self.rounds = rounds
 
     def applies_to(self, algorithm_cls, problem_cls):
-        if getattr(algorithm_cls, "relaxed_recovery", None) != "vandermonde":
+        # a tested recovery that can run Vandermonde lists it in relaxed_recoveries (an option, not its default)
+        if "vandermonde" not in getattr(algorithm_cls, "relaxed_recoveries",
+                                        (getattr(algorithm_cls, "relaxed_recovery", None),)):
             return False, ("it does not decode Vandermonde syndromes with alpha_i = i + 1 "
                            "(no relaxed_recovery = 'vandermonde'), so the finite difference is not in its kernel")
         if not issubclass(problem_cls, SparseRecovery):

@@ -6,22 +6,36 @@ for a short ``z != 0`` in the joint kernel lattice
 
     { z in Z^d : A z = 0 mod q  and  V z = 0 mod p }
 
-by LLL (then BKZ-beta if asked) on the rows of ``[I_d | W A^T | W' V^T]`` stacked
+by LLL, then progressive BKZ 2.0, on the rows of ``[I_d | W A^T | W' V^T]`` stacked
 over ``[0 | W q I | 0]`` and ``[0 | 0 | W' p I]``. With ``|z_i| <= M`` it streams
 ``x̂ + z`` for a k-sparse target x̂ on other coordinates: the decoder returns x̂
 (``V z = 0``) and the hashes agree (``A z = 0``), so the answer is wrong.
 
-The sub-dimension comes from the root-Hermite model: the smallest d for which LLL
-is predicted to reach ``|z|_inf <= M / 2``, else the d that minimises the predicted
-length. The attack is bounded by work, not by the clock, so a seed plays the same on
-any machine: a lattice of more than ``max_dimension`` rows is not reduced (the attack
-gives up and says so), LLL is deterministic, and BKZ runs at most ``tours`` tours.
-Against ``toy`` presets it succeeds in seconds; against ``moderate`` the lattice has
-hundreds of rows and the attack gives up before reducing it.
+Progressive BKZ (Chen–Nguyen's BKZ 2.0 schedule, as fplll runs it) reduces with block
+sizes 10, 20, ... up to ``block_size`` (default 20), at most ``tours`` tours each, with
+recursive preprocessing of the blocks above 25 and no pruning (unpruned enumeration
+is exact and cheap below block size ~40). The sub-dimension comes from the
+root-Hermite model at the final block size: the smallest d predicted to reach
+``|z|_inf <= M / 2``, else the d that minimises the predicted length.
+
+The attack is bounded by work, not by the clock, so a seed plays the same on any
+machine: a lattice of more than ``max_dimension`` rows is not reduced (the attack
+gives up and says so), LLL is deterministic, and each block size runs at most
+``tours`` tours. Against ``toy`` presets it succeeds in seconds; against ``moderate``
+the lattice has hundreds of rows and the attack gives up before reducing it.
+
+After reducing, the attack measures the root-Hermite factor it achieved on the kernel
+lattice, ``(|b_1| / vol^(1/d))^(1/d)`` from the first reduced kernel vector and the
+lattice's volume, and records it (:meth:`LatticeCollision.notes`, the game's
+``adversary_notes``) beside the model's ``delta(beta)``
+(:func:`wbstream.crypto.params.delta_of_beta`).
 
 ``seconds`` is only a safety net for the child process that reduces: if a reduction
 within the work bound still runs past it, the game ends with :class:`AttackTimeout`
 (an error, never a verdict), so no recorded outcome depends on the machine's speed.
+
+>>> progressive_blocks(20), progressive_blocks(35), progressive_blocks(0)
+([10, 20], [10, 20, 30, 35], [])
 """
 
 from __future__ import annotations
@@ -58,25 +72,59 @@ class AttackTimeout(WbstreamError, TimeoutError):
     """A work-bounded reduction ran past its wall-clock safety net: the game has no verdict."""
 
 
-def _reduce(rows, block_size, tours):
+def progressive_blocks(block_size: int) -> list[int]:
+    """The block sizes of progressive BKZ up to ``block_size``: 10, 20, ..., then ``block_size`` (none below 2)."""
+    if block_size < 2:
+        return []
+    return [b for b in range(10, block_size, 10)] + [block_size]
+
+
+def _strategies(top: int):
+    """BKZ 2.0 strategies up to block ``top``: recursive preprocessing with block b - 15 above 25, no pruning."""
+    from fpylll.fplll.bkz_param import Strategy
+    return [Strategy(b, [b - 15] if b > 25 else []) for b in range(top + 1)]
+
+
+def _reduce(rows, block_sizes, tours):
     from fpylll import BKZ, LLL, IntegerMatrix
     B = IntegerMatrix.from_matrix(rows)
     LLL.reduction(B)  # deterministic, and polynomial in the dimension and the entries' size
-    if block_size >= 2:  # MAX_LOOPS alone (no AUTO_ABORT, no MAX_TIME): the same tours on any machine
-        BKZ.reduction(B, BKZ.Param(block_size=block_size, max_loops=tours, flags=BKZ.MAX_LOOPS))
+    if block_sizes:
+        strategies = _strategies(max(block_sizes))
+    for b in block_sizes:  # MAX_LOOPS alone (no AUTO_ABORT, no MAX_TIME): the same tours on any machine
+        BKZ.reduction(B, BKZ.Param(block_size=b, max_loops=tours, flags=BKZ.MAX_LOOPS, strategies=strategies))
     return [list(B[i]) for i in range(B.nrows)]
 
 
-def reduce_rows(rows: list[list[int]], block_size: int, tours: int, seconds: float) -> list[list[int]]:
-    """LLL (and ``tours`` tours of BKZ-block_size) on ``rows`` in a child process.
+def reduce_rows(rows: list[list[int]], block_sizes: list[int], tours: int, seconds: float) -> list[list[int]]:
+    """LLL, then ``tours`` tours of BKZ at each of ``block_sizes`` in turn, on ``rows`` in a child process.
 
     Raises :class:`AttackTimeout` if the child runs past the ``seconds`` safety net.
     """
     try:
-        return run_forked(_reduce, rows, block_size, tours, seconds=seconds)
+        return run_forked(_reduce, rows, block_sizes, tours, seconds=seconds)
     except ForkTimeout:
         raise AttackTimeout(f"the lattice reduction ({len(rows)} rows) ran past its {seconds:g} s safety net: "
                             f"the game is void (raise seconds, or lower max_dimension)") from None
+
+
+def achieved_delta(reduced: list[list[int]], d: int) -> float | None:
+    """Root-Hermite factor of the kernel lattice in ``reduced`` (rows whose tail after ``d`` is zero).
+
+    ``(|b_1| / vol^(1/d))^(1/d)``, with b_1 the first kernel row and vol = |det| of the d
+    kernel rows (a basis of the kernel lattice); None if there are not d of them.
+
+    >>> round(achieved_delta([[2, 0, 0], [0, 1, 0], [1, 1, 5]], 2), 4)   # |b_1| = 2, vol = 2
+    1.1892
+    """
+    kernel = [row[:d] for row in reduced if not any(row[d:])]
+    if len(kernel) != d:
+        return None
+    sign, log_det = np.linalg.slogdet(np.array(kernel, dtype=np.float64))
+    if sign == 0:
+        return None
+    log_b1 = math.log(math.sqrt(float(sum(int(v) * int(v) for v in kernel[0]))))
+    return math.exp((log_b1 - log_det / d) / d)
 
 
 @adversaries.register
@@ -84,8 +132,11 @@ class LatticeCollision(Adversary):
     """White-box lattice collision attack on the tester and the relaxed recovery together.
 
     ``columns`` fixes the sub-dimension (0: from the root-Hermite model), ``block_size``
-    adds ``tours`` tours of BKZ after LLL (0: LLL only), ``max_dimension`` is the most
-    rows of a lattice it reduces (the work bound), ``seconds`` the wall-clock safety net.
+    is the last block size of progressive BKZ after LLL (0: LLL only), run for at most
+    ``tours`` tours per block size; ``max_dimension`` is the most rows of a lattice it
+    reduces (the work bound, with ``tours``), ``seconds`` the wall-clock safety net.
+    What it found, and the root-Hermite factor it achieved beside the model's, is in
+    :meth:`notes` (recorded in the game's ``adversary_notes``).
     """
 
     name = "lattice"
@@ -93,7 +144,7 @@ class LatticeCollision(Adversary):
     computed_defaults = {"columns": "from the root-Hermite model"}
     needs = WHITE_BOX
 
-    def __init__(self, *, columns: int = 0, block_size: int = 0, tours: int = 4, max_dimension: int = 160,
+    def __init__(self, *, columns: int = 0, block_size: int = 20, tours: int = 4, max_dimension: int = 160,
                  seconds: float = 600.0):
         at_least("lattice", columns=(columns, 0), block_size=(block_size, 0), tours=(tours, 1),
                  max_dimension=(max_dimension, 2))
@@ -112,6 +163,16 @@ class LatticeCollision(Adversary):
         self.done = False
         self.outcome = "not run"
         self.dimension = 0
+        self.delta_achieved: float | None = None
+        self.delta_model = delta_of_beta(self.block_size) if self.block_size >= 2 else LLL_DELTA
+
+    def notes(self) -> str:
+        """What the attack did, and (once it reduced) the root-Hermite factor it reached beside the model's."""
+        if self.delta_achieved is None:
+            return self.outcome
+        reduction = f"BKZ {'-'.join(map(str, progressive_blocks(self.block_size)))}" if self.block_size >= 2 else "LLL"
+        return (f"{self.outcome}; {reduction}: root-Hermite factor {self.delta_achieved:.4f} achieved, "
+                f"{self.delta_model:.4f} by the model")
 
     def act(self, obs):
         if self.done:
@@ -125,11 +186,14 @@ class LatticeCollision(Adversary):
         V, p = cls.recovery_columns(params, state, free[:1])
         r, s = A.shape[0], V.shape[0]
         log_volume = r * math.log2(q) + s * math.log2(p)
-        delta = delta_of_beta(self.block_size) if self.block_size >= 2 else LLL_DELTA
+        delta = self.delta_model
         high = min(len(free), max(r + s + 2, int(math.sqrt(log_volume / math.log2(delta))) + 1))
         d = self.columns or choose_dimension(log_volume, M / 2, min(r + s + 2, high), high, delta)
         d = min(d, len(free))
         self.dimension = d
+        if d + r + s > self.max_dimension:  # before building: an expander recovery has 2m rows
+            self.outcome = f"not run: the lattice has {d + r + s} rows > max_dimension = {self.max_dimension} (d = {d})"
+            return None
         cols = np.sort(self.rng.choice(free, size=d, replace=False))
         A = cls.tester_columns(params, state, cols)[0].astype(object) % q
         V = cls.recovery_columns(params, state, cols)[0].astype(object) % p
@@ -138,10 +202,8 @@ class LatticeCollision(Adversary):
                 for i in range(d)]
         rows += [[0] * d + [weight * q if c == t else 0 for c in range(r)] + [0] * s for t in range(r)]
         rows += [[0] * (d + r) + [weight * p if c == t else 0 for c in range(s)] for t in range(s)]
-        if len(rows) > self.max_dimension:
-            self.outcome = f"not run: the lattice has {len(rows)} rows > max_dimension = {self.max_dimension} (d = {d})"
-            return None
-        reduced = reduce_rows(rows, self.block_size, self.tours, self.seconds)
+        reduced = reduce_rows(rows, progressive_blocks(self.block_size), self.tours, self.seconds)
+        self.delta_achieved = achieved_delta(reduced, d)
         for row in sorted(reduced, key=lambda row: max(abs(v) for v in row[:d])):
             if any(row[d:]) or not any(row[:d]) or max(abs(v) for v in row[:d]) > M:
                 continue

@@ -7,12 +7,16 @@ options; the arena plays it once per trial seed. Suites:
   it, at the least threat level the adversary needs, 3 trials;
 * ``standard``: the same at every threat level the adversary supports, 5 trials
   (an oblivious adversary only once: it sees the same at every level, and the
-  reports show its result under each);
-* ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers,
-  10 trials;
+  reports show its result under each), plus the scaling sweep of
+  :mod:`wbstream.arena.sweep` (time against k, space against n);
+* ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers, and
+  the lattice attack against every fw23, fjw24 and robust-rank preset that fits
+  (:mod:`wbstream.arena.paper`), 10 trials;
 * a TOML file: ``[[matchup]]`` tables with ``problem``, ``algorithm``,
   ``adversary``, ``threat`` and optionally ``query_every``, ``rounds``,
-  ``updates``, ``seconds``; a top-level ``trials`` sets the default count.
+  ``updates``, ``seconds``, ``sweep`` (the problem option the matchup varies, such
+  as ``"k"``: its games draw the scaling plots and are not judged); a top-level
+  ``trials`` sets the default count.
 
 Every algorithm and adversary registered anywhere shows up without changes here.
 
@@ -41,6 +45,8 @@ from wbstream.engine.keys import adversary_rng
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import OBLIVIOUS, ThreatModel
 
+from .rows import SWEEP_PREFIX
+
 #: Default trial counts per built-in suite.
 SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10}
 
@@ -67,6 +73,9 @@ class Matchup:
     secret: bytes | None = field(default=None, repr=False, compare=False)
     #: "auto" (isolate adversaries from outside the package), "all", or "none"; not part of the id.
     isolation: str = "auto"
+    #: The problem option a game of the scaling sweep varies (:mod:`wbstream.arena.sweep`), or "" for a game
+    #: that is judged: a sweep's games measure time and space, not robustness.
+    sweep: str = ""
 
     @cached_property
     def id(self) -> str:
@@ -78,10 +87,12 @@ class Matchup:
         fields = asdict(self)
         del fields["secret"]
         del fields["isolation"]  # where the adversary runs does not change the games
+        del fields["sweep"]  # marked by the prefix instead, so the ids of stored verdict games stay as they were
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
         fields["adversary"] = adversaries.canonical(self.adversary)
-        return hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+        return f"{SWEEP_PREFIX}{self.sweep}-{digest}" if self.sweep else digest
 
     def key(self, seed: int) -> str:
         return f"{self.id}/{seed}"
@@ -168,9 +179,16 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
 
 
 def paper_matchups() -> list[Matchup]:
-    """The seed papers' comparisons: sparse recovery with and without testers, and linear sketches."""
+    """The seed papers' comparisons: sparse recovery with and without testers, and linear sketches;
+    then the lattice attack against every fw23, fjw24 and robust-rank preset (:mod:`wbstream.arena.paper`,
+    whose ``preset_skips`` lists the presets left out and why)."""
+    from wbstream.arena.paper import preset_sweep
+
     names = ("vandermonde", "fw23", "fjw24", "countsketch", "ams")
-    return [m for m in registry_matchups(all_levels=False) if m.algorithm.split("(")[0] in names]
+    sweep = preset_sweep()[0]
+    swept = {m.id for m in sweep}  # the sweep names the preset ("fw23(preset='toy')" for "fw23"): keep its spec
+    return [m for m in registry_matchups(all_levels=False)
+            if m.algorithm.split("(")[0] in names and m.id not in swept] + sweep
 
 
 def load_toml(path: str | Path) -> tuple[list[Matchup], int | None]:
@@ -201,6 +219,10 @@ def load_toml(path: str | Path) -> tuple[list[Matchup], int | None]:
         wrong = [k for k in ("problem", "algorithm", "adversary", "threat") if not isinstance(t[k], str)]
         if wrong:
             raise SuiteError(f"{path}: matchup {i + 1}: {wrong[0]} must be a spec string, got {t[wrong[0]]!r}")
+        sweep = t.get("sweep", "")
+        if not isinstance(sweep, str) or (sweep and not sweep.isidentifier()):
+            raise SuiteError(f"{path}: matchup {i + 1}: sweep must name the problem option it varies "
+                             f"(like \"k\"), got {sweep!r}")
         m = Matchup(**t)
         try:
             check_playable(m)
@@ -218,7 +240,9 @@ def suite(name: str) -> list[Matchup]:
     if name == "quick":
         return registry_matchups(all_levels=False)
     if name == "standard":
-        return registry_matchups(all_levels=True)
+        from .sweep import sweep_matchups
+
+        return registry_matchups(all_levels=True) + sweep_matchups()
     if name == "paper":
         return paper_matchups()
     if name.endswith(".toml"):

@@ -1,12 +1,15 @@
 """Figures of an arena run, as PNG bytes with a one-line caption (matplotlib, Agg backend).
 
-Each plotting function takes the store's rows and returns ``(png, caption)``, or None
-when the rows hold nothing to draw: no placeholder is ever made. A figure shows at
-most :data:`MAX_SERIES` series, and the failure curves get one figure per problem
-family. The functions import nothing from the report module (it imports them).
+Each plotting function takes the store's rows and returns ``(png, caption)`` (or a dict
+of them, one per problem family), and nothing when the rows hold nothing to draw: no
+placeholder is ever made. A figure shows at most :data:`MAX_SERIES` series. The
+failure curves and the preset bars come from the judged games, one failure figure
+per problem family; update time against k and space against n come from the games of
+the scaling sweep (:mod:`wbstream.arena.sweep`), one figure per family it sweeps. The
+functions import nothing from the report modules (they call them).
 
->>> failure_vs_rounds([]) is None
-True
+>>> failure_vs_rounds([]) is None, update_time_vs_k([]), space_vs_n([])
+(True, {}, {})
 >>> all_figures([])
 {}
 """
@@ -28,7 +31,7 @@ from wbstream.engine.registry import parse_spec  # noqa: E402
 from wbstream.engine.stats import wilson_interval  # noqa: E402
 from wbstream.engine.threat import ThreatModel  # noqa: E402
 
-from .rows import group_rows, ok_results, spec_name  # noqa: E402
+from .rows import group_rows, ok_results, result_of, spec_name, sweep_option, sweep_rows, verdict_rows  # noqa: E402
 
 DPI = 90
 #: Series per figure at most: more lines than this cannot be told apart.
@@ -104,15 +107,19 @@ def failure_vs_rounds(rows, family: str | None = None):
     return _png(fig), caption
 
 
-def _by_algorithm_and(rows, option: str, value) -> dict[str, dict[float, list[float]]]:
-    out: dict[str, dict[float, list[float]]] = defaultdict(lambda: defaultdict(list))
-    for r in ok_results(rows):
-        x = _option(r.problem, option)
-        if isinstance(x, bool) or not isinstance(x, (int, float)):
+def _sweep_series(rows, option: str, value) -> dict[str, dict[str, dict[float, list[float]]]]:
+    """family -> algorithm spec -> the problem's ``option`` -> values, over the ok games of the sweep of ``option``."""
+    out: dict = defaultdict(lambda: defaultdict(lambda: defaultdict(list)))
+    for row in sweep_rows(rows):
+        r = result_of(row) if row.get("status", "ok") == "ok" else None
+        if r is None or sweep_option(row) != option:
             continue
+        problem = row.get("problem") or r.problem
+        x = _option(problem, option)
         y = value(r)
-        if y is not None:
-            out[spec_name(r.algorithm)][x].append(float(y))
+        if isinstance(x, bool) or not isinstance(x, (int, float)) or not y:
+            continue
+        out[spec_name(problem)][row.get("algorithm") or r.algorithm][x].append(float(y))
     return out
 
 
@@ -125,7 +132,7 @@ def _lines(series, title: str, xlabel: str, ylabel: str, caption: str):
     for name in sorted(names):
         pts = usable[name]
         xs = sorted(pts)
-        ax.plot(xs, [statistics.median(pts[x]) for x in xs], marker="o", label=name)
+        ax.plot(xs, [statistics.median(pts[x]) for x in xs], marker="o", label=_short(name, 40))
     ax.set_xscale("log")
     ax.set_yscale("log")
     ticks = sorted({x for n in names for x in usable[n]})
@@ -135,23 +142,36 @@ def _lines(series, title: str, xlabel: str, ylabel: str, caption: str):
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
     ax.grid(alpha=0.3, which="both")
-    return _png(fig), caption
+    more = len(usable) - len(names)
+    return _png(fig), caption + (f" ({more} more algorithms not drawn)" if more else "")
 
 
-def update_time_vs_k(rows):
-    """Median ns per update against the problem's k, one line per algorithm played at two k or more; else None."""
-    series = _by_algorithm_and(rows, "k", lambda r: r.update_ns_median if r.update_ns_median else None)
-    return _lines(series, "Update time vs k", "k (problem sparsity)", "median ns per update",
-                  "Update time against k (log-log): the slope is the exponent of k in the update cost.")
+def _scaling(rows, option: str, value, what: str, xlabel: str, ylabel: str, reading: str):
+    """One figure per family of the sweep over ``option``: ``{family: (png, caption)}``."""
+    out = {}
+    for family, series in _sweep_series(rows, option, value).items():
+        fig = _lines(series, f"{what} vs {option}: {family}", xlabel, ylabel, f"{family}: {reading}")
+        if fig is not None:
+            out[family] = fig
+    return out
 
 
-def space_vs_n(rows):
-    """Median state + key bits against the problem's n, one line per algorithm played at two n or more; else None."""
-    series = _by_algorithm_and(rows, "n", lambda r: (r.space_state_bits + r.space_key_bits) or None)
-    return _lines(series, "Space vs n", "n (universe size)", "state + key bits",
-                  "Space against n (log-log): a flat line is polylogarithmic in n, slope 1 is linear.")
+def update_time_vs_k(rows) -> dict[str, tuple[bytes, str]]:
+    """Per problem family of the sweep over k, the median ns per update against k, one line per algorithm
+    measured at two k or more: ``{family: (png, caption)}``, empty without such games."""
+    return _scaling(rows, "k", lambda r: r.update_ns_median, "Update time", "k (problem sparsity)",
+                    "median ns per update", "time per update against k on log-log axes; the slope is the "
+                    "exponent of k in the update cost, a flat line costs the same at every k.")
+
+
+def space_vs_n(rows) -> dict[str, tuple[bytes, str]]:
+    """Per problem family of the sweep over n, the median state + key bits against n, one line per algorithm
+    measured at two n or more: ``{family: (png, caption)}``, empty without such games."""
+    return _scaling(rows, "n", lambda r: r.space_state_bits + r.space_key_bits, "Space", "n (universe size)",
+                    "state + key bits", "bits kept against n on log-log axes; a flat line does not grow "
+                    "with n, slope 1 grows like storing x itself.")
 
 
 def attack_success_vs_preset(rows):
@@ -207,8 +227,10 @@ def attack_success_vs_preset(rows):
 def all_figures(rows) -> dict[str, tuple[bytes, str]]:
     """Every figure the rows have data for, by name, as (png, caption)."""
     rows = list(rows)
-    families = sorted({spec_name(problem) for (_, _, _, problem) in group_rows(rows)})
-    out = {f"failure_vs_rounds/{family}": failure_vs_rounds(rows, family) for family in families}
-    out.update(update_time_vs_k=update_time_vs_k(rows), space_vs_n=space_vs_n(rows),
-               attack_success_vs_preset=attack_success_vs_preset(rows))
+    judged = verdict_rows(rows)
+    families = sorted({spec_name(problem) for (_, _, _, problem) in group_rows(judged)})
+    out = {f"failure_vs_rounds/{family}": failure_vs_rounds(judged, family) for family in families}
+    out["attack_success_vs_preset"] = attack_success_vs_preset(judged)
+    out.update({f"update_time_vs_k/{family}": fig for family, fig in update_time_vs_k(rows).items()})
+    out.update({f"space_vs_n/{family}": fig for family, fig in space_vs_n(rows).items()})
     return {name: fig for name, fig in out.items() if fig is not None}

@@ -97,3 +97,50 @@ def attack_failure_rate(spec: str, adversary: str, trials: int = 5,
         failures += game.play().failed
     return failures / trials
 
+
+
+def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, levels: int = 3, batch: int = 512,
+                          n_for_binding: int = 1 << 16, M: int = 1 << 10) -> dict:
+    """fjw24's tester at the ~64-bit preset: the share of its time inside BLAS, by a cProfile split.
+
+    The tester is built at the preset's real shape (N x N l words of log_q bits) with
+    ``levels`` key levels (an update runs ``levels - 1`` level products; the full key
+    has L = log2 n of them, each the same operation), its key drawn through the key
+    cache and memory-mapped as the real one is. The split is the profiler's time in
+    :func:`wbstream.crypto.modular128.blas_product` (the float64 BLAS calls) over the
+    whole ``tester.add``. Parameters default to the ``sec64`` preset when it exists.
+    """
+    import cProfile
+    import pstats
+    import time
+
+    from wbstream.algorithms.sparse.fjw24 import GswTester
+    from wbstream.crypto import modular128
+    from wbstream.crypto.gsw import GswParams
+    from wbstream.crypto.keycache import sample_key
+    from wbstream.crypto.params import FJW24_PRESETS
+    from wbstream.engine.coins import Coins
+
+    pre = FJW24_PRESETS.get("sec64")
+    n_lwe = n_lwe or (pre.n_lwe if pre else 2300)
+    base_bits = base_bits or (pre.base_bits if pre else 16)
+    log_q = log_q or getattr(pre, "log_q", 128)
+    full = GswParams.for_universe(n_for_binding, n_lwe, base_bits, M, log_q=log_q,
+                                  sigma=getattr(pre, "sigma", 2.0**28))
+    g = GswParams(n_lwe, base_bits, levels, full.t_star, log_q)
+    start = time.perf_counter()
+    key = sample_key(g, Coins.from_seed(0, "bench/fjw24-wide"), "fjw24/key", min_bytes=1)
+    key_s = time.perf_counter() - start
+    tester = GswTester(g, key, 0)
+    rng = np.random.default_rng(0)  # batch updates over the 2^levels indices the short key spans (repeats allowed)
+    indices, deltas = rng.integers(0, 1 << levels, batch), rng.integers(-M, M + 1, batch)
+    profile = cProfile.Profile()
+    start = time.perf_counter()
+    profile.runcall(tester.add, tester.zero(), indices, deltas)
+    total = time.perf_counter() - start
+    stats = pstats.Stats(profile).stats
+    blas = sum(v[2] for k, v in stats.items() if k[2] == modular128.blas_product.__name__)
+    limbs = -(-log_q // 16) if key.mapped and g.wide else None
+    return {"n_lwe": n_lwe, "N": g.N, "width": g.width, "log_q": log_q, "limbs": limbs, "batch": batch,
+            "level_products": levels - 1, "key_s": key_s, "update_s": total, "blas_s": blas,
+            "blas_share": blas / total, "full_L": full.L, "binding": full.binding.describe()}

@@ -73,18 +73,23 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
                 executor.close()
     except WbstreamError as exc:
         raise refuse(exc) from None
+    if suite_name == "paper":
+        from wbstream.arena.paper import preset_skips
+        for skip in preset_skips():
+            out.print(f"skipped {skip}", markup=False, highlight=False)
     out.print(f"{len(matchups)} matchups x {trials} trials on {executor.name}: played {run.played}, "
               f"already stored {run.skipped}, errors {run.errors}, {run.wall_seconds:.1f} s")
     out.print(f"arena overhead per game on top of the game itself: {run.overhead_fraction:.1%} "
               f"({run.overhead_seconds:.2f} s over {run.game_seconds:.2f} s of games)")
     if not no_report:
         from wbstream.arena.report import render_terminal, write_reports
+        from wbstream.arena.rows import sweep_rows
         from wbstream.arena.store import ResultStore
 
         paths = write_reports(run.store, out_dir)
         with ResultStore(run.store) as store:
             from wbstream.arena.report import flags, leaderboard
             rows = store.rows()
-            render_terminal(out, leaderboard(rows), flags(rows))
+            render_terminal(out, leaderboard(rows), flags(rows), sweep_games=len(sweep_rows(rows)))
         for label, path in paths.items():
             out.print(f"wrote {label}: {path}")

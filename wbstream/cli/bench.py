@@ -7,7 +7,8 @@ from rich.table import Table
 
 from wbstream.arena.textfit import fit_print
 from wbstream.bench.sparse import preset_table
-from wbstream.cli import main, out
+from wbstream.cli import main, one_line, out, refuse
+from wbstream.engine.errors import WbstreamError
 
 
 @main.group()
@@ -84,8 +85,36 @@ def bench_distributed():
 
 
 @bench.command("sparse")
-def bench_sparse():
-    """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time."""
+@click.option("--preset", default=None, help="Preset of the race at equal security, in both fw23 and fjw24 "
+              "(default: the lowest estimated at >= 64 bits for both).")
+@click.option("--n", "race_n", default=1 << 16, show_default=True, type=click.IntRange(min=2),
+              help="Universe size of the race.")
+@click.option("--batch", "race_batch", default=16, show_default=True, type=click.IntRange(min=1),
+              help="Updates per timed batch in the race.")
+@click.option("--tolerance", default=8.0, show_default=True, type=click.FloatRange(min=0),
+              help="Most bits the two estimates may differ by in the race.")
+@click.option("--race-only", is_flag=True, help="Run only the race at equal security.")
+def bench_sparse(preset, race_n, race_batch, tolerance, race_only):
+    """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time; then the race at
+    equal security (update time, state and key bits for k = 1, 10, 100, 1000, and the crossover k)."""
+    from wbstream.bench.sparse_race import print_race, race_preset, sparse_race
+
+    asked = race_only or preset is not None
+    try:  # a race that cannot be run is refused before anything is measured
+        preset, why_not = race_preset(preset, n=race_n, tolerance=tolerance), None
+    except WbstreamError as exc:
+        if asked:
+            raise refuse(exc) from None
+        why_not = one_line(exc)  # the plain bench still prints its other figures, and says why the race is missing
+    if not race_only:
+        _sparse_tables()
+    if why_not is not None:
+        out.print(f"race at equal security not run: {why_not}", markup=False, highlight=False)
+        return
+    print_race(out, sparse_race(preset, n=race_n, batch=race_batch, tolerance=tolerance))
+
+
+def _sparse_tables():
     from wbstream.bench.sparse import fjw24_blas_share, sparse_report_vs_k, sparse_update_vs_k
 
     rows = sparse_update_vs_k()
@@ -116,6 +145,7 @@ def bench_sparse():
     for k in ks:
         t.add_row(str(k), *[f"{rep[name, k]:.2f}" for name in names])
     fit_print(out, t)
+    _print_wide_blas_split()
     n, k, M = 10**6, 100, 1 << 20
     t = Table(title=f"Space at n = 10^6, k = {k}, M = 2^20 (storing x exactly: {n * (2 * M).bit_length():,} bits)",
               title_justify="left")
@@ -124,6 +154,28 @@ def bench_sparse():
     for r in preset_table(n, k, M):
         t.add_row(r["algorithm"], r["preset"], f"{r['state_bits']:,}", f"{r['key_bits']:,}")
     fit_print(out, t)
+
+
+def _print_wide_blas_split() -> None:
+    from wbstream.bench.sparse import fjw24_wide_blas_split
+
+    w = fjw24_wide_blas_split()
+    out.print(f"\nfjw24 tester at the ~64-bit preset (q = 2^{w['log_q']}, N = {w['N']}, row of {w['width']} words, "
+              f"{w['limbs']} limbs of 16 bits, key memory-mapped), batch of {w['batch']}: "
+              f"{w['update_s']:.1f} s for {w['level_products']} level products, {w['blas_s']:.1f} s of it in BLAS "
+              f"(cProfile): BLAS share {w['blas_share']:.0%}")
+    out.print(f"  at n = 2^{w['full_L']} an uncached update runs {w['full_L'] - 1} such products: "
+              f"~{w['update_s'] / w['level_products'] * (w['full_L'] - 1) / w['batch'] * 1e3:.0f} ms per update; "
+              f"binding at n = 2^16, M = 2^10: {w['binding']}")
+
+
+@bench.command("recovery")
+@click.option("--repeats", default=5, show_default=True, type=click.IntRange(min=1))
+def bench_recovery(repeats):
+    """The relaxed recoveries side by side: their own update time against k, fjw24 end to end, report time."""
+    from wbstream.bench.recovery import print_recovery
+
+    print_recovery(out, repeats=repeats)
 
 
 @bench.command("robust")

@@ -15,6 +15,7 @@ from wbstream.engine.errors import WbstreamError
 def report_cmd(directory: Path):
     """Regenerate DIRECTORY's leaderboard.md and report.html from its results.sqlite."""
     from wbstream.arena.report import flags, leaderboard, render_terminal, write_reports
+    from wbstream.arena.rows import sweep_rows
     from wbstream.arena.store import ResultStore
 
     path = directory / "results.sqlite"
@@ -23,7 +24,7 @@ def report_cmd(directory: Path):
     try:
         with ResultStore(path) as store:
             rows = store.rows()
-            render_terminal(out, leaderboard(rows), flags(rows))
+            render_terminal(out, leaderboard(rows), flags(rows), sweep_games=len(sweep_rows(rows)))
             written = write_reports(store, directory)
     except (WbstreamError, OSError) as exc:
         raise click.ClickException(str(exc)) from None

@@ -1,14 +1,15 @@
 """The FJW'24 tester: a key of L pseudorandom GSW ciphertexts and batched EvalCol.
 
 The key is ``L`` uniformly random matrices ``C_1..C_L`` in ``Z_q^{N × Nℓ}``,
-``q = 2^64``. In the security proof they are GSW encryptions of the bits of a
+``q = 2^64`` (``uint64`` words) or ``q = 2^128`` (``uint64`` (lo, hi) pairs on a
+trailing axis, :mod:`wbstream.crypto.modular128`); ``ℓ = log2 q / base_bits``. In the security proof they are GSW encryptions of the bits of a
 hidden index ``v``; the algorithm never encrypts and has no secret, it just
 samples uniform strings. ``EvalCol(j)`` is column ``c*`` of the homomorphic
 evaluation of "index == j" (docs/references.md#fjw24)::
 
     w := C_L[:, c*]  if bit_L(j) else  G[:, c*] - C_L[:, c*]      # NOT(C) = G - C
     for lev = L-1 .. 1:
-        u := C_lev @ G^-1(w)                                       # mod 2^64
+        u := C_lev @ G^-1(w)                                       # mod q
         w := u  if bit_lev(j) else  w - u
 
 Level ``u`` reads bit ``u - 1`` of ``j`` (level 1 is the least significant bit).
@@ -17,9 +18,11 @@ level is one exact float64-BLAS product (:class:`~wbstream.crypto.modular.LimbMa
 and a vectorised select. :class:`EvalCache` trades ``2^t`` stored vectors for
 ``t`` fewer levels per evaluation.
 
-For tests only, :func:`keygen`, :func:`encrypt_index` and :func:`decrypt_columns`
-implement real GSW so that evaluated columns can be checked to decrypt to
-``1[j == v]`` (the proof world).
+A key too large for RAM is memory-mapped (:mod:`wbstream.crypto.keycache`); its
+limbs are then cut per block of rows at each product, never kept whole.
+
+For tests only, :mod:`wbstream.crypto.gsw_proof` implements real GSW so that
+evaluated columns can be checked to decrypt to ``1[j == v]`` (the proof world).
 
 >>> params = GswParams(n_lwe=4, base_bits=16, L=3, t_star=3)
 >>> rng = np.random.default_rng(0)
@@ -30,15 +33,18 @@ implement real GSW so that evaluated columns can be checked to decrypt to
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Callable
 
 import numpy as np
 
-from wbstream.crypto.modular import (GADGET_BASE_BITS, LimbMatrix, centered, gadget_decompose,
-                                     gadget_matrix, matmul_mod_2_64)
+from wbstream.crypto.binding import LOG_Q_CHOICES, Binding, binding
+from wbstream.crypto.modular import GADGET_BASE_BITS, LimbMatrix, gadget_decompose
+from wbstream.crypto.modular128 import (Limb128Matrix, add128, gadget_decompose128, matmul_mod_2_128, sub128,
+                                        to_pairs)
 
 Q64 = 1 << 64
+ROW_BLOCK = 256  # rows of a memory-mapped key level cut into limbs at a time
 MAX_L = 62  # indices are int64
 MAX_BATCH = 2048  # columns per product: bounds the float64 digit matrix (Nℓ × MAX_BATCH)
 
@@ -52,17 +58,23 @@ class GswParams:
     ``μ B_g^{t*} + noise``.
 
     >>> p = GswParams.for_universe(n=1000, n_lwe=256, base_bits=8, M=2**20)
-    >>> p.L, p.t_star, p.N, p.ell, p.width
-    (10, 5, 257, 8, 2056)
+    >>> p.L, p.t_star, p.N, p.ell, p.width, p.binding.holds
+    (10, 5, 257, 8, 2056, False)
+    >>> w = GswParams.for_universe(n=1000, n_lwe=256, base_bits=8, M=2**20, log_q=128)
+    >>> w.t_star, w.ell, w.binding.holds
+    (10, 16, True)
     """
 
     n_lwe: int
     base_bits: int
     L: int
     t_star: int
+    log_q: int = 64
+    #: The binding check :meth:`for_universe` chose t* with (None when built by hand).
+    binding: Binding | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self):
-        for name in ("n_lwe", "base_bits", "L", "t_star"):
+        for name in ("n_lwe", "base_bits", "L", "t_star", "log_q"):
             value = getattr(self, name)
             if not isinstance(value, (int, np.integer)) or isinstance(value, bool):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -71,6 +83,8 @@ class GswParams:
             raise ValueError(f"n_lwe must be >= 1, got {self.n_lwe}")
         if self.base_bits not in GADGET_BASE_BITS:
             raise ValueError(f"base_bits must be one of {GADGET_BASE_BITS}, got {self.base_bits}")
+        if self.log_q not in LOG_Q_CHOICES:
+            raise ValueError(f"log_q must be one of {LOG_Q_CHOICES}, got {self.log_q}")
         if not 1 <= self.L <= MAX_L:
             raise ValueError(f"L must be in [1, {MAX_L}], got {self.L}")
         if not 0 <= self.t_star < self.ell:
@@ -78,19 +92,30 @@ class GswParams:
                              f"got {self.t_star}")
 
     @classmethod
-    def for_universe(cls, n: int, n_lwe: int, base_bits: int, M: int) -> GswParams:
-        """``L = ceil(log2 n)`` (at least 1) and the largest ``t*`` with ``4 M B_g^{t*} < 2^64``."""
+    def for_universe(cls, n: int, n_lwe: int, base_bits: int, M: int, log_q: int = 64,
+                     sigma: float = 3.2, L: int = 0) -> GswParams:
+        """``L = ceil(log2 n)`` (at least 1, unless given) and t* from the noise (:func:`~wbstream.crypto.binding.binding`).
+
+        When binding holds, t* is the smallest digit with ``B_g^{t*} > 2 Y B_eval``.
+        When it cannot hold, t* falls back to the largest digit with ``4 M B_g^{t*} < q``
+        (completeness does not depend on t*): ``.binding`` then says which inequality fails.
+        """
         if n < 1:
             raise ValueError(f"universe size n must be >= 1, got {n}")
         if M < 1:
             raise ValueError(f"M must be >= 1, got {M}")
         if base_bits not in GADGET_BASE_BITS:
             raise ValueError(f"base_bits must be one of {GADGET_BASE_BITS}, got {base_bits}")
-        fits = [t for t in range(64 // base_bits) if 4 * M << (base_bits * t) < Q64]
+        if log_q not in LOG_Q_CHOICES:
+            raise ValueError(f"log_q must be one of {LOG_Q_CHOICES}, got {log_q!r}")
+        L = L or max(1, (int(n) - 1).bit_length())
+        b = binding(n=int(n), M=int(M), n_lwe=n_lwe, base_bits=base_bits, log_q=log_q, sigma=sigma, L=L)
+        if b.holds:
+            return cls(n_lwe=n_lwe, base_bits=base_bits, L=L, t_star=b.t_star, log_q=log_q, binding=b)
+        fits = [t for t in range(log_q // base_bits) if 4 * M << (base_bits * t) < 1 << log_q]
         if not fits:
-            raise ValueError(f"no digit t* with 4*M*B_g^t* < 2^64 for M={M}")
-        return cls(n_lwe=n_lwe, base_bits=base_bits, L=max(1, (int(n) - 1).bit_length()),
-                   t_star=max(fits))
+            raise ValueError(f"no digit t* with 4*M*B_g^t* < 2^{log_q} for M={M}")
+        return cls(n_lwe=n_lwe, base_bits=base_bits, L=L, t_star=max(fits), log_q=log_q, binding=b)
 
     @property
     def N(self) -> int:
@@ -98,7 +123,21 @@ class GswParams:
 
     @property
     def ell(self) -> int:
-        return 64 // self.base_bits
+        return self.log_q // self.base_bits
+
+    @property
+    def wide(self) -> bool:
+        """True for q = 2^128: words are (lo, hi) pairs on a trailing axis."""
+        return self.log_q == 128
+
+    @property
+    def word_shape(self) -> tuple[int, ...]:
+        """The trailing shape of one residue: ``()`` for q = 2^64, ``(2,)`` for q = 2^128."""
+        return (2,) if self.wide else ()
+
+    @property
+    def key_shape(self) -> tuple[int, ...]:
+        return (self.L, self.N, self.width) + self.word_shape
 
     @property
     def width(self) -> int:
@@ -115,25 +154,39 @@ class GswParams:
 
     @property
     def key_bits(self) -> int:
-        return self.L * self.N * self.width * 64
+        return self.L * self.N * self.width * self.log_q
 
     @property
     def hash_bits(self) -> int:
-        return self.N * 64
+        return self.N * self.log_q
 
     def g_column(self) -> np.ndarray:
-        """``G e_{c*} = B_g^{t*} e_0``, ``uint64`` ``(N,)``."""
+        """``G e_{c*} = B_g^{t*} e_0``: ``uint64`` ``(N,)``, or pairs ``(N, 2)`` for q = 2^128."""
+        if self.wide:
+            g = np.zeros((self.N, 2), dtype=np.uint64)
+            g[0] = to_pairs(self.scale)
+            return g
         g = np.zeros(self.N, dtype=np.uint64)
         g[0] = self.scale
         return g
 
+    def decompose(self, W: np.ndarray) -> np.ndarray:
+        """``G^-1(W)``: digits ``(Nℓ, m)`` of a batch of vectors ``(N, m)`` (or ``(N, m, 2)``)."""
+        return gadget_decompose128(W, self.base_bits) if self.wide else gadget_decompose(W, self.base_bits)
+
+    def sub(self, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        """``a - b mod q``."""
+        return sub128(a, b) if self.wide else a - b
+
 
 class GswKey:
-    """The FJW'24 hash key: ``C``, ``uint64`` ``(L, N, Nℓ)``, ``C[u-1]`` being ``C_u``.
+    """The FJW'24 hash key: ``C``, ``uint64`` ``(L, N, Nℓ)`` (``(L, N, Nℓ, 2)`` at q = 2^128), ``C[u-1]`` being ``C_u``.
 
     Sampled uniformly (pseudorandom ciphertexts): no secret, no trapdoor.
     ``draw_words(shape)`` must return uniform ``uint64`` words, e.g.
-    ``lambda shape: coins.words("fjw24/key", shape)``.
+    ``lambda shape: coins.words("fjw24/key", shape)``. A ``mapped`` key (read-only,
+    memory-mapped, :mod:`wbstream.crypto.keycache`) is cut into limbs per block
+    of rows at each product; an in-RAM key keeps its limbs per level.
 
     >>> params = GswParams(n_lwe=2, base_bits=16, L=2, t_star=1)
     >>> key = GswKey.sample(params, lambda shape: np.ones(shape, dtype=np.uint64))
@@ -141,18 +194,36 @@ class GswKey:
     ((2, 3, 12), 576)
     """
 
-    __slots__ = ("params", "C", "_limbs")
+    __slots__ = ("params", "C", "mapped", "_limbs")
 
-    def __init__(self, params: GswParams, C: np.ndarray):
+    def __init__(self, params: GswParams, C: np.ndarray, mapped: bool = False):
         C = np.asarray(C)
-        shape = (params.L, params.N, params.width)
+        shape = params.key_shape
         if C.dtype != np.uint64 or C.shape != shape:
             raise ValueError(f"C must be uint64 of shape {shape}, got {C.dtype} {C.shape}")
         self.params = params
         self.C = C
-        self._limbs: list[LimbMatrix | None] = [None] * params.L
+        self.mapped = bool(mapped)
+        self._limbs: list = [None] * params.L
 
-    def limbs(self, level: int) -> LimbMatrix:
+    def __deepcopy__(self, memo):
+        if self.mapped:  # read-only and on disk: a copy shares it (the key never changes)
+            return GswKey(self.params, self.C, mapped=True)
+        return GswKey(self.params, self.C.copy())
+
+    def apply(self, level: int, W: np.ndarray) -> np.ndarray:
+        """``C_level @ G^-1(W) mod q`` for every column of ``W`` (``(N, m)`` words or ``(N, m, 2)`` pairs)."""
+        p = self.params
+        digits = p.decompose(W)
+        if not self.mapped:
+            return self.limbs(level) @ digits
+        if p.wide:
+            return matmul_mod_2_128(self.C[level - 1], digits, p.base_bits, ROW_BLOCK)
+        A = self.C[level - 1]
+        return np.concatenate([LimbMatrix(np.asarray(A[r0:r0 + ROW_BLOCK]), p.base_bits) @ digits
+                               for r0 in range(0, p.N, ROW_BLOCK)], axis=0)
+
+    def limbs(self, level: int) -> LimbMatrix | Limb128Matrix:
         """``C_level`` split into float64 limbs, made once on first use (the key never changes).
 
         This cache holds twice the key's bytes; it is a representation of the key,
@@ -160,12 +231,13 @@ class GswKey:
         """
         lm = self._limbs[level - 1]
         if lm is None:
-            lm = self._limbs[level - 1] = LimbMatrix(self.C[level - 1], self.params.base_bits)
+            split = Limb128Matrix if self.params.wide else LimbMatrix
+            lm = self._limbs[level - 1] = split(self.C[level - 1], self.params.base_bits)
         return lm
 
     @classmethod
     def sample(cls, params: GswParams, draw_words: Callable[[tuple], np.ndarray]) -> GswKey:
-        return cls(params, np.asarray(draw_words((params.L, params.N, params.width))))
+        return cls(params, np.asarray(draw_words(params.key_shape)))
 
     @property
     def nbytes(self) -> int:
@@ -175,12 +247,11 @@ class GswKey:
         return f"GswKey({self.params})"
 
 
-def _apply_level(lm: LimbMatrix, W: np.ndarray, base_bits: int) -> np.ndarray:
-    """``C_lev @ G^-1(W) mod 2^64`` for all columns of ``W``, in slices of MAX_BATCH."""
+def _apply_level(key: GswKey, lev: int, W: np.ndarray) -> np.ndarray:
+    """``C_lev @ G^-1(W) mod q`` for all columns of ``W``, in slices of MAX_BATCH."""
     if W.shape[1] <= MAX_BATCH:
-        return lm @ gadget_decompose(W, base_bits)
-    return np.concatenate([lm @ gadget_decompose(W[:, b:b + MAX_BATCH], base_bits)
-                           for b in range(0, W.shape[1], MAX_BATCH)], axis=1)
+        return key.apply(lev, W)
+    return np.concatenate([key.apply(lev, W[:, b:b + MAX_BATCH]) for b in range(0, W.shape[1], MAX_BATCH)], axis=1)
 
 
 class EvalCache:
@@ -212,13 +283,13 @@ class EvalCache:
         self.key = key
         self._bits = int(t)
         if t == 0:
-            self.vectors = np.zeros((p.N, 0), dtype=np.uint64)
+            self.vectors = np.zeros((p.N, 0) + p.word_shape, dtype=np.uint64)
             return
-        c = key.C[p.L - 1][:, p.c_star]
-        W = np.stack([p.g_column() - c, c], axis=1)  # prefix p = bit_L
+        c = np.asarray(key.C[p.L - 1][:, p.c_star])
+        W = np.stack([p.sub(p.g_column(), c), c], axis=1)  # prefix p = bit_L
         for lev in range(p.L - 1, p.L - t, -1):
-            U = _apply_level(key.limbs(lev), W, p.base_bits)
-            W = np.stack([W - U, U], axis=2).reshape(p.N, -1)  # child prefix 2p + bit_lev
+            U = _apply_level(key, lev, W)
+            W = np.stack([p.sub(W, U), U], axis=2).reshape((p.N, -1) + p.word_shape)  # child prefix 2p + bit_lev
         self.vectors = W
 
     @property
@@ -241,7 +312,9 @@ def _check_indices(indices: np.ndarray, L: int) -> np.ndarray:
 
 
 def eval_cols(key: GswKey, indices: np.ndarray, cache: EvalCache | None = None) -> np.ndarray:
-    """Batched EvalCol: ``uint64`` ``(N, len(indices))``, column ``b`` = ``EvalCol(indices[b])``.
+    """Batched EvalCol: ``uint64`` ``(N, len(indices))`` (pairs ``(N, len(indices), 2)`` at q = 2^128).
+
+    Column ``b`` is ``EvalCol(indices[b])``.
 
     >>> params = GswParams(n_lwe=2, base_bits=8, L=3, t_star=4)
     >>> rng = np.random.default_rng(2)
@@ -257,85 +330,29 @@ def eval_cols(key: GswKey, indices: np.ndarray, cache: EvalCache | None = None) 
     if cache is not None and cache.key is not key:
         raise ValueError("this EvalCache was built for another key")
     t = 0 if cache is None else cache.bits
+    pair = (slice(None),) + (None,) * len(p.word_shape)  # broadcast a per-column bit over the pair axis
     if t:
         W = cache.vectors[:, idx >> (p.L - t)]
     else:
-        c = key.C[p.L - 1][:, p.c_star][:, None]
-        top = ((idx >> (p.L - 1)) & 1).astype(bool)[None, :]
-        W = np.where(top, c, p.g_column()[:, None] - c)
+        c = np.asarray(key.C[p.L - 1][:, p.c_star])[:, None]
+        top = ((idx >> (p.L - 1)) & 1).astype(bool)[None, :][(slice(None),) + pair]
+        W = np.where(top, c, p.sub(p.g_column()[:, None], c))
         t = 1
     for lev in range(p.L - t, 0, -1):
         if idx.size == 0:
             break
-        U = _apply_level(key.limbs(lev), W, p.base_bits)
-        bit = ((idx >> (lev - 1)) & 1).astype(bool)[None, :]
-        W = np.where(bit, U, W - U)
+        U = _apply_level(key, lev, W)
+        bit = ((idx >> (lev - 1)) & 1).astype(bool)[None, :][(slice(None),) + pair]
+        W = np.where(bit, U, p.sub(W, U))
     return np.ascontiguousarray(W)
 
 
-# -- real GSW, for tests only: the algorithm never encrypts ------------------
-def keygen(params: GswParams, rng: np.random.Generator, m: int | None = None,
-           sigma: float = 3.2) -> tuple[np.ndarray, np.ndarray]:
-    """For tests only: a GSW key pair ``(s, A)`` with ``s = (1, -t)`` and ``s^T A = e (mod 2^64)``.
-
-    ``A = [b; B]`` is ``uint64`` ``(N, m)``, ``B`` uniform, ``e`` a rounded
-    Gaussian of width ``sigma``, ``b = t B + e``. Default ``m = 64 N + 1`` (the
-    leftover hash lemma regime ``m ≳ N log q``).
-
-    >>> params = GswParams(n_lwe=3, base_bits=16, L=1, t_star=3)
-    >>> s, A = keygen(params, np.random.default_rng(0), m=20)
-    >>> e = centered(s @ A, 2**64)
-    >>> A.shape, bool(np.abs(e).max() < 20)
-    ((4, 20), True)
-    """
-    m = 64 * params.N + 1 if m is None else int(m)
-    if m < 1:
-        raise ValueError(f"m must be >= 1, got {m}")
-    t = rng.integers(0, Q64, size=params.n_lwe, dtype=np.uint64)
-    B = rng.integers(0, Q64, size=(params.n_lwe, m), dtype=np.uint64)
-    e = np.rint(rng.normal(0.0, sigma, size=m)).astype(np.int64).view(np.uint64)
-    A = np.vstack([(t @ B + e)[None, :], B])
-    s = np.concatenate([np.ones(1, dtype=np.uint64), -t])
-    return s, A
 
 
-def encrypt_bit(params: GswParams, A: np.ndarray, bit: int, rng: np.random.Generator) -> np.ndarray:
-    """For tests only: ``A R + bit G (mod 2^64)``, ``R`` uniform in ``{0,1}^{m × Nℓ}``."""
-    if bit not in (0, 1):
-        raise ValueError(f"bit must be 0 or 1, got {bit!r}")
-    A = np.asarray(A)
-    if A.ndim != 2 or A.shape[0] != params.N:
-        raise ValueError(f"public key must have {params.N} rows, got shape {A.shape}")
-    R = rng.integers(0, 2, size=(A.shape[1], params.width), dtype=np.uint8)
-    C = matmul_mod_2_64(A, R, digit_bits=1)
-    return C + gadget_matrix(params.N, params.base_bits) if bit else C
+def add_mod_q(params: GswParams, a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``a + b mod q`` for words (q = 2^64) or pairs (q = 2^128)."""
+    return add128(a, b) if params.wide else a + b
 
 
-def encrypt_index(params: GswParams, A: np.ndarray, v: int, rng: np.random.Generator) -> GswKey:
-    """For tests only: the proof-world key, ``C_u`` encrypting bit ``u - 1`` of ``v``."""
-    if not 0 <= v < 1 << params.L:
-        raise ValueError(f"v must lie in [0, 2^L = {1 << params.L}), got {v}")
-    return GswKey(params, np.stack([encrypt_bit(params, A, (v >> u) & 1, rng)
-                                    for u in range(params.L)]))
-
-
-def phases(s: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """For tests only: ``centered(s^T W mod 2^64)`` as ``int64``, one per column of ``W``."""
-    return centered(np.asarray(s, dtype=np.uint64) @ np.asarray(W, dtype=np.uint64), Q64)
-
-
-def decrypt_column(params: GswParams, s: np.ndarray, w: np.ndarray) -> int:
-    """For tests only: ``round(centered(s·w mod 2^64) / B_g^{t*})``, a Python int."""
-    c = int(phases(s, np.asarray(w)[:, None])[0])
-    D = params.scale
-    return (2 * c + D) // (2 * D)
-
-
-def decrypt_columns(params: GswParams, s: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """For tests only: :func:`decrypt_column` of every column of ``W``, ``int64``."""
-    c = phases(s, W)
-    shift = params.base_bits * params.t_star
-    if shift == 0:
-        return c
-    rem = c.view(np.uint64) & np.uint64((1 << shift) - 1)
-    return (c >> shift) + (rem >= np.uint64(1 << (shift - 1)))
+from wbstream.crypto.gsw_proof import (decrypt_column, decrypt_columns, encrypt_bit, encrypt_index,  # noqa: E402,F401
+                                       keygen, phases)

@@ -52,3 +52,11 @@ class Adversary(ABC):
     @abstractmethod
     def act(self, obs: Observation) -> Batch | None:
         """The next batch, or ``None`` to stop."""
+
+    def notes(self) -> str | None:
+        """What the adversary wants recorded with the game (its ``adversary_notes``), or None.
+
+        Must follow from the game alone (its key and play), never the clock: a replay from
+        the seed checks it.
+        """
+        return None

@@ -69,19 +69,27 @@ def add_mod(a: np.ndarray, b: np.ndarray, modulus: int | None) -> np.ndarray:
     """``a + b`` reduced mod ``modulus`` (a new array); ``None`` means exact int64 sums.
 
     int64 arrays hold residues in ``[0, modulus)`` (moduli below 2^62); uint64 arrays
-    hold residues mod any ``modulus <= 2^64`` (2^64 itself is plain wrap-around). An
-    int64 sum that would overflow raises :class:`MergeError`.
+    hold residues mod any ``modulus <= 2^64`` (2^64 itself is plain wrap-around), or
+    mod 2^128 as (lo, hi) pairs on a trailing axis of length 2. An int64 sum that
+    would overflow raises :class:`MergeError`.
 
     >>> add_mod(np.array([5, 6]), np.array([4, 1]), 7).tolist()
     [2, 0]
     >>> add_mod(np.array([2**64 - 1], np.uint64), np.array([3], np.uint64), 2**64).tolist()
     [2]
+    >>> add_mod(np.array([[2**64 - 1, 5]], np.uint64), np.array([[3, 0]], np.uint64), 2**128).tolist()
+    [[2, 6]]
     >>> add_mod(np.array([2**63 - 1]), np.array([1]), None)
     Traceback (most recent call last):
     ...
     wbstream.engine.errors.MergeError: the merged int64 sum overflows
     """
     a, b = np.asarray(a), np.asarray(b)
+    if modulus == 1 << 128:  # uint64 (lo, hi) pairs on a trailing axis (the FJW'24 hash at q = 2^128)
+        if a.dtype != np.uint64 or a.shape[-1:] != (2,):
+            raise MergeError(f"entries mod 2^128 must be uint64 (lo, hi) pairs, got {a.dtype} {a.shape}")
+        lo = a[..., 0] + b[..., 0]
+        return np.stack([lo, a[..., 1] + b[..., 1] + (lo < a[..., 0])], axis=-1)
     if a.dtype == np.uint64:
         s = a + b  # wraps mod 2^64
         if modulus is None or modulus == 1 << 64:
@@ -118,7 +126,7 @@ def merge_values(mine: np.ndarray, theirs: np.ndarray, kind: int | str | None) -
 def _fingerprint_update(h, value) -> None:
     if isinstance(value, np.ndarray):
         h.update(f"array:{value.dtype.str}:{value.shape}:".encode())
-        h.update(np.ascontiguousarray(value).tobytes())
+        h.update(np.ascontiguousarray(value).data)  # no copy: a mapped key of GiBs is hashed in place
     elif isinstance(value, (bytes, bytearray)):
         h.update(b"bytes:" + bytes(value))
     elif isinstance(value, Mapping):

@@ -196,6 +196,40 @@ class Coins:
         """
         return bytes(self._record(label, -1, len(data), np.frombuffer(bytes(data), dtype=np.uint8)))
 
+    # -- draws too large for RAM (wbstream.crypto.keycache) --------------------
+    def fingerprint(self, label: str) -> str:
+        """SHA-256 naming the next draw under ``label``: the label, its offset and the next 64 keystream bytes.
+
+        Nothing is drawn or logged. Equal fingerprints mean the same keystream from here on.
+        """
+        offset = self._offsets.get(label, 0)
+        _, head = self._keystream(label, 64)
+        self._offsets[label] = offset
+        return hashlib.sha256(f"{label}\0{offset}\0".encode() + head).hexdigest()
+
+    def stream_words(self, label: str, count: int, block: int = 1 << 21):
+        """Yield the next ``count`` words under ``label`` in blocks, unlogged: the caller logs them with :meth:`log_mapped`."""
+        for start in range(0, count, block):
+            yield self._words(label, min(block, count - start))[1]
+
+    def skip(self, label: str, nbytes: int) -> int:
+        """Advance ``label``'s keystream by ``nbytes`` without computing it (a cached draw); returns the old offset."""
+        offset = self._offsets.get(label, 0)
+        self._offsets[label] = offset + nbytes
+        return offset
+
+    def log_mapped(self, label: str, offset: int, raw, dtype: str, shape: tuple) -> np.ndarray:
+        """Log a draw whose bytes live in a read-only buffer (a memory-mapped file): nothing is copied.
+
+        The logged values are a read-only view of ``raw``; ``raw`` must not be writable.
+        """
+        if not memoryview(raw).readonly:
+            raise ValueError("a mapped draw must be read-only")
+        nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+        draw = CoinDraw(int(self.clock.round), label, int(offset), nbytes, raw, np.dtype(dtype).str, tuple(shape))
+        self._log.append(draw)
+        return draw.values
+
     def signs(self, label: str, size) -> np.ndarray:
         """Uniform ±1 as int64."""
         count = int(np.prod(size))

@@ -252,6 +252,8 @@ class Game:
             judge_and_record(r, answer)
         res.rounds, res.updates, res.queries, res.timed_rounds = r, updates, queries, timed_rounds
         res.stop_reason = stop
+        notes = getattr(adversary, "notes", None)  # an isolated adversary's proxy has none
+        res.adversary_notes = notes() if callable(notes) else None
         space = alg.space()
         res.space_state_bits, res.space_key_bits, res.space_nbytes = space.state_bits, space.key_bits, space.nbytes
         if update_ns:

@@ -11,7 +11,7 @@ Two stream shapes:
   finite, have the wrong width or an entry above M is refused whole, and the truth
   (the Gram matrix ``A^T A``) is unchanged.
 
-Ranks are exact (:mod:`wbstream.crypto.fp_linalg`): no floating point decides
+Ranks are exact (:mod:`wbstream.linalg.fp`): no floating point decides
 whether rank(X) <= k.
 
 >>> p = RankRecovery(rows=4, cols=5, k=1, M=9)
@@ -29,7 +29,7 @@ import numpy as np
 
 from .answers import NOT_LOW_RANK
 from .errors import SpecError, StreamError
-from wbstream.crypto.fp_linalg import integer_rank, rank_exceeds
+from wbstream.linalg.fp import integer_rank, rank_exceeds
 from .problems import Problem, Verdict, _Estimation, _Plan
 from .registry import problems
 from .stream import RowBatch, as_batch

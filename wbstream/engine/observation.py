@@ -12,6 +12,7 @@ process (``Game(..., isolation="process")``).
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
@@ -33,6 +34,18 @@ class AlgorithmInfo:
     cls: type
 
 
+def _read_only_mapping(value: np.ndarray) -> bool:
+    """True for a read-only view of a read-only memory-mapped file (its WRITEABLE flag cannot be set)."""
+    if value.flags.writeable:
+        return False
+    base = value
+    while isinstance(base, np.ndarray) and base.base is not None:
+        base = base.base
+    if isinstance(base, memoryview):
+        return base.readonly and isinstance(base.obj, mmap.mmap)
+    return isinstance(base, mmap.mmap) and memoryview(base).readonly
+
+
 def frozen_view(value):
     """A deep read-only copy of a state value: no part of it can write into the original.
 
@@ -46,6 +59,8 @@ def frozen_view(value):
     ValueError: cannot set WRITEABLE flag to True of this array
     """
     if isinstance(value, np.ndarray):
+        if _read_only_mapping(value):  # e.g. a cached key of GiBs: nothing can write through it, so no copy
+            return value
         if value.dtype.hasobject:
             return tuple(frozen_view(v) for v in value.tolist())
         return frozen_array(value.tobytes(), value.dtype, value.shape)

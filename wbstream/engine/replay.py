@@ -216,4 +216,9 @@ def replay_from_seed(result: GameResult) -> GameResult:
     except StreamError as exc:
         raise ReplayMismatch(f"{_label(result)}: the replay refused a batch the game had accepted: {exc}") from None
     _compare(result, again, getattr(game.alg_cls, "space_tolerance", 0.0), {})
+    # only a replay from the seed plays the adversary again (a transcript replay re-sends batches);
+    # a game played with the adversary in its own process recorded no notes
+    if result.adversary_notes is not None and again.adversary_notes != result.adversary_notes:
+        raise ReplayMismatch(f"{_label(result)}: adversary_notes: recorded {result.adversary_notes!r}, "
+                             f"replayed {again.adversary_notes!r}")
     return again

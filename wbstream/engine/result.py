@@ -65,6 +65,7 @@ class GameResult:
     failure_kind: str | None = None
     failure_detail: str | None = None
     final_detail: str | None = None  # the referee's words on the last answer, right or wrong
+    adversary_notes: str | None = None  # what the adversary reported of its play (Adversary.notes)
     failed_queries: int = 0
     rounds: int = 0
     updates: int = 0

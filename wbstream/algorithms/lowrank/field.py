@@ -22,8 +22,8 @@ from functools import lru_cache
 
 import numpy as np
 
-from wbstream.crypto.modular import is_prime
-from wbstream.crypto.fp_linalg import solve_mod_p
+from wbstream.linalg.fp import solve_mod_p
+from wbstream.linalg.primes import is_prime
 
 #: Field primes stay below this, so a product of two residues is below 2^52.
 P_FIELD_LIMIT = 1 << 26

@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from wbstream.crypto.fp_linalg import kernel_mod_p
+from wbstream.linalg.fp import kernel_mod_p
 from wbstream.engine.matrix_problems import check_matrix_shape
 
 from .extension_linalg import ext_echelon, ext_solve

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from wbstream.engine.algorithm import StreamingAlgorithm
-from wbstream.crypto.fp_linalg import integer_rank
+from wbstream.linalg.fp import integer_rank
 from wbstream.engine.matrix_problems import MatrixRank, RankRecovery
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX

@@ -26,7 +26,7 @@ from wbstream.algorithms.sparse.fjw24 import GswPresetSecurity, GswTester, gsw_p
 from wbstream.algorithms.sparse.tested import add_in_chunks
 from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
-from wbstream.crypto.fp_linalg import rank_exceeds
+from wbstream.linalg.fp import rank_exceeds
 from wbstream.engine.matrix_problems import RankRecovery
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX

@@ -15,7 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.algorithms.sparse.vandermonde import vandermonde_columns
-from wbstream.crypto.fp_linalg import row_echelon
+from wbstream.linalg.fp import row_echelon
 from wbstream.engine.matrix_problems import check_matrix_shape
 
 from .field import field_prime

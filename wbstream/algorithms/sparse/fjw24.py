@@ -1,13 +1,20 @@
-"""FJW'24: Vandermonde relaxed recovery plus a GSW pseudorandom-ciphertext tester, no random oracle.
+"""FJW'24: a relaxed recovery plus a GSW pseudorandom-ciphertext tester, no random oracle.
+
+The relaxed recovery is the expander one by default (polylog update, independent of
+k: docs/sparse-recovery.md), ``recovery="vandermonde"`` for FW'23's 2k syndromes.
 
 The key is L = ceil(log2 n) uniformly random "ciphertexts" ``C_1..C_L`` in
-``Z_q^{N x N ell}`` (q = 2^64), drawn once from the coins and stored in the state:
+``Z_q^{N x N ell}`` (q = 2^64 or 2^128, from the preset), drawn once from the coins
+and stored in the state (a key of many GiB is cached on disk and memory-mapped,
+:mod:`wbstream.crypto.keycache`):
 nothing is secret and nothing is encrypted. Column j of the tester is
 ``EvalCol(j)``, column c* of the GSW evaluation of the equality-to-j circuit on
 the key (docs/references.md#fjw24); the state keeps the running hash
 ``h = sum_j x_j EvalCol(j) mod q``. In the security proof the key is replaced by
 encryptions of the bits of a hidden index v, and a collision would decrypt to
-``x_v != x̂_v`` with equal hashes: impossible. ``cache_levels = t`` stores the
+``x_v != x̂_v`` with equal hashes: impossible when both binding inequalities
+hold (:mod:`wbstream.crypto.binding`; ``self.gsw.binding`` says whether they do).
+``cache_levels = t`` stores the
 chain vectors of the innermost t levels (2^t columns of N words), so each update
 runs L - t levels instead of L.
 """
@@ -17,7 +24,9 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.algorithms.sparse.tested import TestedSparseRecovery
-from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, eval_cols
+from wbstream.crypto.gsw import EvalCache, GswKey, GswParams, add_mod_q, eval_cols
+from wbstream.crypto.keycache import sample_key
+from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
 from wbstream.crypto.params import FJW24_PRESETS, gsw_bits
 from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.registry import algorithms
@@ -25,63 +34,84 @@ from wbstream.engine.threat import WHITE_BOX
 
 
 class GswTester:
-    """The running hash ``h = sum_j x_j EvalCol(j) mod 2^64``."""
+    """The running hash ``h = sum_j x_j EvalCol(j) mod q``: ``uint64`` ``(N,)``, or (lo, hi) pairs ``(N, 2)`` at q = 2^128.
+
+    The merge modulus is q; at q = 2^128 merging adds the pairs with carries
+    (:func:`wbstream.engine.algorithm.add_mod`).
+    """
 
     def __init__(self, gsw: GswParams, key: GswKey, cache_levels: int):
         self.gsw, self.key = gsw, key
-        self.modulus = 1 << 64
+        self.modulus = 1 << gsw.log_q
         self.cache = EvalCache(key, cache_levels) if cache_levels else None
-        self.state_bits = gsw.N * 64
+        self.state_bits = gsw.N * gsw.log_q
         cached = self.cache.vectors.size if self.cache is not None else 0
         self.key_bits = (int(key.C.size) + cached) * 64  # the cache is derived from the key
 
     @classmethod
     def sample(cls, gsw: GswParams, coins, label: str, cache_levels: int = 0) -> GswTester:
-        """A tester whose key is drawn from ``coins`` under ``label``."""
-        return cls(gsw, GswKey.sample(gsw, lambda shape: coins.words(label, shape)), cache_levels)
+        """A tester whose key is drawn from ``coins`` under ``label`` (a large key through the key cache)."""
+        return cls(gsw, sample_key(gsw, coins, label), cache_levels)
 
     def zero(self):
-        return np.zeros(self.gsw.N, dtype=np.uint64)
+        return np.zeros((self.gsw.N,) + self.gsw.word_shape, dtype=np.uint64)
 
     def hash_of(self, indices, values):
         W = eval_cols(self.key, np.asarray(indices, np.int64), self.cache)
+        if self.gsw.wide:
+            return sum128(mul128_int(W, np.asarray(values, np.int64)), axis=1)
         return (W * np.asarray(values, np.int64).astype(np.uint64)).sum(axis=1, dtype=np.uint64)
 
     def add(self, h, indices, deltas):
-        return h + self.hash_of(indices, deltas)
+        return add_mod_q(self.gsw, h, self.hash_of(indices, deltas))
 
     def state(self):
         g = self.gsw
         out = {"key": self.key.C, "n_lwe": g.n_lwe, "base_bits": g.base_bits, "L": g.L, "t_star": g.t_star}
+        if g.wide:
+            out["log_q"] = g.log_q
         if self.cache is not None:
             out["cache"] = self.cache.vectors
         return out
 
 
 def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-               L: int = 0, cache_levels: int = 0) -> GswParams:
+               L: int = 0, cache_levels: int = 0, log_q: int = 0) -> GswParams:
     """The GSW tester parameters for a universe of n indices: a named preset, overridden field by field.
 
-    ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit).
+    ``L`` defaults to ``ceil(log2 n)`` key ciphertexts (one per index bit). The
+    modulus ``2^log_q`` and the proof-world error width come from the preset
+    (q = 2^64 and sigma = 3.2 for presets that do not name them); t* comes from
+    the binding check, whose outcome is ``.binding`` of the result.
     """
     if preset not in FJW24_PRESETS:
         raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
-    gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M)
-    if L:
-        if (1 << L) < n:
-            raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
-        gsw = GswParams(gsw.n_lwe, gsw.base_bits, L, gsw.t_star)
+    if L and (1 << L) < n:
+        raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
+    log_q = log_q or getattr(chosen, "log_q", 64)
+    if log_q not in (64, 128):
+        raise ValueError(f"{name}: log_q must be 64 or 128, got {log_q}")
+    gsw = GswParams.for_universe(n, n_lwe or chosen.n_lwe, base_bits or chosen.base_bits, M, log_q=log_q,
+                                 sigma=getattr(chosen, "sigma", 3.2), L=L)
     if not 0 <= cache_levels <= gsw.L:
         raise ValueError(f"{name}: cache_levels must be in [0, L = {gsw.L}], got {cache_levels}")
     return gsw
 
 
 def gsw_tester_columns(state, columns) -> tuple[np.ndarray, int]:
-    """The tester matrix on ``columns`` as a reader of the state rebuilds it, and its modulus 2^64."""
-    gsw = GswParams(int(state["n_lwe"]), int(state["base_bits"]), int(state["L"]), int(state["t_star"]))
-    key = GswKey(gsw, np.asarray(state["key"]))
-    return eval_cols(key, np.asarray(columns, np.int64)), 1 << 64
+    """The tester matrix on ``columns`` as a reader of the state rebuilds it, and its modulus q.
+
+    At q = 2^64 the matrix is ``uint64`` ``(N, m)``. At q = 2^128 it is an ``(N, m)``
+    object array of exact Python ints in ``[0, 2^128)``: a reader reducing mod q
+    and reading entries with ``int()`` works unchanged at either modulus.
+    """
+    gsw = GswParams(int(state["n_lwe"]), int(state["base_bits"]), int(state["L"]), int(state["t_star"]),
+                    int(state.get("log_q", 64)))
+    C = state["key"]
+    key = GswKey(gsw, C, mapped=not np.asarray(C).flags.writeable)
+    cols = eval_cols(key, np.asarray(columns, np.int64))
+    return (from_pairs(cols) if gsw.wide else cols), 1 << gsw.log_q
 
 
 class GswPresetSecurity:
@@ -118,17 +148,19 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     """
 
     name = "fjw24"
+    #: The default relaxed recovery: D = 33 bucket sums an update whatever k is (``recovery="vandermonde"``: 2k syndromes).
+    relaxed_recovery = "expander"
 
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
     guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random oracle)"
     claims = WHITE_BOX
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0):
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander"):
         self.preset = preset
         self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
         self.cache_levels = cache_levels
-        super().__init__(params, coins, p=p)
+        super().__init__(params, coins, p=p, recovery=recovery)
 
     def make_tester(self):
         return GswTester.sample(self.gsw, self.coins, "fjw24/key", self.cache_levels)

@@ -6,7 +6,8 @@ FJW'24's suggested relaxed recovery (docs/references.md#vandermonde). The state 
 
 for a public prime ``p > max(n, 2M)``. Any 2k columns of this Vandermonde matrix
 are independent, so a k-sparse x is the only k-sparse vector with its syndromes,
-and Berlekamp–Massey + a root search + a Vandermonde solve recover it exactly.
+and Berlekamp–Massey + root finding over F_p (python-flint) + a Vandermonde solve
+recover it exactly, in time polynomial in k and log p: report never scans the n indices.
 There are no coins: the sketch is the same for everyone, which is what makes it
 *relaxed*. When x is not k-sparse the decoder may fail (``None``) or return some
 k-sparse vector with the same syndromes; it cannot tell. The finite-difference
@@ -24,6 +25,7 @@ from __future__ import annotations
 import operator
 
 import numpy as np
+from flint import nmod_poly
 
 from wbstream.crypto.modular import is_prime, mod_inv
 from wbstream.engine.algorithm import LinearSketch, Space, bits_for_range, nbytes_of
@@ -37,8 +39,6 @@ __all__ = ["SyndromeDecoder", "VandermondeRecovery", "vandermonde_columns", "P31
 P31 = (1 << 31) - 1
 #: Moduli must be below this so a product of two residues fits in int64 exactly.
 P_LIMIT = 1 << 31
-#: Candidates evaluated at once by the root search (bounds memory; fits in cache).
-_ROOT_CHUNK = 1 << 16
 #: Updates processed at once by ``update`` (bounds memory and keeps column sums < 2^63).
 _UPDATE_CHUNK = 1 << 20
 
@@ -192,21 +192,12 @@ class SyndromeDecoder:
 
         The reciprocal of the connection polynomial C(z) = prod_j (1 - a_j z) is
         prod_j (x - a_j), so its roots are the evaluation points of the support.
+        FLINT finds its roots over F_p (randomised splitting; the roots found do not depend on
+        the randomness), in expected time polynomial in L and log p: no scan of 1..n.
         """
-        p, found = self.p, []
-        for start in range(1, self.n + 1, _ROOT_CHUNK):
-            a = np.arange(start, min(start + _ROOT_CHUNK, self.n + 1), dtype=np.int64)
-            acc = np.ones_like(a)
-            for c in C[1:]:  # Horner; acc < p and a <= n < p keep acc * a < 2^62
-                np.multiply(acc, a, out=acc)
-                np.add(acc, c, out=acc)
-                np.remainder(acc, p, out=acc)
-            hits = a[acc == 0]
-            if len(hits):
-                found.append(hits)
-                if sum(map(len, found)) > L:
-                    break  # already too many roots: decoding fails
-        return np.concatenate(found) if found else np.zeros(0, dtype=np.int64)
+        poly = nmod_poly([int(c) for c in reversed(C)], self.p)  # coefficients from x^0 up
+        found = sorted(int(a) for a, _ in poly.roots() if 1 <= int(a) <= self.n)
+        return np.array(found, dtype=np.int64)
 
     def _solve_values(self, C: list[int], roots: list[int], s: list[int]) -> list[int]:
         """Solve ``sum_j v_j a_j^t = s_t`` (t < L) mod p by the Vandermonde inverse formula.
