@@ -48,6 +48,8 @@ class LeaderRow:
     errors: int
     guarantee: str
     stop_reasons: dict[str, int] = field(default_factory=dict)
+    queries: int = 0  # answers judged over the finished games, and how many of them were wrong
+    failed_queries: int = 0
 
     @property
     def label(self) -> str:
@@ -90,7 +92,8 @@ def leaderboard(rows) -> list[LeaderRow]:
             median_rounds_to_failure=_median([r.first_failure_round for r in ok if r.failed]),
             state_bits=_median([r.space_state_bits for r in ok]), key_bits=_median([r.space_key_bits for r in ok]),
             update_ns_median=_median([r.update_ns_median for r in ok]), errors=errors,
-            guarantee=guarantees[algorithm], stop_reasons=dict(stops)))
+            guarantee=guarantees[algorithm], stop_reasons=dict(stops),
+            queries=sum(r.queries for r in ok), failed_queries=sum(r.failed_queries for r in ok)))
     out.sort(key=lambda r: (r.algorithm, r.failure_rate is None, -1 if r.failure_rate is None else r.failure_rate,
                             r.adversary, r.threat, r.problem))
     return out

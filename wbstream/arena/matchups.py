@@ -167,7 +167,9 @@ def registry_matchups(all_levels: bool) -> list[Matchup]:
             # an oblivious adversary sees the same at every level: one play stands for all of them
             levels = ([t for t in ThreatModel.levels() if t.includes(needs)]
                       if all_levels and needs is not OBLIVIOUS else [needs])
-            rounds = adversaries.get(d).arena_rounds
+            # the fewer of the adversary's and the algorithm's arena rounds (either may set them)
+            caps = [c for c in (adversaries.get(d).arena_rounds, getattr(alg_cls, "arena_rounds", None)) if c]
+            rounds = min(caps) if caps else None
             for level in levels:
                 m = Matchup(alg_cls.arena_problem, alg_cls.arena_spec(), d, level.name,
                             **({"rounds": rounds} if rounds is not None else {}))

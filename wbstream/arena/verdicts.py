@@ -7,6 +7,12 @@ adversary that reached it. A game played at a weaker level counts at every stron
 one (an adversary that may see more need not look), so an oblivious adversary, played
 once, shows under every column.
 
+An algorithm whose guarantee is per query (``StreamingAlgorithm.per_query``: each answer right
+with probability ``1 - delta``, as AMS's median of means gives) is judged on the rate of failed
+queries instead: its cells count answers (``failures/trials`` are queries). A game asks hundreds
+of answers, so judging such a guarantee by failed games would charge it for a union bound it never
+claimed.
+
 The verdict compares the cells up to the claimed level (``StreamingAlgorithm.claims``)
 with the claim. A failure is *significant* when the Wilson interval's lower end is
 above ``delta`` (default 5%: "w.h.p." claims allow rare failures). A significant
@@ -39,7 +45,10 @@ from dataclasses import dataclass
 from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.errors import WbstreamError
 from wbstream.engine.registry import algorithms, parse_spec, problems
+from wbstream.engine.stats import wilson_interval
 from wbstream.engine.threat import ThreatModel
+
+from wbstream.algorithms.guarantee import claims_waived
 
 from .rows import spec_name
 
@@ -89,14 +98,20 @@ class Verdict:
 
 
 def claimed_level(algorithm_spec: str) -> str | None:
-    """The registered algorithm's ``claims`` level name, or None (no claim, or not registered).
+    """The registered algorithm's ``claims`` level name, or None (no claim, not registered, or a spec
+    played with ``allow_outside_guarantee=True``).
 
     >>> claimed_level("countsketch(rows=5)"), claimed_level("fjw24"), claimed_level("vandermonde")
     ('oblivious', 'white-box', None)
+    >>> claimed_level("switching-f2(copies=3, allow_outside_guarantee=True)") is None
+    True
     """
     try:
-        claims = getattr(algorithms.get(spec_name(algorithm_spec)), "claims", None)
+        spec = parse_spec(algorithm_spec)
+        claims = getattr(algorithms.get(spec.name), "claims", None)
     except (WbstreamError, ValueError):
+        return None
+    if claims_waived(spec.options):
         return None
     return None if claims is None else claims.name
 
@@ -119,15 +134,34 @@ def security_of(algorithm_spec: str, problem_spec: str) -> SecurityEstimate | No
         return None
 
 
-def _cell(board_rows, level: str) -> Cell | None:
+def per_query_claim(algorithm_spec: str) -> bool:
+    """Whether the registered algorithm's guarantee is per query (``StreamingAlgorithm.per_query``).
+
+    >>> per_query_claim("ams(means=8)"), per_query_claim("countsketch")
+    (True, False)
+    """
+    try:
+        return bool(getattr(algorithms.get(spec_name(algorithm_spec)), "per_query", False))
+    except (WbstreamError, ValueError):
+        return False
+
+
+def _cell(board_rows, level: str, per_query: bool = False) -> Cell | None:
+    """The worst matchup at ``level``: by failed games, or (``per_query``) by failed queries, so a
+    guarantee of ``delta`` per answer is not charged for the hundreds of answers a game asks."""
     rank = LEVELS.index(level)
     best = None
     for lr in board_rows:
         if lr.threat not in LEVELS or LEVELS.index(lr.threat) > rank or not lr.trials:
             continue
-        key = (lr.failure_rate, lr.failure_ci[0], lr.failures)
+        if per_query and lr.queries:
+            failures, trials = lr.failed_queries, lr.queries
+            rate, ci = failures / trials, wilson_interval(failures, trials)
+        else:
+            failures, trials, rate, ci = lr.failures, lr.trials, lr.failure_rate, lr.failure_ci
+        key = (rate, ci[0], failures)
         if best is None or key > best[0]:
-            best = (key, Cell(lr.failures, lr.trials, lr.failure_rate, lr.failure_ci, lr.adversary, lr.threat))
+            best = (key, Cell(failures, trials, rate, ci, lr.adversary, lr.threat))
     return None if best is None else best[1]
 
 
@@ -169,7 +203,8 @@ def separation_matrix(board, *, threshold_bits: float = THRESHOLD_BITS, delta: f
         groups.setdefault((lr.algorithm, lr.problem), []).append(lr)
     out = []
     for (algorithm, problem), lrs in groups.items():
-        cells = {level: _cell(lrs, level) for level in LEVELS}
+        per_query = per_query_claim(algorithm)
+        cells = {level: _cell(lrs, level, per_query) for level in LEVELS}
         claims = claimed_level(algorithm)
         security = security_of(algorithm, problem)
         verdict, broken = judge(cells, claims, security, threshold_bits=threshold_bits, delta=delta)

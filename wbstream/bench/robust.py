@@ -48,3 +48,38 @@ def space_rows(problems=PROBLEMS, medians: int = 3) -> list[dict]:
                         "state_bits": space.state_bits,
                         "key_bits": space.key_bits, "bound_bits": copies * copy_bits})
     return out
+
+
+#: The heavy-hitters table: (l2-heavy-hitters options, query budgets Q).
+HEAVY_PROBLEMS = [(dict(n=1 << 13, M=1 << 20, eps=0.5), (1, 10, 100)), (dict(n=1 << 14, M=1 << 20, eps=0.5), (1, 10))]
+
+
+def heavy_space_rows(problems=HEAVY_PROBLEMS) -> list[dict]:
+    """``bucket-countsketch``'s declared space (the sketch is built) against its bound ``ℓ_min(Q) x b``
+    counters of ``ceil(log2(2 n M + 1))`` bits [CLNSSS22], beside the oblivious ``countsketch-l2``.
+
+    >>> rows = heavy_space_rows(problems=[(dict(n=256, M=1 << 10, eps=0.5), (1,))])
+    >>> [(r["algorithm"], r["rows"], r["width"], r["state_bits"] - r["bound_bits"]) for r in rows]
+    [('countsketch-l2', 9, 128, 0), ('bucket-countsketch', 123, 512, 128)]
+    """
+    from wbstream.algorithms.heavy.bucket_countsketch import min_rows
+    from wbstream.engine.algorithm import bits_for_range
+    from wbstream.engine.l2_problems import L2HeavyHitters
+
+    out = []
+    for options, queries in problems:
+        params = L2HeavyHitters(**options).params
+        word = bits_for_range(-params.n * params.M, params.n * params.M)
+        label = f"n={params.n} eps={params.eps:g}"
+        coins = Coins.from_seed(0, "bench-robust")
+        cs = algorithms.get("countsketch-l2")(params, coins)
+        out.append({"problem": label, "algorithm": "countsketch-l2", "queries": "-", "rows": cs.depth,
+                    "width": cs.width, "state_bits": cs.space().state_bits, "key_bits": cs.space().key_bits,
+                    "bound_bits": cs.depth * cs.width * word})
+        for q in queries:
+            bcs = algorithms.get("bucket-countsketch")(params, coins, queries=q)
+            bound = min_rows(params.n, params.eps, bcs.width, q) * bcs.width * word
+            out.append({"problem": label, "algorithm": "bucket-countsketch", "queries": q, "rows": bcs.rows,
+                        "width": bcs.width, "state_bits": bcs.space().state_bits, "key_bits": bcs.space().key_bits,
+                        "bound_bits": bound})
+    return out

@@ -185,7 +185,7 @@ def bench_recovery(repeats):
 
 @bench.command("robust")
 def bench_robust():
-    """Space of the adaptive-robust F2 estimators (switching-f2, dp-f2) beside their bounds."""
+    """Space of the adaptive-robust estimators (switching-f2, dp-f2, bucket-countsketch) beside their bounds."""
     from wbstream.bench.robust import space_rows
 
     t = Table(title="Adaptive-robust F2: declared space against the bound (copies x one oblivious AMS copy's "
@@ -196,6 +196,20 @@ def bench_robust():
     for r in space_rows():
         t.add_row(r["problem"], r["algorithm"], f"{r['copies']:,}", f"{r['counters']:,}", f"{r['state_bits']:,}",
                   f"{r['bound_bits']:,}", f"{r['state_bits'] / r['bound_bits']:.3f}", f"{r['key_bits']:,}")
+    out.print(t)
+    from wbstream.bench.robust import heavy_space_rows
+
+    t = Table(title="Adaptive-robust l2 heavy hitters: bucket-countsketch against its bound (rows >= max(2/mu^2, "
+                    "2 sqrt(Q)/mu) ln(2nQ/0.05), x width counters) beside the oblivious countsketch-l2",
+              title_justify="left")
+    for col in ("problem", "algorithm", "queries Q", "rows", "width", "counters", "state bits", "bound bits",
+                "key bits", "counters / n"):
+        t.add_column(col, justify="right")
+    for r in heavy_space_rows():
+        n = int(r["problem"].split()[0].split("=")[1])
+        t.add_row(r["problem"], r["algorithm"], str(r["queries"]), f"{r['rows']:,}", f"{r['width']:,}",
+                  f"{r['rows'] * r['width']:,}", f"{r['state_bits']:,}", f"{r['bound_bits']:,}",
+                  f"{r['key_bits']:,}", f"{r['rows'] * r['width'] / n:.2f}")
     out.print(t)
 
 

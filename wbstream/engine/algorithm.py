@@ -183,6 +183,9 @@ class StreamingAlgorithm(ABC):
     #: The strongest threat model ``guarantee`` claims to hold against (None: no claim, e.g. a negative
     #: control or a decoder without detection); reports check it against the measured failures.
     claims: ClassVar[ThreatModel | None] = None
+    #: True when ``guarantee`` bounds each answer's failure probability (delta per query) rather than
+    #: every answer of a stream at once: the arena's verdict then judges the rate of failed queries.
+    per_query: ClassVar[bool] = False
     #: Options whose default (0) means "computed from the problem": name -> the formula, which
     #: ``wbstream list`` shows as ``name=auto (formula)``, e.g. ``{"cols": "max(8, 8k)"}``.
     computed_defaults: ClassVar[dict[str, str]] = {}

@@ -76,3 +76,11 @@ def at_least(owner: str, **bounds: tuple) -> None:
     for name, (value, least) in bounds.items():
         if value < least:
             raise SpecError(f"{owner}: {name} must be >= {least}, got {name}={value!r}")
+
+
+class OutsideGuaranteeError(SpecError):
+    """Parameters under which the algorithm's own guarantee does not hold (the message names the bound).
+
+    An algorithm refuses them unless built with ``allow_outside_guarantee=True``; the arena then
+    records no claim for that spec.
+    """

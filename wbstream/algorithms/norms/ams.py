@@ -39,7 +39,9 @@ class AMS(LinearSketch):
     computed_defaults = {"means": "ceil(4 / eps^2)"}
     problem = F2Estimation
     claims = OBLIVIOUS
-    guarantee = "F2 within 1 ± eps w.h.p. against oblivious streams only"
+    per_query = True
+    guarantee = ("each answer: F2 within 1 ± eps with probability 1 - delta (delta from `medians`) against "
+                 "oblivious streams only; a per-query guarantee, judged on the rate of failed queries")
     arena_problem = "f2(n=2048, M=1024, eps=0.5)"
 
     def __init__(self, params, coins, *, means: int = 0, medians: int = 5):

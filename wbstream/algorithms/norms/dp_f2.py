@@ -40,6 +40,7 @@ import math
 
 import numpy as np
 
+from wbstream.algorithms.guarantee import check_guarantee
 from wbstream.algorithms.norms.copies import AMSCopies, copy_sign_columns, default_means, flip_number, log_band
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import F2Estimation
@@ -83,7 +84,9 @@ class DPF2(StreamingAlgorithm):
 
     ``copies`` (0: ``k`` from :func:`dp_parameters`), ``means`` (0: as ``switching-f2``),
     ``medians`` per copy (1: a copy needs only a constant success probability, the private median
-    over copies does the boosting), ``flips`` (0: the flip number).
+    over copies does the boosting), ``flips`` (0: the flip number). Fewer copies than ``k`` (or, on an
+    insertion-only problem, fewer flips than the flip number) are refused unless
+    ``allow_outside_guarantee=True``.
 
     >>> from wbstream.engine.coins import Coins
     >>> p = F2Estimation(n=64, M=16, alpha=4)
@@ -93,6 +96,10 @@ class DPF2(StreamingAlgorithm):
     >>> alg.update(np.arange(64), np.full(64, 2)); first = alg.query()
     >>> 256 / 4 <= first <= 256 * 4, alg.query() == first, alg.refreshes
     (True, True, 1)
+    >>> DPF2(p.params, Coins.from_seed(1, "doc"), copies=400)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.OutsideGuaranteeError: dp-f2: outside its guarantee: copies=400 < k = ceil(max(8 ln(G/0.05), 10 ln(Q/0.05)) / eps0) = 4887 (eps0 = 0.02498: the privacy budget per mechanism) (allow_outside_guarantee=True plays it anyway, with no claim)
     """
 
     name = "dp-f2"
@@ -103,10 +110,19 @@ class DPF2(StreamingAlgorithm):
                  "parameters; not against a white-box reader, who sees every copy's signs")
     arena_problem = "f2(n=16, M=4, alpha=8)"
 
-    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 1, flips: int = 0):
+    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 1, flips: int = 0,
+                 allow_outside_guarantee: bool = False):
         super().__init__(params, coins)
         k, self.eps0, self.grid = dp_parameters(params, flips)
-        self.flips = flips or flip_number(params)
+        lam = flip_number(params)
+        violated = []
+        if copies and copies < k:
+            violated.append(f"copies={copies} < k = ceil(max(8 ln(G/0.05), 10 ln(Q/0.05)) / eps0) = {k} "
+                            f"(eps0 = {self.eps0:.4g}: the privacy budget per mechanism)")
+        if flips and flips < lam and getattr(params, "insertion_only", False):
+            violated.append(f"flips={flips} < the flip number {lam}")
+        check_guarantee(self.name, allow_outside_guarantee, violated)
+        self.flips = flips or lam
         self.copies = AMSCopies(coins, "dp-f2/signs", copies=copies or k, means=means or default_means(params),
                                 medians=medians, n=params.n)
         self.update_chunk = self.copies.update_chunk

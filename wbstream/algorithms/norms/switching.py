@@ -31,6 +31,7 @@ import math
 
 import numpy as np
 
+from wbstream.algorithms.guarantee import check_guarantee
 from wbstream.algorithms.norms.copies import AMSCopies, copy_sign_columns, default_means, flip_number, log_band
 from wbstream.engine.algorithm import Space, StreamingAlgorithm, nbytes_of
 from wbstream.engine.problems import F2Estimation
@@ -43,7 +44,8 @@ class SwitchingF2(StreamingAlgorithm):
     """Sketch switching over AMS copies: adaptively robust F2 for ``copies`` switches.
 
     ``copies`` (0: the flip number ``lambda``), ``means`` (0: ``ceil(4/a^2)``, ``a = 1 - e^(-ell/4)``),
-    ``medians`` per copy.
+    ``medians`` per copy; on an insertion-only problem fewer copies than the flip number are refused
+    unless ``allow_outside_guarantee=True``.
 
     >>> from wbstream.engine.coins import Coins
     >>> p = F2Estimation(n=64, M=16, alpha=4, insertion_only=True)
@@ -55,6 +57,10 @@ class SwitchingF2(StreamingAlgorithm):
     (True, True, 0)
     >>> alg.update(np.arange(64), np.full(64, 6)); 4096 / 4 <= alg.query() <= 4096 * 4, alg.active
     (True, 1)
+    >>> SwitchingF2(p.params, Coins.from_seed(1, "doc"), copies=5)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.OutsideGuaranteeError: switching-f2: outside its guarantee: copies=5 < the flip number ceil(4 ln(n M^2) / ell) + 1 = 29 (allow_outside_guarantee=True plays it anyway, with no claim)
     """
 
     name = "switching-f2"
@@ -65,9 +71,14 @@ class SwitchingF2(StreamingAlgorithm):
                  "ceil(4 ln(n M^2) / ell) + 1); not against a white-box reader, who sees every copy's signs")
     arena_problem = "f2(n=64, M=16, alpha=4)"
 
-    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 3):
+    def __init__(self, params, coins, *, copies: int = 0, means: int = 0, medians: int = 3,
+                 allow_outside_guarantee: bool = False):
         super().__init__(params, coins)
-        copies = copies or flip_number(params)
+        lam = flip_number(params)
+        if copies and copies < lam and getattr(params, "insertion_only", False):
+            check_guarantee(self.name, allow_outside_guarantee,
+                            [f"copies={copies} < the flip number ceil(4 ln(n M^2) / ell) + 1 = {lam}"])
+        copies = copies or lam
         means = means or default_means(params)
         self.copies = AMSCopies(coins, "switching-f2/signs", copies=copies, means=means, medians=medians,
                                 n=params.n)
