@@ -104,7 +104,7 @@ def attack_failure_rate(spec: str, adversary: str, trials: int = 5,
 
 
 
-def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, levels: int = 3, batch: int = 512,
+def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, levels: int = 3, batch: int = 2048,
                           n_for_binding: int = 1 << 16, M: int = 1 << 10) -> dict:
     """fjw24's tester at the ~64-bit preset: the share of its time inside BLAS, by a cProfile split.
 
@@ -113,7 +113,8 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
     has L = log2 n of them, each the same operation), its key drawn through the key
     cache and memory-mapped as the real one is. The split is the profiler's time in
     :func:`wbstream.crypto.modular128.blas_product` (the float64 BLAS calls) over the
-    whole ``tester.add``. Parameters default to the ``sec64`` preset when it exists.
+    whole ``tester.add``. Parameters default to the ``sec64`` preset when it exists; the
+    batch defaults to the chunk a game pushes through a memory-mapped key's tester at once.
     """
     import cProfile
     import pstats
