@@ -92,3 +92,16 @@ def test_a_preset_is_raced_only_where_it_binds():
     assert race_preset(None, n=1 << 16, M=1 << 10) == "sec64"  # the sec presets bind for M <= 2^10
     with pytest.raises(RaceError, match=r"does not bind at n = 65536, M = 1048576 .* --M 1048576\)$"):
         race_preset("sec64", n=1 << 16, M=1 << 20)
+
+
+def test_no_race_skips_it_and_excludes_race_only(monkeypatch):
+    from click.testing import CliRunner
+
+    from wbstream.cli import bench, main
+
+    tables = []
+    monkeypatch.setattr(bench, "_sparse_tables", lambda: tables.append(1))
+    result = CliRunner().invoke(main, ["bench", "sparse", "--no-race"])
+    assert result.exit_code == 0 and tables == [1] and "race" not in result.output
+    result = CliRunner().invoke(main, ["bench", "sparse", "--no-race", "--race-only"])
+    assert result.exit_code == 2 and result.output.strip().count("\n") == 0 and "exclude" in result.output

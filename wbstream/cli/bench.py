@@ -7,7 +7,7 @@ from rich.table import Table
 
 from wbstream.arena.textfit import fit_print
 from wbstream.bench.sparse import preset_table
-from wbstream.cli import main, one_line, out, refuse
+from wbstream.cli import InputError, main, one_line, out, refuse
 from wbstream.engine.errors import WbstreamError
 
 
@@ -91,18 +91,24 @@ def bench_distributed():
               help="Universe size of the race.")
 @click.option("--M", "race_M", default=1 << 10, show_default=True, type=click.IntRange(min=1),
               help="Entry bound M of the race (the sec presets bind for M <= 2^10).")
-@click.option("--repeats", "race_repeats", default=3, show_default=True, type=click.IntRange(min=1),
+@click.option("--repeats", "race_repeats", default=1, show_default=True, type=click.IntRange(min=1),
               help="Timed batches per algorithm and k in the race (the best counts).")
-@click.option("--batch", "race_batch", default=16, show_default=True, type=click.IntRange(min=1),
+@click.option("--batch", "race_batch", default=512, show_default=True, type=click.IntRange(min=1),
               help="Updates per timed batch in the race.")
 @click.option("--tolerance", default=8.0, show_default=True, type=click.FloatRange(min=0),
               help="Most bits the two estimates may differ by in the race.")
 @click.option("--race-only", is_flag=True, help="Run only the race at equal security.")
-def bench_sparse(preset, race_n, race_M, race_repeats, race_batch, tolerance, race_only):
+@click.option("--no-race", is_flag=True, help="Skip the race (at sec64 it takes about a quarter of an hour).")
+def bench_sparse(preset, race_n, race_M, race_repeats, race_batch, tolerance, race_only, no_race):
     """FW'23 vs FJW'24: update time against k, the tester's BLAS share, space, report time; then the race at
     equal security (update time, state and key bits for k = 1, 10, 100, 1000, and the crossover k)."""
     from wbstream.bench.sparse_race import print_race, race_preset, sparse_race
 
+    if race_only and no_race:
+        raise InputError("--race-only and --no-race exclude each other")
+    if no_race:
+        _sparse_tables()
+        return
     asked = race_only or preset is not None
     try:  # a race that cannot be run is refused before anything is measured
         preset, why_not = race_preset(preset, n=race_n, M=race_M, tolerance=tolerance), None
