@@ -9,6 +9,8 @@ options; the arena plays it once per trial seed. Suites:
   (an oblivious adversary only once: it sees the same at every level, and the
   reports show its result under each), plus the scaling sweep of
   :mod:`wbstream.arena.sweep` (time against k, space against n);
+* ``separation``: per problem, an oblivious-only, an adaptive-robust and a white-box-robust
+  algorithm against the strongest adversary at each level (:mod:`wbstream.arena.separation`), 3 trials;
 * ``paper``: the sparse-recovery and linear-sketch matchups of the seed papers, and
   the lattice attack against every fw23, fjw24 and robust-rank preset that fits
   (:mod:`wbstream.arena.paper`), 10 trials;
@@ -48,7 +50,7 @@ from wbstream.engine.threat import OBLIVIOUS, ThreatModel
 from .rows import SWEEP_PREFIX
 
 #: Default trial counts per built-in suite.
-SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10}
+SUITE_TRIALS = {"quick": 3, "standard": 5, "paper": 10, "separation": 3}
 
 
 class SuiteError(WbstreamError, ValueError):
@@ -242,9 +244,17 @@ def suite(name: str) -> list[Matchup]:
     if name == "standard":
         from .sweep import sweep_matchups
 
-        return registry_matchups(all_levels=True) + sweep_matchups()
+        from .separation import separation_matchups
+
+        base = registry_matchups(all_levels=True) + sweep_matchups()
+        ids = {m.id for m in base}
+        return base + [m for m in separation_matchups() if m.id not in ids]
+    if name == "separation":
+        from .separation import separation_matchups
+
+        return separation_matchups()
     if name == "paper":
         return paper_matchups()
     if name.endswith(".toml"):
         return load_toml(name)[0]
-    raise SuiteError(f"unknown suite {name!r}; choose quick, standard, paper, or a .toml file")
+    raise SuiteError(f"unknown suite {name!r}; choose quick, standard, separation, paper, or a .toml file")

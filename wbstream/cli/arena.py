@@ -23,7 +23,7 @@ def _executor(serial: bool, workers, scheduler, dask_local):
 
 @main.command()
 @click.option("--suite", "suite_name", default="standard", show_default=True,
-              help="quick, standard, paper, or a TOML file of [[matchup]] tables.")
+              help="quick, standard, separation, paper, or a TOML file of [[matchup]] tables.")
 @click.option("--trials", type=click.IntRange(min=1), default=None, help="Games per matchup (default: the suite's).")
 @click.option("--seed", default=0, show_default=True, type=click.IntRange(min=0), help="Seed of the first trial.")
 @click.option("--out", "out_dir", default="results", show_default=True,
@@ -90,6 +90,10 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
         with ResultStore(run.store) as store:
             from wbstream.arena.report import flags, leaderboard
             rows = store.rows()
-            render_terminal(out, leaderboard(rows), flags(rows), sweep_games=len(sweep_rows(rows)))
+        if suite_name == "separation":
+            from wbstream.arena.separation import separation_rows
+            from wbstream.arena.separation_view import render_separation
+            render_separation(out, separation_rows(rows))
+        render_terminal(out, leaderboard(rows), flags(rows), sweep_games=len(sweep_rows(rows)))
         for label, path in paths.items():
             out.print(f"wrote {label}: {path}")
