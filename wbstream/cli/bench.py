@@ -146,7 +146,7 @@ def _sparse_tables():
               f"({b['N']}x{b['width']})@({b['width']}x{b['batch']}) mod 2^64; one float64 matmul of that shape "
               f"{b['matmul_s'] * 1e3:.2f} ms")
     out.print(f"  same-shape throughput ratio {b['same_shape_ratio']:.0%} (ceiling 50%: two 32-bit limbs per product); "
-              f"share of time in BLAS at full speed {b['blas_share']:.0%}")
+              f"share of time in BLAS at full speed {b['blas_share']:.0%} (inferred from the two timings)")
     t = Table(title="Report time against k (n = 2^16, M = 2^10)", title_justify="left")
     t.add_column("k", justify="right")
     names = ["vandermonde", "fw23", "fjw24"]
