@@ -350,8 +350,15 @@ def require_binding(name: str, *, n: int, M: int, preset: str, n_lwe: int = 0, b
     chosen = FJW24_PRESETS.get(preset)
     if chosen is None:
         return None
-    b = chosen.binding(n, M, n_lwe=n_lwe, base_bits=base_bits, L=L)
-    if chosen.claims_security and not b.holds and not allow_unproven:
-        raise SpecError(f"{name}: preset {preset} does not bind at n = {n}, M = {M} (it claims "
-                        f"{chosen.range_text()}): {b.failed} fails; pass allow_unproven=True to play it unproven")
+    return check_binding(name, preset, chosen.binding(n, M, n_lwe=n_lwe, base_bits=base_bits, L=L),
+                         allow_unproven=allow_unproven)
+
+
+def check_binding(name: str, preset: str, b: Binding, *, allow_unproven: bool = False) -> Binding:
+    """``b`` (a tester's own binding check, e.g. ``GswParams.binding``), refused where a preset that claims
+    security does not bind, unless ``allow_unproven``."""
+    if FJW24_PRESETS[preset].claims_security and not b.holds and not allow_unproven:
+        raise SpecError(f"{name}: preset {preset} does not bind at n = {b.n}, M = {b.M} (it claims "
+                        f"{FJW24_PRESETS[preset].range_text()}): {b.failed} fails; pass allow_unproven=True "
+                        f"to play it unproven")
     return b

@@ -24,7 +24,7 @@ import numpy as np
 
 from wbstream.algorithms.sparse.fjw24 import GswPresetSecurity, GswTester, gsw_params, gsw_tester_columns
 from wbstream.algorithms.sparse.tested import add_in_chunks
-from wbstream.crypto.params import require_binding
+from wbstream.crypto.params import check_binding
 from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_LOW_RANK
 from wbstream.linalg.fp import rank_exceeds
@@ -55,11 +55,10 @@ class TestedRankRecovery(GswPresetSecurity, TestedRecovery):
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
                  cache_levels: int = 0, p: int = 0, allow_unproven: bool = False):
         super().__init__(params, coins)
-        require_binding(self.name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits,
-                        allow_unproven=allow_unproven)
         self.decoder = self.decoder_cls(params.rows, params.cols, params.k, params.M, p)
         self.preset = preset
         self.gsw = gsw_params(self.name, params.n, params.M, preset, n_lwe, base_bits, 0, cache_levels)
+        check_binding(self.name, preset, self.gsw.binding, allow_unproven=allow_unproven)
         self.tester = GswTester.sample(self.gsw, coins, f"{self.name}/key", cache_levels)
         self.h = self.tester.zero()
 

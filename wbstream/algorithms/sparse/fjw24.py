@@ -29,7 +29,7 @@ from wbstream.algorithms.sparse.tested import TESTER_CHUNK, TestedSparseRecovery
 from wbstream.crypto.gsw import MAX_BATCH, EvalCache, GswKey, GswParams, add_mod_q, eval_cols
 from wbstream.crypto.keycache import sample_key
 from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
-from wbstream.crypto.params import FJW24_PRESETS, gsw_bits, require_binding
+from wbstream.crypto.params import FJW24_PRESETS, check_binding, gsw_bits
 from wbstream.engine.algorithm import SecurityEstimate
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
@@ -130,19 +130,19 @@ class GswPresetSecurity:
 
     @classmethod
     def security_for(cls, params, *, preset: str = "", n_lwe: int = 0, base_bits: int = 0, L: int = 0, **_):
-        return gsw_security(cls.name, params, preset or cls.default_preset, n_lwe, base_bits, L)
+        preset = preset or cls.default_preset
+        if preset not in FJW24_PRESETS:
+            return None
+        b = FJW24_PRESETS[preset].binding(params.n, params.M, n_lwe=n_lwe, base_bits=base_bits, L=L)
+        return gsw_security(params, preset, n_lwe, b)
 
     def security(self):
-        return gsw_security(self.name, self.params, self.preset, self.gsw.n_lwe, self.gsw.base_bits, self.gsw.L)
+        return gsw_security(self.params, self.preset, self.gsw.n_lwe, self.gsw.binding)
 
 
-def gsw_security(name: str, params, preset: str, n_lwe: int = 0, base_bits: int = 0, L: int = 0):
-    """The :class:`SecurityEstimate` of a GSW tester at (params.n, params.k, params.M); None for an unknown preset."""
-    if preset not in FJW24_PRESETS:
-        return None
-    b = require_binding(name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits, L=L,
-                        allow_unproven=True)
-    unproven = "" if b.holds or not FJW24_PRESETS[preset].claims_security else b.failed + " fails"
+def gsw_security(params, preset: str, n_lwe: int, binding) -> SecurityEstimate:
+    """The :class:`SecurityEstimate` of a GSW tester at (params.k, params.M) whose binding check is ``binding``."""
+    unproven = "" if binding.holds or not FJW24_PRESETS[preset].claims_security else binding.failed + " fails"
     return SecurityEstimate(preset, gsw_bits(params.k, params.M, preset, n_lwe), unproven)
 
 
@@ -176,9 +176,8 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
                  L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
                  allow_unproven: bool = False):
         self.preset = preset
-        require_binding(self.name, n=params.n, M=params.M, preset=preset, n_lwe=n_lwe, base_bits=base_bits, L=L,
-                        allow_unproven=allow_unproven)
         self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
+        check_binding(self.name, preset, self.gsw.binding, allow_unproven=allow_unproven)
         self.cache_levels = cache_levels
         super().__init__(params, coins, p=p, recovery=recovery)
 
