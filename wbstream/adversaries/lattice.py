@@ -22,7 +22,10 @@ The attack is bounded by work, not by the clock, so a seed plays the same on any
 machine: a lattice of more than ``max_dimension`` rows is not reduced (the attack
 gives up and says so), LLL is deterministic, and each block size runs at most
 ``tours`` tours. Against ``toy`` presets it succeeds in seconds; against ``moderate``
-the lattice has hundreds of rows and the attack gives up before reducing it.
+the lattice has hundreds of rows and the attack gives up before reducing it, saying
+why (:func:`why_not_run`: the rows, the rank argument, the model's block size).
+Lattices of more than ``MPFR_ROWS`` rows (possible only with a larger ``max_dimension``)
+are reduced by BKZ in MPFR: fplll's doubles abort there.
 
 After reducing, the attack measures the root-Hermite factor it achieved on the kernel
 lattice, ``(|b_1| / vol^(1/d))^(1/d)`` from the first reduced kernel vector and the
@@ -95,6 +98,10 @@ def why_not_run(d: int, r: int, s: int, log2_q: float, log2_p: float, M: int, ma
             f"instance's collision at {model}, so it did not reduce")
 
 
+#: Above this many rows BKZ runs in MPFR at MPFR_BITS bits of precision (slower, but it does not abort).
+MPFR_ROWS, MPFR_BITS = 200, 120
+
+
 class AttackTimeout(WbstreamError, TimeoutError):
     """A work-bounded reduction ran past its wall-clock safety net: the game has no verdict."""
 
@@ -118,8 +125,11 @@ def _reduce(rows, block_sizes, tours):
     LLL.reduction(B)  # deterministic, and polynomial in the dimension and the entries' size
     if block_sizes:
         strategies = _strategies(max(block_sizes))
+    # fplll's double-precision BKZ aborted (a C++ runtime_error) on 230- to 320-row lattices of 160-bit entries
+    precise = {"float_type": "mpfr", "precision": MPFR_BITS} if B.nrows > MPFR_ROWS else {}
     for b in block_sizes:  # MAX_LOOPS alone (no AUTO_ABORT, no MAX_TIME): the same tours on any machine
-        BKZ.reduction(B, BKZ.Param(block_size=b, max_loops=tours, flags=BKZ.MAX_LOOPS, strategies=strategies))
+        BKZ.reduction(B, BKZ.Param(block_size=b, max_loops=tours, flags=BKZ.MAX_LOOPS, strategies=strategies),
+                      **precise)
     return [list(B[i]) for i in range(B.nrows)]
 
 

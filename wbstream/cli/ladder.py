@@ -54,14 +54,13 @@ def ladder(preset, algorithm, seeds, block_size, tours, max_dimension, model_onl
     except WbstreamError as exc:
         raise refuse(exc) from None
     results = []
-    for lad in climbs:
+    for lad in climbs:  # each ladder is printed as soon as it is climbed (a ladder takes minutes)
         rungs = lad.rungs() if model_only else [lad.play(r, seeds) for r in lad.rungs()]
         results.append(lad.summary(rungs))
+        if not as_json:
+            _print(results[-1], model_only)
     if as_json:
         click.echo(json.dumps(results, indent=2, default=lambda v: None))
-        return
-    for s in results:
-        _print(s, model_only)
 
 
 def _print(s: dict, model_only: bool) -> None:
