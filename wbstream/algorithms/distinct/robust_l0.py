@@ -66,11 +66,12 @@ class RobustL0(FJW24):
     default_preset = "sec64"
 
     def __init__(self, params, coins, *, preset: str = "sec64", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander", degree: int = 0,
                  allow_unproven: bool = False):
         self.l0_params = params
         super().__init__(self.recovery_params(params), coins, preset=preset, n_lwe=n_lwe, base_bits=base_bits,
-                         L=L, cache_levels=cache_levels, p=p, recovery=recovery, allow_unproven=allow_unproven)
+                         L=L, cache_levels=cache_levels, p=p, recovery=recovery, degree=degree,
+                         allow_unproven=allow_unproven)
         self.k = self.params.k
 
     @classmethod

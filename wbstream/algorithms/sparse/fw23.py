@@ -79,7 +79,7 @@ class FW23(TestedSparseRecovery):
         return self.security_for(self.params, preset=self.preset, rows=self.rows, log2_q=self.log2_q)
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0,
-                 recovery: str = "vandermonde"):
+                 recovery: str = "vandermonde", degree: int = 0):
         if preset not in FW23_PRESETS:
             raise ValueError(f"fw23: preset must be one of {', '.join(FW23_PRESETS)}, got {preset!r}")
         chosen = FW23_PRESETS[preset]
@@ -92,7 +92,7 @@ class FW23(TestedSparseRecovery):
         if (1 << self.log2_q) <= 2 * params.M:
             raise ValueError(f"fw23: q = 2^{self.log2_q} must exceed 2M = {2 * params.M}, "
                              f"or x + q e_i would hash like x (the wrap-around attack)")
-        super().__init__(params, coins, p=p, recovery=recovery)
+        super().__init__(params, coins, p=p, recovery=recovery, degree=degree)
 
     def make_tester(self):
         return SisTester(self.rows, self.log2_q, self.coins.bytes("fw23/seed", 32))
