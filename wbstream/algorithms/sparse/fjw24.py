@@ -31,6 +31,7 @@ from wbstream.crypto.keycache import sample_key
 from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
 from wbstream.crypto.params import FJW24_PRESETS, check_binding, gsw_bits
 from wbstream.engine.algorithm import SecurityEstimate
+from wbstream.engine.errors import at_least
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
 
@@ -90,6 +91,7 @@ def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, b
     if preset not in FJW24_PRESETS:
         raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
+    at_least(name, n_lwe=(n_lwe, 0), base_bits=(base_bits, 0), L=(L, 0), cache_levels=(cache_levels, 0))
     if L and (1 << L) < n:
         raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
     log_q = log_q or chosen.log_q

@@ -18,6 +18,7 @@ from wbstream.crypto.params import FW23_PRESETS, fw23_bits
 from wbstream.crypto.prg import RandomOracleColumns
 from wbstream.crypto.sis import SisHash
 from wbstream.engine.algorithm import SecurityEstimate
+from wbstream.engine.errors import at_least
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
 
@@ -83,6 +84,7 @@ class FW23(TestedSparseRecovery):
         if preset not in FW23_PRESETS:
             raise ValueError(f"fw23: preset must be one of {', '.join(FW23_PRESETS)}, got {preset!r}")
         chosen = FW23_PRESETS[preset]
+        at_least("fw23", rows=(rows, 0), log2_q=(log2_q, 0))
         self.preset = preset
         floor = params.k * max(1, math.ceil(math.log2(params.n)))
         if rows and rows < floor:
