@@ -54,7 +54,8 @@ class RobustL0(FJW24):
 
     name = "robust-l0"
 
-    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
+    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1",
+                         "degree": "33, the expander's left degree"}
     problem = DistinctElements
     guarantee = ("L0 within the problem's factor alpha in turnstile streams, against PPT white-box "
                  "adversaries (fjw24 with k = ceil(n/alpha^2)) at its default preset sec64 (λ ≈ 65 bits, "

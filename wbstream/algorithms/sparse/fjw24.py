@@ -169,7 +169,7 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     relaxed_recovery = "expander"
 
     computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1",
-                         "degree": "33 (the expander's left degree)"}
+                         "degree": "33, the expander's left degree"}
     guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random "
                  "oracle) at a preset that claims it: sec64 (λ ≈ 65 bits) or sec128 (λ ≈ 128 bits), core-SVP, "
                  "binding proven for n <= 2^16, M <= 2^10; the default toy is breakable by design")
