@@ -39,12 +39,20 @@ from typing import Callable
 import numpy as np
 
 from wbstream.crypto.binding import LOG_Q_CHOICES, Binding, binding
-from wbstream.crypto.modular import GADGET_BASE_BITS, LimbMatrix, gadget_decompose
-from wbstream.crypto.modular128 import (Limb128Matrix, add128, gadget_decompose128, matmul_mod_2_128, sub128,
-                                        to_pairs)
+from wbstream.crypto.modular import GADGET_BASE_BITS, LimbMatrix, gadget_decompose, matmul_mod_2_64_int
+from wbstream.crypto.modular128 import (Limb128Matrix, add128, gadget_decompose128, matmul_mod_2_128,
+                                        matmul_mod_2_128_int, sub128, to_pairs)
 
 Q64 = 1 << 64
 ROW_BLOCK = 256  # rows of a memory-mapped key level cut into limbs at a time
+#: Batches of at most this many columns multiply a memory-mapped key in uint64 integer arithmetic
+#: (:func:`~wbstream.crypto.modular128.matmul_mod_2_128_int`) instead of cutting it into float limbs.
+#: The largest batch at which the integer path won, at sec64's real level shape (2301 x 18408 pairs):
+#:   wbstream bench small-batch --batches 1,2,4,8,16,24,32,48 --rows 256 --big 0
+SMALL_BATCH_128 = 16
+#: The same for q = 2^64 (numpy's wrapping uint64 product against the 2- to 4-limb cut), measured with
+#:   wbstream bench small-batch --log-q 64 --batches 1,2,4,8,16,24,32,48 --rows 256 --big 0
+SMALL_BATCH_64 = 16
 MAX_L = 62  # indices are int64
 MAX_BATCH = 2048  # columns per product: bounds the float64 digit matrix (Nℓ × MAX_BATCH)
 
@@ -217,9 +225,13 @@ class GswKey:
         digits = p.decompose(W)
         if not self.mapped:
             return self.limbs(level) @ digits
-        if p.wide:
-            return matmul_mod_2_128(self.C[level - 1], digits, p.base_bits, ROW_BLOCK)
         A = self.C[level - 1]
+        if p.wide:
+            if digits.shape[1] <= SMALL_BATCH_128:  # the cut into limbs would cost more than it saves
+                return matmul_mod_2_128_int(A, digits, p.base_bits)
+            return matmul_mod_2_128(A, digits, p.base_bits, ROW_BLOCK)
+        if digits.shape[1] <= SMALL_BATCH_64:
+            return matmul_mod_2_64_int(A, digits, p.base_bits)
         return np.concatenate([LimbMatrix(np.asarray(A[r0:r0 + ROW_BLOCK]), p.base_bits) @ digits
                                for r0 in range(0, p.N, ROW_BLOCK)], axis=0)
 
