@@ -124,3 +124,30 @@ def test_a_small_mapped_key_through_the_key_cache_gives_the_in_ram_columns(tmp_p
     assert mapped.mapped and not plain.mapped
     for idx in ([17], [3, 30], list(range(32))):
         assert np.array_equal(eval_cols(mapped, np.array(idx)), eval_cols(plain, np.array(idx)))
+
+
+@pytest.mark.parametrize("log_q", ["64", "128"])
+def test_the_bench_compares_both_paths_on_rows_of_the_real_width(tmp_path, log_q):
+    from click.testing import CliRunner
+
+    from wbstream.bench.sparse import fjw24_small_batch
+    from wbstream.cli import main
+
+    r = fjw24_small_batch((1, 3), big=0, rows=2, repeats=1, log_q=int(log_q), directory=tmp_path)
+    assert (r["N"], r["rows"], r["width"]) == (2301, 2, 2301 * int(log_q) // 16)  # sec64: 16-bit digits
+    assert [row["m"] for row in r["rows_of"]] == [1, 3] and all(row["new_s"] > 0 for row in r["rows_of"])
+    assert list(tmp_path.iterdir()) == []  # the temporary level is gone
+    result = CliRunner().invoke(main, ["bench", "small-batch", "--batches", "1", "--rows", "2", "--repeats", "1",
+                                       "--log-q", log_q])
+    assert result.exit_code == 0 and "bit-identical" in result.output
+
+
+@pytest.mark.parametrize("batches", ["0", "1,x", ""])
+def test_the_bench_refuses_bad_batches_in_one_line(batches):
+    from click.testing import CliRunner
+
+    from wbstream.cli import main
+
+    result = CliRunner().invoke(main, ["bench", "small-batch", "--batches", batches])
+    lines = result.output.strip().splitlines()
+    assert result.exit_code == 2 and len(lines) == 1 and "--batches" in lines[0]
