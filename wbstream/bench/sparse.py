@@ -118,6 +118,7 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
     :func:`wbstream.crypto.modular128.blas_product` (the float64 BLAS calls) over the
     whole ``tester.add``. Parameters default to the ``sec64`` preset when it exists; the
     batch defaults to the chunk a game pushes through a memory-mapped key's tester at once.
+    A batch of at most ``SMALL_BATCH_128`` takes the integer path: no limbs, no BLAS.
     """
     import cProfile
     import pstats
@@ -125,7 +126,7 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
 
     from wbstream.algorithms.sparse.fjw24 import GswTester
     from wbstream.crypto import modular128
-    from wbstream.crypto.gsw import GswParams
+    from wbstream.crypto.gsw import SMALL_BATCH_128, GswParams
     from wbstream.crypto.keycache import sample_key
     from wbstream.crypto.params import FJW24_PRESETS
     from wbstream.engine.coins import Coins
@@ -149,7 +150,7 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
     total = time.perf_counter() - start
     stats = pstats.Stats(profile).stats
     blas = sum(v[2] for k, v in stats.items() if k[2] == modular128.blas_product.__name__)
-    limbs = -(-log_q // 16) if key.mapped and g.wide else None
+    limbs = -(-log_q // 16) if key.mapped and g.wide and batch > SMALL_BATCH_128 else None  # small: no limbs
     return {"n_lwe": n_lwe, "N": g.N, "width": g.width, "log_q": log_q, "limbs": limbs, "batch": batch,
             "level_products": levels - 1, "key_s": key_s, "update_s": total, "blas_s": blas,
             "blas_share": blas / total, "full_L": full.L, "binding": full.binding.describe()}
