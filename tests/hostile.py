@@ -136,7 +136,7 @@ class Crash(Plain):
 
 
 class Misbehave(Plain):
-    """From round 3 on: hangs, exits, floods, sends garbage, or oversized batches; writes its pid first."""
+    """From round 3 on: hangs, exits, floods, sends garbage, notes or oversized batches; writes its pid first."""
 
     name = "misbehave"
 
@@ -156,6 +156,8 @@ class Misbehave(Plain):
             os._exit(3)
         if self.how == "flood":
             obs._conn.send_bytes(b"B" + bytes(1 << 22))
+        if self.how == "notes":
+            obs._conn.send_bytes(b"O\x01notes instead of a batch")
         if self.how == "garbage":
             obs._conn.send_bytes(b"Zgarbage")
         if self.how == "big-batch":
@@ -169,3 +171,29 @@ class Misbehave(Plain):
                 except ThreatModelError:
                     obs._state_round = -1
         return super().act(obs)
+
+
+class Noter(Plain):
+    """The plain stream, with notes on its acts: how many, the last round, the answers seen then.
+
+    ``notes="long"`` returns notes over the wire's bound; ``notes="bytes"`` returns bytes, not a string.
+    """
+
+    name = "noter"
+
+    def __init__(self, *, rounds: int = 6, notes: str = "count"):
+        super().__init__(rounds=rounds)
+        self.kind, self.acts, self.last, self.seen = notes, 0, 0, "-"
+
+    def act(self, obs):
+        self.acts, self.last = self.acts + 1, obs.round
+        if "answers" in obs.threat.capabilities:
+            self.seen = len(obs.answers)
+        return super().act(obs)
+
+    def notes(self):
+        if self.kind == "long":
+            return "x" * 100_000
+        if self.kind == "bytes":
+            return b"acted"
+        return f"acted {self.acts} times, last round {self.last}, answers seen {self.seen}"

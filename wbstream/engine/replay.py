@@ -217,7 +217,7 @@ def replay_from_seed(result: GameResult) -> GameResult:
         raise ReplayMismatch(f"{_label(result)}: the replay refused a batch the game had accepted: {exc}") from None
     _compare(result, again, getattr(game.alg_cls, "space_tolerance", 0.0), {})
     # only a replay from the seed plays the adversary again (a transcript replay re-sends batches);
-    # a game played with the adversary in its own process recorded no notes
+    # records made before isolated games carried notes back have none to check
     if result.adversary_notes is not None and again.adversary_notes != result.adversary_notes:
         raise ReplayMismatch(f"{_label(result)}: adversary_notes: recorded {result.adversary_notes!r}, "
                              f"replayed {again.adversary_notes!r}")

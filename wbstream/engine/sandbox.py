@@ -70,7 +70,7 @@ class IsolatedAdversary:
         self._proc = self._conn = None
         self._queue: deque = deque()
         self._end = None
-        self._answers_sent = self._coins_sent = 0
+        self._answers_sent = self._coins_sent = self._last = 0
         self._deadline = None
 
     @property
@@ -86,7 +86,8 @@ class IsolatedAdversary:
         ctx = clean_context()
         self._conn, child = ctx.Pipe(duplex=True)
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
-                                 args=(child, self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
+                                 args=(child, getattr(self.adv_cls, "_wbstream_plugin", None) or self.adv_cls,
+                                       self.adv_opts, self.threat, params, self.info, rng))
         try:
             self._proc.start()
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -99,23 +100,42 @@ class IsolatedAdversary:
         self._poll = select.poll()
         self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
         self._queue.clear()
-        self._end, self._answers_sent, self._coins_sent = None, 0, 0
+        self._end, self._answers_sent, self._coins_sent, self._last = None, 0, 0, 0
 
     def act(self, obs):
-        r = obs.round
+        r = self._last = obs.round
         if self._blocks:
             return self._from_block(obs, r)
-        msg = b"A" + r.to_bytes(8, "little", signed=True)
+        self._send(self._with_answers(b"A" + r.to_bytes(8, "little", signed=True), obs))
+        kind, value = self._await(obs, r, 1)
+        if kind not in ("batch", "stop"):
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} in round {r}, "
+                                            f"which it was not asked for"))
+        return value
+
+    def _with_answers(self, msg: bytes, obs) -> bytes:
+        """``msg`` and the answers the child has not seen yet, if the level grants answers."""
         if "answers" in self.threat.capabilities:
             answers = obs._answers
             if len(answers) > self._answers_sent:
                 msg += pickle.dumps(answers[self._answers_sent:])
                 self._answers_sent = len(answers)
-        self._send(msg)
-        kind, value = self._await(obs, r, 1)
-        if kind == "block":
-            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a block in round {r}, "
-                                            f"which it was not asked for"))
+        return msg
+
+    def notes(self, obs) -> str | None:
+        """The adversary's notes once the game is over, as they stood after the last round played.
+
+        They come back as a bounded UTF-8 string (:func:`~wbstream.engine.sandbox_wire.encode_notes`),
+        never unpickled; ``obs`` brings the child the answers it has not seen (the final query's).
+        """
+        if self._proc is None:
+            return None
+        msg = b"T" + self._last.to_bytes(8, "little", signed=True)
+        self._send(self._with_answers(msg, obs))
+        kind, value = self._await(obs, self._last, 0)
+        if kind != "notes":
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} when asked "
+                                            f"for its notes"))
         return value
 
     def _from_block(self, obs, r: int):
@@ -135,8 +155,11 @@ class IsolatedAdversary:
                     raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent an empty block"))
                 self._queue.extend(batches)
                 self._end = None if stop == wire.MORE else (stop, message)
-            else:
+            elif kind in ("batch", "stop"):
                 self._queue.append(value)
+            else:
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} in round {r}, "
+                                                f"which it was not asked for"))
             return self._from_block(obs, r)
         return self._queue.popleft()
 

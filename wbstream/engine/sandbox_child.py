@@ -18,6 +18,7 @@ from types import MappingProxyType
 import numpy as np
 
 from . import sandbox_wire as wire
+from .adversary import Adversary
 from .coins import Coins
 from .errors import ThreatModelError
 
@@ -127,6 +128,8 @@ class RemoteObservation:
 def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
     """The child process: build the adversary, then answer the referee's rounds until told to stop."""
     try:
+        if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
+            adv_cls = adv_cls.load()
         adversary = adv_cls(**adv_opts)
         adversary.reset(params, rng)
     except BaseException as exc:
@@ -134,6 +137,8 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
         return
     obs = RemoteObservation(conn, threat, params, algorithm)
     pending = None  # a batch computed for a block that could not join it (rows): the next reply
+    # Blocks run ahead of the game, so notes are taken after each round's act (if the class has any).
+    notes = {} if getattr(type(adversary), "notes", Adversary.notes) is not Adversary.notes else None
     while True:
         try:
             msg = conn.recv_bytes()
@@ -155,12 +160,30 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
             first = int.from_bytes(msg[1:9], "little", signed=True)
             limit = int.from_bytes(msg[9:17], "little", signed=True)
             cap = int.from_bytes(msg[17:25], "little", signed=True)
-            pending = _block(conn, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending)
+            if notes:
+                for r in [r for r in notes if r < first]:
+                    del notes[r]
+            pending = _block(conn, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending, notes)
+        elif tag == b"T":  # the game is over: the notes after the last round the referee played
+            last = int.from_bytes(msg[1:9], "little", signed=True)
+            if len(msg) > 9:
+                obs._answers.extend(pickle.loads(msg[9:]))
+            try:
+                if notes is None:
+                    value = None
+                elif last in notes:
+                    value = notes[last]
+                else:
+                    value = adversary.notes()
+                reply = wire.encode_notes(value)
+            except BaseException as exc:
+                reply = wire.encode_error(exc)
+            conn.send_bytes(reply)
         else:
             return
 
 
-def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
+def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending, notes: dict | None = None):
     """Rounds ``first, first + 1, ...`` in one message: at most ``limit`` rounds and ``cap`` updates.
 
     A batch that cannot join the block (rows, or one that would pass the cap) is
@@ -175,6 +198,8 @@ def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
             obs.round = r
             try:
                 batch = adversary.act(obs)
+                if notes is not None:
+                    notes[r] = adversary.notes()
             except BaseException as exc:
                 stop, message = wire.RAISED, f"{type(exc).__name__}: {exc}"
                 break

@@ -25,7 +25,7 @@ import numpy as np
 from .errors import AdversaryError
 from .stream import Batch, RowBatch, as_batch  # noqa: F401  (as_batch: for the child)
 
-BATCH, ROWS, STOP, ERROR, REQUEST, BLOCK = b"B", b"W", b"N", b"E", b"Q", b"K"
+BATCH, ROWS, STOP, ERROR, REQUEST, BLOCK, NOTES = b"B", b"W", b"N", b"E", b"Q", b"K", b"O"
 #: What a request may ask for: the state, the coins, a detached copy.
 REQUESTS = {b"S": "state", b"C": "coins", b"D": "copy"}
 #: How a block of rounds ended: more may follow, the adversary stopped, the adversary raised.
@@ -35,6 +35,8 @@ _I64 = np.dtype("<i8")
 _F64 = np.dtype("<f8")
 #: Characters of an adversary's error message that are kept.
 MESSAGE_CHARS = 400
+#: The most characters of an adversary's notes (longer notes are refused, not cut).
+NOTES_CHARS = 4096
 
 
 def encode_batch(batch) -> bytes:
@@ -57,6 +59,25 @@ def encode_block(batches: list, stop: int, message: str = "") -> bytes:
     dlt = np.concatenate([b.deltas for b in batches]) if batches else np.zeros(0, _I64)
     return (BLOCK + head + lengths.tobytes() + np.ascontiguousarray(idx, _I64).tobytes()
             + np.ascontiguousarray(dlt, _I64).tobytes() + message.encode()[:4 * MESSAGE_CHARS])
+
+
+def encode_notes(notes) -> bytes:
+    """The adversary's notes (a string of at most ``NOTES_CHARS`` characters, or None) as bytes, in the child.
+
+    >>> decode(encode_notes("3 rounds"), cap=0), decode(encode_notes(None), cap=0)
+    (('notes', '3 rounds'), ('notes', None))
+    """
+    if notes is None:
+        return NOTES + b"\x00"
+    return NOTES + b"\x01" + check_notes(notes).encode("utf-8")
+
+
+def check_notes(notes):
+    """``notes`` if it is None or a string of at most ``NOTES_CHARS`` characters, else TypeError (in either mode)."""
+    if notes is not None and (not isinstance(notes, str) or len(notes) > NOTES_CHARS):
+        raise TypeError(f"notes() must return None or a string of at most {NOTES_CHARS:,} characters, "
+                        f"got {type(notes).__name__}" + (f" of {len(notes):,}" if isinstance(notes, str) else ""))
+    return notes
 
 
 def encode_error(exc: BaseException) -> bytes:
@@ -108,6 +129,8 @@ def decode(data: bytes, cap: int, max_rounds: int = 0):
         return "request", what
     if tag == BLOCK:
         return "block", _decode_block(body, cap, max_rounds)
+    if tag == NOTES:
+        return "notes", _decode_notes(body)
     raise _bad(f"an unknown tag {tag!r}")
 
 
@@ -132,3 +155,17 @@ def _decode_block(body, cap: int, max_rounds: int):
     starts = [0, *ends[:-1]]
     batches = [Batch(idx[a:b], dlt[a:b]) for a, b in zip(starts, ends)]
     return batches, stop, _text(body[need:])
+
+
+def _decode_notes(body):
+    if len(body) == 1 and body[0] == 0:
+        return None
+    if not len(body) or body[0] != 1 or len(body) > 1 + 4 * NOTES_CHARS:
+        raise _bad("notes that are neither None nor a bounded string")
+    try:
+        text = bytes(body[1:]).decode("utf-8")  # strict: invalid bytes are refused, not replaced
+    except UnicodeDecodeError:
+        raise _bad("notes that are not UTF-8") from None
+    if len(text) > NOTES_CHARS:
+        raise _bad(f"notes of {len(text):,} characters; at most {NOTES_CHARS:,}")
+    return text
