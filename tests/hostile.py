@@ -174,7 +174,7 @@ class Misbehave(Plain):
 
 
 class Noter(Plain):
-    """The plain stream, with notes on its acts: how many, the last round, the answers seen then.
+    """The plain stream, with notes on its acts: how many, the last round, the answers seen at each.
 
     ``notes="long"`` returns notes over the wire's bound; ``notes="bytes"`` returns bytes, not a string.
     """
@@ -183,12 +183,12 @@ class Noter(Plain):
 
     def __init__(self, *, rounds: int = 6, notes: str = "count"):
         super().__init__(rounds=rounds)
-        self.kind, self.acts, self.last, self.seen = notes, 0, 0, "-"
+        self.kind, self.acts, self.last, self.seen = notes, 0, 0, []
 
     def act(self, obs):
         self.acts, self.last = self.acts + 1, obs.round
         if "answers" in obs.threat.capabilities:
-            self.seen = len(obs.answers)
+            self.seen.append(len(obs.answers))
         return super().act(obs)
 
     def notes(self):
@@ -196,4 +196,4 @@ class Noter(Plain):
             return "x" * 100_000
         if self.kind == "bytes":
             return b"acted"
-        return f"acted {self.acts} times, last round {self.last}, answers seen {self.seen}"
+        return f"acted {self.acts} times, last round {self.last}, answers seen {','.join(map(str, self.seen)) or '-'}"

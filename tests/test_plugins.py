@@ -210,7 +210,8 @@ def test_a_plugin_that_describes_itself_wrongly_is_left_out_with_a_warning(monke
 
 # -- notes of isolated adversaries ---------------------------------------------------------------
 @pytest.mark.parametrize("threat,budget,every", [
-    ("adaptive", Budget(rounds=100), 3),
+    ("adaptive", Budget(rounds=100), 3),  # in blocks up to each query's round: answers seen 0,0,0,1,1,1,2
+    ("adaptive", Budget(rounds=100), 1),  # one round trip per round
     ("oblivious", Budget(rounds=100), 1),  # rounds in blocks: the child ran ahead; notes are the 7th round's
     ("oblivious", Budget(rounds=4), 1),  # the game ends mid-block
     ("white-box", Budget(updates=5), 2),
@@ -220,6 +221,8 @@ def test_isolated_games_record_the_in_process_notes(threat, budget, every):
                     adversary_options={"rounds": 7}, stop_on_failure=False).play() for iso in ("none", "process")]
     assert records[0].adversary_notes.startswith("acted ")
     assert records[1].adversary_notes == records[0].adversary_notes
+    if threat == "adaptive" and every == 3:
+        assert records[1].adversary_notes.endswith("answers seen 0,0,0,1,1,1,2,2")
 
 
 def test_replay_checks_an_isolated_games_notes():
@@ -228,7 +231,7 @@ def test_replay_checks_an_isolated_games_notes():
     adversaries.register(Noter)
     try:
         result = Game(SPARSE, CS, "noter(rounds=5)", "adaptive", seed=1, isolation="process", secret=SECRET).play()
-        assert result.adversary_notes == "acted 6 times, last round 6, answers seen 5"
+        assert result.adversary_notes == "acted 6 times, last round 6, answers seen 0,1,2,3,4,5"
         replay_from_seed(result)
         result.adversary_notes = "acted 2 times"
         with pytest.raises(ReplayMismatch, match="adversary_notes: recorded 'acted 2 times'"):

@@ -209,7 +209,7 @@ class Game:
             adversary = IsolatedAdversary(self.adv_cls, self.adv_opts, self.threat, info, alg,
                                           max_rounds=self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
                                           max_updates=self.budget.updates if self.budget.updates is not None else _UNLIMITED,
-                                          seconds=self.budget.seconds)
+                                          seconds=self.budget.seconds, query_every=self.query_every)
         else:
             adversary: Adversary = self.adv_cls(**self.adv_opts)
         build("adversary", self.adv_spec, lambda: adversary.reset(problem.params, adversary_rng(key)))

@@ -58,7 +58,7 @@ class IsolatedAdversary:
     """
 
     def __init__(self, adv_cls, adv_opts: dict, threat, info, algorithm, *, max_rounds: int, max_updates: int,
-                 seconds: float | None = None, act_seconds: float | None = None):
+                 seconds: float | None = None, act_seconds: float | None = None, query_every: int | None = None):
         self.adv_cls, self.adv_opts, self.threat, self.info = adv_cls, adv_opts, threat, info
         self.name = getattr(adv_cls, "name", adv_cls.__name__)
         self._alg = algorithm
@@ -66,8 +66,14 @@ class IsolatedAdversary:
         self.cap = min(MAX_UPDATES, max_updates)
         self.max_bytes = 64 + 8 * sandbox_child.BLOCK_ROUNDS + 16 * self.cap + 4 * wire.MESSAGE_CHARS
         self.seconds, self.act_seconds = seconds, act_seconds or ACT_SECONDS
-        self._blocks = not (threat.capabilities - {"params", "round"})  # oblivious: rounds in blocks
-        self._proc = self._conn = None
+        # Rounds in blocks where the child learns nothing new between them: always at the oblivious
+        # level; at the adaptive level up to the next query's round (its answer comes only after it).
+        ahead = threat.capabilities - {"params", "round"}
+        self._every = None if ahead else 0
+        if ahead == {"answers"} and query_every is not None and query_every > 1:
+            self._every = query_every
+        self._blocks = self._every is not None
+        self._proc = self._conn = self._out = None
         self._queue: deque = deque()
         self._end = None
         self._answers_sent = self._coins_sent = self._last = 0
@@ -84,21 +90,26 @@ class IsolatedAdversary:
         if self.seconds is not None:
             self._deadline = time.perf_counter() + self.seconds
         ctx = clean_context()
-        self._conn, child = ctx.Pipe(duplex=True)
+        # two one-way pipes, not a socket pair: a round trip over pipes costs about half as much
+        inbox, child_out = ctx.Pipe(duplex=False)
+        child_in, self._out = ctx.Pipe(duplex=False)
+        self._conn = inbox
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
-                                 args=(child, getattr(self.adv_cls, "_wbstream_plugin", None) or self.adv_cls,
-                                       self.adv_opts, self.threat, params, self.info, rng))
+                                 args=((child_in, child_out), getattr(self.adv_cls, "_wbstream_plugin", None)
+                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
         try:
             self._proc.start()
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             self._proc = None
-            self._conn.close()
+            inbox.close(), self._out.close()
             raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
                                  f"travel to a new process by name ({exc})") from None
         finally:
-            child.close()
+            child_in.close(), child_out.close()
         self._poll = select.poll()
-        self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._poll.register(inbox.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._reader = wire.FrameReader(inbox.fileno(), self.max_bytes)
+        self._out_fd = self._out.fileno()
         self._queue.clear()
         self._end, self._answers_sent, self._coins_sent, self._last = None, 0, 0, 0
 
@@ -147,7 +158,10 @@ class IsolatedAdversary:
                 raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} raised in round {r}: "
                                                 f"{message}"))
             limit = min(sandbox_child.BLOCK_ROUNDS, self.max_rounds - r + 1)
-            self._send(b"K" + b"".join(v.to_bytes(8, "little", signed=True) for v in (r, limit, self.cap)))
+            if self._every:  # up to the next query's round, whose answer the child cannot have seen
+                limit = min(limit, -(-r // self._every) * self._every - r + 1)
+            self._send(self._with_answers(b"K" + b"".join(v.to_bytes(8, "little", signed=True)
+                                                          for v in (r, limit, self.cap)), obs))
             kind, value = self._await(obs, r, limit)
             if kind == "block":
                 batches, stop, message = value
@@ -168,35 +182,37 @@ class IsolatedAdversary:
         if self._proc is None:
             raise AdversaryError(f"the isolated adversary {self.name!r} is not running (reset it first)")
         try:
-            self._conn.send_bytes(data)
+            wire.send(self._out_fd, data)
         except OSError:
             raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited "
                                             f"(exit code {self._proc.exitcode})")) from None
 
     def _await(self, obs, r: int, rounds: int):
         """The child's reply to this round, serving its requests meanwhile."""
-        end = time.perf_counter() + self.act_seconds
+        end = None
         while True:
-            now = time.perf_counter()
-            wait = end - now if self._deadline is None else min(end, self._deadline) - now
-            if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
-                budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
-                    else f"{self.act_seconds:g} s"
-                raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round {r} "
-                                                  f"within {budget}; it was killed"))
             try:
-                data = self._conn.recv_bytes(self.max_bytes)
-            except OSError as exc:  # EOFError too: the child is gone
-                if "bad message length" in str(exc):
-                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a message of more "
-                                                    f"than {self.max_bytes:,} bytes in round {r}")) from None
-                self._proc.join(1)
-                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
-                                                f"(exit code {self._proc.exitcode})")) from None
-            except EOFError:
-                self._proc.join(1)
-                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
-                                                f"(exit code {self._proc.exitcode})")) from None
+                data = self._reader.message()
+            except wire.TooLong:
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a message of more "
+                                                f"than {self.max_bytes:,} bytes in round {r}")) from None
+            if data is None:  # wait for more bytes, never past the timeout: a partial message blocks nothing
+                now = time.perf_counter()
+                if end is None:
+                    end = now + self.act_seconds
+                wait = end - now if self._deadline is None else min(end, self._deadline) - now
+                if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
+                    budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
+                        else f"{self.act_seconds:g} s"
+                    raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round "
+                                                      f"{r} within {budget}; it was killed"))
+                try:
+                    self._reader.fill()
+                except (EOFError, OSError):  # the child is gone
+                    self._proc.join(1)
+                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
+                                                    f"(exit code {self._proc.exitcode})")) from None
+                continue
             try:
                 kind, value = wire.decode(data, self.cap, rounds)
             except AdversaryError as exc:
@@ -233,13 +249,14 @@ class IsolatedAdversary:
 
     def close(self) -> None:
         """Kill the child (if it runs) and wait for it: no process is left behind."""
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
+        proc, conns = self._proc, (self._conn, self._out)
+        self._proc = self._conn = self._out = None
         if proc is not None:
             proc.kill()
             proc.join()
-        if conn is not None:
-            conn.close()
+        for conn in conns:
+            if conn is not None:
+                conn.close()
 
     def __del__(self):
         try:

@@ -80,7 +80,8 @@ class RemoteObservation:
     def __init__(self, conn, threat, params, algorithm):
         self.threat, self.params, self.algorithm = threat, params, algorithm
         self.round = 0
-        self._conn = conn
+        inbox, self._conn = conn  # from the referee, to the referee (two one-way pipes)
+        self._reader = wire.FrameReader(inbox.fileno())
         self._answers: list = []
         self._state, self._state_round = None, -1
         self._coins: list = []
@@ -93,7 +94,7 @@ class RemoteObservation:
 
     def _ask(self, what: bytes):
         self._conn.send_bytes(wire.REQUEST + what)
-        ok, payload = pickle.loads(self._conn.recv_bytes())  # from the referee, which the child trusts
+        ok, payload = pickle.loads(self._reader.receive())  # from the referee, which the child trusts
         if not ok:
             raise ThreatModelError(payload)
         return payload
@@ -126,14 +127,18 @@ class RemoteObservation:
 
 
 def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
-    """The child process: build the adversary, then answer the referee's rounds until told to stop."""
+    """The child process: build the adversary, then answer the referee's rounds until told to stop.
+
+    ``conn`` is a pair of one-way connections: from the referee, to the referee.
+    """
+    out = conn[1].fileno()
     try:
         if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
             adv_cls = adv_cls.load()
         adversary = adv_cls(**adv_opts)
         adversary.reset(params, rng)
     except BaseException as exc:
-        conn.send_bytes(wire.encode_error(exc))
+        wire.send(out, wire.encode_error(exc))
         return
     obs = RemoteObservation(conn, threat, params, algorithm)
     pending = None  # a batch computed for a block that could not join it (rows): the next reply
@@ -141,7 +146,7 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
     notes = {} if getattr(type(adversary), "notes", Adversary.notes) is not Adversary.notes else None
     while True:
         try:
-            msg = conn.recv_bytes()
+            msg = obs._reader.receive()
         except (EOFError, OSError):
             return
         tag = msg[:1]
@@ -155,15 +160,17 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
                                           else wire.as_batch(batch))
             except BaseException as exc:
                 reply = wire.encode_error(exc)
-            conn.send_bytes(reply)
-        elif tag == b"K":  # oblivious: as many rounds as fit in a block, from this round on
+            wire.send(out, reply)
+        elif tag == b"K":  # oblivious, or adaptive between queries: as many rounds as fit in a block
             first = int.from_bytes(msg[1:9], "little", signed=True)
             limit = int.from_bytes(msg[9:17], "little", signed=True)
             cap = int.from_bytes(msg[17:25], "little", signed=True)
+            if len(msg) > 25:  # adaptive: the answers of the queries since the last block
+                obs._answers.extend(pickle.loads(msg[25:]))
             if notes:
                 for r in [r for r in notes if r < first]:
                     del notes[r]
-            pending = _block(conn, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending, notes)
+            pending = _block(out, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending, notes)
         elif tag == b"T":  # the game is over: the notes after the last round the referee played
             last = int.from_bytes(msg[1:9], "little", signed=True)
             if len(msg) > 9:
@@ -178,12 +185,12 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
                 reply = wire.encode_notes(value)
             except BaseException as exc:
                 reply = wire.encode_error(exc)
-            conn.send_bytes(reply)
+            wire.send(out, reply)
         else:
             return
 
 
-def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending, notes: dict | None = None):
+def _block(out: int, adversary, obs, first: int, limit: int, cap: int, pending, notes: dict | None = None):
     """Rounds ``first, first + 1, ...`` in one message: at most ``limit`` rounds and ``cap`` updates.
 
     A batch that cannot join the block (rows, or one that would pass the cap) is
@@ -216,10 +223,10 @@ def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending, note
             if batches:
                 pending = batch
                 break
-            conn.send_bytes(wire.encode_batch(batch))
+            wire.send(out, wire.encode_batch(batch))
             return None
         batches.append(batch)
         total += len(batch)
         r += 1
-    conn.send_bytes(wire.encode_block(batches, stop, message))
+    wire.send(out, wire.encode_block(batches, stop, message))
     return pending

@@ -18,6 +18,7 @@ wbstream.engine.errors.AdversaryError: the isolated adversary sent a malformed m
 
 from __future__ import annotations
 
+import os
 import struct
 
 import numpy as np
@@ -169,3 +170,91 @@ def _decode_notes(body):
     if len(text) > NOTES_CHARS:
         raise _bad(f"notes of {len(text):,} characters; at most {NOTES_CHARS:,}")
     return text
+
+
+_HEAD, _LONG = struct.Struct("!i"), struct.Struct("!Q")
+
+
+def send(fd: int, data: bytes) -> None:
+    """``data`` framed as ``Connection.send_bytes`` frames it, in one ``write`` when it fits."""
+    head = _HEAD.pack(len(data)) if len(data) <= 0x7FFFFFFF else _HEAD.pack(-1) + _LONG.pack(len(data))
+    view = memoryview(head + data) if len(data) <= 1 << 16 else None
+    if view is None:
+        _write_all(fd, memoryview(head))
+        _write_all(fd, memoryview(data))
+    else:
+        _write_all(fd, view)
+
+
+def _write_all(fd: int, view: memoryview) -> None:
+    while view:
+        view = view[os.write(fd, view):]
+
+
+class TooLong(ValueError):
+    """A message announced more bytes than the reader accepts."""
+
+
+class FrameReader:
+    """Messages in :mod:`multiprocessing`'s framing (what ``Connection.send_bytes`` writes), read
+    straight from the descriptor: one ``read`` usually brings a whole small message, where
+    ``recv_bytes`` makes two, and a partial message never blocks the reader.
+
+    >>> r, w = os.pipe()
+    >>> _ = os.write(w, _HEAD.pack(3) + b"abc" + _HEAD.pack(2) + b"de")
+    >>> reader = FrameReader(r, limit=8)
+    >>> reader.message() is None, reader.fill(), reader.message(), reader.message()
+    (True, None, b'abc', b'de')
+    >>> _ = os.write(w, _HEAD.pack(9)); reader.fill(); reader.message()
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.sandbox_wire.TooLong: a message of 9 bytes; at most 8
+    >>> os.close(r), os.close(w)
+    (None, None)
+    """
+
+    __slots__ = ("fd", "limit", "buf")
+
+    def __init__(self, fd: int, limit: int | None = None):
+        self.fd, self.limit, self.buf = fd, limit, bytearray()
+
+    def message(self) -> bytes | None:
+        """The next whole message in the buffer, or None until more bytes arrive."""
+        buf = self.buf
+        if len(buf) < 4:
+            return None
+        (n,) = _HEAD.unpack_from(buf)
+        start = 4
+        if n == -1:  # multiprocessing's header of a message over 2 GiB
+            if len(buf) < 12:
+                return None
+            (n,) = _LONG.unpack_from(buf, 4)
+            start = 12
+        if n < 0 or (self.limit is not None and n > self.limit):
+            raise TooLong(f"a message of {n} bytes; at most {self.limit}")
+        end = start + n
+        if len(buf) < end:
+            return None
+        with memoryview(buf) as view:
+            data = bytes(view[start:end])
+        del buf[:end]
+        return data
+
+    def fill(self) -> None:
+        """One ``read`` (blocking if nothing is there); EOFError at the end of the stream."""
+        chunk = os.read(self.fd, max(1 << 16, self._missing()))
+        if not chunk:
+            raise EOFError("the other end closed the channel")
+        self.buf += chunk
+
+    def _missing(self) -> int:
+        if len(self.buf) < 4:
+            return 0
+        (n,) = _HEAD.unpack_from(self.buf)
+        return n + 4 - len(self.buf) if n >= 0 and (self.limit is None or n <= self.limit) else 0
+
+    def receive(self) -> bytes:
+        """The next message, blocking until it is whole (for the child, which trusts its referee)."""
+        while (data := self.message()) is None:
+            self.fill()
+        return data
