@@ -106,8 +106,8 @@ def decode(data: bytes, cap: int, max_rounds: int = 0):
             raise AdversaryError(f"the isolated adversary sent a batch of {count} updates; the cap is {cap}")
         if len(body) != 8 + 16 * count:
             raise _bad(f"a batch of {count} updates needs {9 + 16 * count} bytes, got {len(data)}")
-        idx = np.frombuffer(body, _I64, count, 8).astype(np.int64)
-        return "batch", Batch(idx, np.frombuffer(body, _I64, count, 8 + 8 * count).astype(np.int64))
+        both = np.frombuffer(body, _I64, 2 * count, 8).astype(np.int64)  # one private copy: indices, then deltas
+        return "batch", Batch(both[:count], both[count:])
     if tag == ROWS:
         if len(body) < 16:
             raise _bad("rows without their shape")
@@ -150,8 +150,8 @@ def _decode_block(body, cap: int, max_rounds: int):
     lengths = np.frombuffer(body, _I64, m, at)
     if (lengths < 0).any() or (lengths > total).any() or int(lengths.sum()) != total:  # no int64 wrap
         raise _bad("block lengths that do not add up")
-    idx = np.frombuffer(body, _I64, total, at + 8 * m).astype(np.int64)
-    dlt = np.frombuffer(body, _I64, total, at + 8 * m + 8 * total).astype(np.int64)
+    both = np.frombuffer(body, _I64, 2 * total, at + 8 * m).astype(np.int64)
+    idx, dlt = both[:total], both[total:]
     ends = np.cumsum(lengths).tolist()
     starts = [0, *ends[:-1]]
     batches = [Batch(idx[a:b], dlt[a:b]) for a, b in zip(starts, ends)]
@@ -177,13 +177,15 @@ _HEAD, _LONG = struct.Struct("!i"), struct.Struct("!Q")
 
 def send(fd: int, data: bytes) -> None:
     """``data`` framed as ``Connection.send_bytes`` frames it, in one ``write`` when it fits."""
-    head = _HEAD.pack(len(data)) if len(data) <= 0x7FFFFFFF else _HEAD.pack(-1) + _LONG.pack(len(data))
-    view = memoryview(head + data) if len(data) <= 1 << 16 else None
-    if view is None:
-        _write_all(fd, memoryview(head))
-        _write_all(fd, memoryview(data))
-    else:
-        _write_all(fd, view)
+    n = len(data)
+    if n <= 1 << 16:
+        msg = _HEAD.pack(n) + data
+        sent = os.write(fd, msg)
+        if sent != len(msg):
+            _write_all(fd, memoryview(msg)[sent:])
+        return
+    _write_all(fd, memoryview(_HEAD.pack(n) if n <= 0x7FFFFFFF else _HEAD.pack(-1) + _LONG.pack(n)))
+    _write_all(fd, memoryview(data))
 
 
 def _write_all(fd: int, view: memoryview) -> None:
