@@ -105,7 +105,16 @@ if __name__ == "__main__":
            "bad_option": refused("sparse-recovery(n=64, k=1, M=1024)", "exact", "evil-plug(rounds=0)", "adaptive"),
            "bad_type": refused("sparse-recovery(n=64, k=1, M=1024)", "exact", "evil-plug(rounds='x')", "adaptive"),
            "below_level": refused("sparse-recovery(n=64, k=1, M=1024)", "exact", "evil-plug", "oblivious")}
+    from wbstream.engine.replay import replay_from_seed
+    record = Game("sparse-recovery(n=64, k=1, M=1024)", "exact", "evil-plug(rounds=4)", "adaptive", seed=2,
+                  isolation="process").play()
+    out["replayed"] = {"notes": replay_from_seed(record).adversary_notes, "imported": "evil_plugin" in sys.modules}
     out["in_process"] = look(isolation="none")
+    from click.testing import CliRunner
+    from wbstream.cli import main
+    run = CliRunner().invoke(main, ["play", "--problem", "sparse-recovery(n=64, k=1, M=1024)", "--algorithm", "exact",
+                                    "--adversary", "evil-plug", "--threat", "adaptive", "--trials", "1", "--json"])
+    out["cli_warning"] = " ".join(run.stderr.split())
     print(json.dumps(out))
 '''
 
@@ -132,7 +141,7 @@ def test_a_hostile_plugins_module_code_never_runs_in_an_isolated_referee(tmp_pat
     # described from a child: name, level and options, without importing the module here
     [listed] = out["listed"]
     assert listed["needs"] == "adaptive" and [p["name"] for p in listed["parameters"]] == ["rounds", "label"]
-    assert listed["summary"] == "Inserts 1 at index r in round r."
+    assert listed["summary"] == "Inserts 1 at index r in round r." and listed["plugin"]
     # the isolated game: the real judge caught countsketch(rows=1, cols=2) (3 inserts are not 1-sparse), the
     # plugin's notes came back, and its module code touched nothing of the referee
     isolated = out["after_list"]
@@ -143,11 +152,15 @@ def test_a_hostile_plugins_module_code_never_runs_in_an_isolated_referee(tmp_pat
     assert out["bad_option"] == "SpecError: adversary 'evil-plug': rounds must be positive"
     assert out["bad_type"] == "SpecError: adversary 'evil-plug': option rounds='x' should be int"
     assert out["below_level"].startswith("ThreatModelError: adversary 'evil-plug' needs the adaptive threat model")
+    # a replay from the seed plays it from a child too, and checks its notes
+    assert out["replayed"] == {"notes": "played 4 rounds", "imported": False}
     # its module code did run: in children (describing, checking, playing), never in the referee ...
     pids = [int(p) for p in mark.read_text().split()]
     assert len(pids) >= 3 and out["pid"] not in pids[:-1]
     # ... until an in-process game imported it: then it patched the judge (no protection in-process)
     assert pids[-1] == out["pid"]
+    assert out["cli_warning"] == ("warning: the adversary plugin 'evil-plug' plays in this process (no --isolate): "
+                                  "its code can reach the truth and the coins")
     assert out["in_process"] == {"touched": True, "imported": True, "judge_patched": True, "failed": False,
                                  "rounds": 3, "notes": "played 3 rounds"}
 

@@ -140,9 +140,10 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
                                    executor=server_executor, scheduler=scheduler, **options)
         else:
             game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
-            if not isolate and is_plugin(adversaries.get(parse_spec(adversary).name)):
-                err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process (no --isolate): "
-                          f"its code can reach the truth and the coins")
+        if game.isolation == "none" and is_plugin(adversaries.get(parse_spec(adversary).name)):
+            err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process "
+                      f"({'distributed games are not isolated' if servers else 'no --isolate'}): "
+                      f"its code can reach the truth and the coins")
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise refuse(exc) from None

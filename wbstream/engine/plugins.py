@@ -80,6 +80,16 @@ class PluginAdversary(Adversary):
 
     Its constructor keeps the options; :meth:`applies_to` asks a throwaway child. It
     cannot act: a game plays the real class, in its own process when isolated.
+
+    >>> Stand = _stand_in("my_attacks", {"name": "poke", "needs": "white-box", "stream_kind": "entries",
+    ...     "arena_rounds": None, "summary": "Pokes the largest counter.", "parameters": [
+    ...     {"name": "rounds", "type": "int", "required": False, "default": "5", "computed": None}]})
+    >>> is_plugin(Stand), Stand.needs.name, Stand.__doc__, adversaries.parameters(Stand)[0].default
+    (True, 'white-box', 'Pokes the largest counter.', 5)
+    >>> Stand(rounds=3).act(None)
+    Traceback (most recent call last):
+    ...
+    wbstream.engine.errors.AdversaryError: the adversary plugin 'poke' plays only from its own process or after in_process() imported it
     """
 
     name: ClassVar[str] = "plugin"
@@ -101,7 +111,11 @@ class PluginAdversary(Adversary):
     def in_process(cls) -> type:
         """The real class, imported into this process: hostile code then runs beside the referee."""
         if cls._wbstream_real is None:
-            importlib.import_module(cls._wbstream_plugin.module)  # its register() fills _wbstream_real
+            try:
+                importlib.import_module(cls._wbstream_plugin.module)  # its register() fills _wbstream_real
+            except Exception as exc:
+                raise SpecError(f"importing the adversary plugin module {cls._wbstream_plugin.module!r} raised "
+                                f"{type(exc).__name__}: {' '.join(str(exc).split())[:TEXT_CHARS]}") from None
         if cls._wbstream_real is None:
             raise SpecError(f"the module {cls._wbstream_plugin.module!r} did not register the adversary {cls.name!r}")
         return cls._wbstream_real
@@ -122,10 +136,10 @@ def _describe(modules: list[str]) -> bytes:
         try:
             importlib.import_module(module)
             found = [adversaries._classes[n] for n in sorted(set(adversaries._classes) - before)]
-            out.append({"module": module, "adversaries": [_description(c) for c in found]})
+            out.append(json.dumps({"module": module, "adversaries": [_description(c) for c in found]}))
         except BaseException as exc:  # one bad plugin leaves the others described
-            out.append({"module": module, "error": f"{type(exc).__name__}: {exc}"[:TEXT_CHARS]})
-    return json.dumps(out).encode()
+            out.append(json.dumps({"module": module, "error": f"{type(exc).__name__}: {exc}"[:TEXT_CHARS]}))
+    return ("[" + ", ".join(out) + "]").encode()
 
 
 def _description(cls) -> dict:

@@ -13,8 +13,13 @@ and are rebuilt read-only over immutable memory.
 What comes back is never unpickled: :mod:`~wbstream.engine.sandbox_wire` decodes
 a tag byte and int64 (or float64 row) arrays strictly, and the round loop then
 checks the batch as any other. An oblivious adversary computes its rounds in
-blocks (it can: it sees only parameters and round numbers), so isolation costs
-it one round trip per block, not per round.
+blocks (it can: it sees only parameters and round numbers), and so does an
+adaptive one up to the next query's round (no new answer can reach it before), so
+isolation costs them one round trip per block, not per round. Messages travel
+over two one-way pipes, framed as ``Connection.send_bytes`` frames them, and the
+referee reads them with :class:`~wbstream.engine.sandbox_wire.FrameReader` (one
+``read`` per small message; a partial message never blocks it past the timeout).
+When the game ends the proxy asks for the adversary's notes (:meth:`IsolatedAdversary.notes`).
 
 A child that crashes, hangs past the per-act timeout or the game's time budget,
 sends garbage or too much, or exits raises :class:`AdversaryError` (or
