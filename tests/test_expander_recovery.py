@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import pytest
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from streams import make_stream
 from wbstream.algorithms.sparse.expander import ExpanderDecoder
-from wbstream.algorithms.sparse.expander_graph import DEFAULT_DEGREE, GraphShape, failure_log2, graph_shape
+from wbstream.algorithms.sparse.expander_graph import DEFAULT_DEGREE, GraphShape, _log_comb, failure_log2, graph_shape
 from wbstream.algorithms.sparse.fjw24 import FJW24
 from wbstream.algorithms.sparse.fw23 import FW23
 from wbstream.algorithms.sparse.tested import recovery_matrix
@@ -212,3 +213,34 @@ def test_bad_primes_are_refused(p):
 def test_an_unknown_recovery_is_refused():
     with pytest.raises(ValueError, match="recovery must be one of vandermonde, expander, got 'nosuch'"):
         FJW24(SparseRecovery(n=256, k=2, M=10).params, Coins.from_seed(0, "a"), recovery="nosuch")
+
+
+@pytest.mark.parametrize("log2_n", [20, 40, 48, 56, 62])
+@pytest.mark.parametrize("s", [2, 37, 200])
+def test_the_union_bound_counts_sets_exactly_at_every_universe_size(log2_n, s):
+    # lgamma(n + 1) - lgamma(n - s + 1) cancels away beyond n ~ 2^40: the bound must not
+    exact = math.log(math.comb(1 << log2_n, s))
+    assert _log_comb(1 << log2_n, s) == pytest.approx(exact, abs=1e-6)
+
+
+def test_a_larger_universe_never_needs_fewer_buckets():
+    # the old bound lost C(n, s) to cancellation and let n = 2^62 pass with 1,992 buckets a block
+    widths = [graph_shape(1 << e, 100, identity=False).width for e in (20, 40, 48, 56, 62)]
+    assert widths == sorted(widths) and widths[-1] > 200_000
+
+
+def test_the_degree_option_reaches_the_graph_and_the_state():
+    params = SparseRecovery(n=1 << 20, k=3, M=100).params
+    alg = FJW24(params, Coins.from_seed(0, "a"), degree=65)
+    assert alg.state()["degree"] == 65 and alg.decoder.shape == graph_shape(1 << 20, 3, 65)
+    alg.update(np.array([7, 900_000]), np.array([5, -3]))
+    assert alg.query() == SparseVector(indices=[7, 900_000], values=[5, -3])
+
+
+@pytest.mark.parametrize("options, match", [
+    ({"degree": 33, "recovery": "vandermonde"}, "has no graph"),
+    ({"degree": 64}, "odd"),
+])
+def test_a_degree_the_recovery_cannot_use_is_refused(options, match):
+    with pytest.raises(ValueError, match=match):
+        FW23(SparseRecovery(n=256, k=2, M=10).params, Coins.from_seed(0, "a"), **{"recovery": "expander", **options})

@@ -115,3 +115,39 @@ def test_a_mapped_key_is_shared_not_copied(tmp_path):
     sample_key(P, c, "k", min_bytes=1, directory=tmp_path)
     draw = pickle.loads(pickle.dumps(c.log[-1]))  # the mapping pickles as its path
     assert np.array_equal(draw.values, c.log[-1].values) and not draw.values.flags.writeable
+
+
+def test_a_killed_writers_partial_file_is_swept_and_a_live_ones_kept(tmp_path):
+    import subprocess
+    import sys
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"abc-2x3.key.{int(dead.stdout)}.tmp"
+    live = tmp_path / f"def-2x3.key.{os.getppid()}.tmp"
+    for f in (stale, live):
+        f.write_bytes(b"\0" * 64)
+    cached_words(coins(), "k", (4, 5), directory=tmp_path)
+    assert not stale.exists() and live.exists()
+
+
+def test_drawing_checking_and_a_failed_checksum_are_announced(tmp_path, caplog):
+    caplog.set_level("INFO", logger="wbstream.keycache")
+    sample_key(P, coins(), "k", min_bytes=1, directory=tmp_path)
+    sample_key(P, coins(), "k", min_bytes=1, directory=tmp_path)
+    key = next(tmp_path.glob("*.key"))
+    key.write_bytes(b"\1" * key.stat().st_size)
+    sample_key(P, coins(), "k", min_bytes=1, directory=tmp_path)
+    said = [r.getMessage().split(" key")[0] for r in caplog.records]
+    assert said == ["drawing a 0.00 GiB", "checking the cached 0.00 GiB", "checking the cached 0.00 GiB",
+                    "the cached", "drawing a 0.00 GiB"]
+
+
+def test_the_command_line_announces_the_draw_on_stderr_only(tmp_path):
+    import subprocess
+    import sys
+    env = {**os.environ, "WBSTREAM_CACHE": str(tmp_path), "WBSTREAM_KEY_CACHE_MIN_BYTES": "1"}
+    run = subprocess.run([sys.executable, "-m", "wbstream.cli", "play", "--problem", "sparse-recovery(n=64, k=1, M=8)",
+                          "--algorithm", "fjw24", "--adversary", "dense(rounds=2)", "--threat", "oblivious",
+                          "--trials", "1", "--seed", "1"], capture_output=True, text=True, env=env)
+    assert run.returncode == 0, run.stderr
+    assert run.stderr.startswith(f"wbstream: drawing a 0.00 GiB key into {tmp_path}")
+    assert "drawing" not in run.stdout

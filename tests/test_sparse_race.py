@@ -105,3 +105,12 @@ def test_no_race_skips_it_and_excludes_race_only(monkeypatch):
     assert result.exit_code == 0 and tables == [1] and "race" not in result.output
     result = CliRunner().invoke(main, ["bench", "sparse", "--no-race", "--race-only"])
     assert result.exit_code == 2 and result.output.strip().count("\n") == 0 and "exclude" in result.output
+
+
+def test_a_universe_smaller_than_the_largest_k_is_refused_in_one_line():
+    from click.testing import CliRunner
+
+    from wbstream.cli import main
+    result = CliRunner().invoke(main, ["bench", "sparse", "--race-only", "--n", "3"])
+    assert result.exit_code == 2
+    assert result.output.strip() == "Error: the race plays k = 1, 10, 100, 1000: n = 3 must be at least 1000"

@@ -123,6 +123,8 @@ def race_preset(preset: str | None = None, *, n: int = 1 << 16, M: int = RACE_M,
 
     Raises :class:`RaceError` (one line) otherwise, before anything is measured.
     """
+    if max(ks) > n:
+        raise RaceError(f"the race plays k = {', '.join(map(str, ks))}: n = {n} must be at least {max(ks)}")
     preset = preset or default_race_preset(n, M, ks)
     check_equal_security(preset, race_estimates(preset, n, M, ks), tolerance)
     _check_binding(preset, n, M)

@@ -7,7 +7,9 @@ live here; each verb is a module of this package: ``list`` (:mod:`.catalogue`),
 
 from __future__ import annotations
 
+import logging
 import os
+import sys
 
 import click
 from rich.console import Console
@@ -58,8 +60,28 @@ def one_line(exc: Exception) -> str:
                    "embedded one per process (sets $WBSTREAM_REDIS, so worker processes use it too).")
 def main(redis_url):
     """wbstream: white-box adversaries against streaming algorithms."""
+    _announce_on_stderr()
     if redis_url:
         os.environ["WBSTREAM_REDIS"] = redis_url
+
+
+class _StderrLines(logging.Handler):
+    """One line per record on whatever ``sys.stderr`` is when it is emitted."""
+
+    def emit(self, record):
+        try:
+            sys.stderr.write(f"wbstream: {record.getMessage()}\n")
+            sys.stderr.flush()
+        except (OSError, ValueError):  # a closed or broken stderr must not end the game
+            pass
+
+
+def _announce_on_stderr() -> None:
+    """Long steps the library announces (a key drawn or checked) go to stderr, one line each."""
+    logger = logging.getLogger("wbstream")
+    if not any(isinstance(h, _StderrLines) for h in logger.handlers):
+        logger.addHandler(_StderrLines())
+    logger.setLevel(logging.INFO)
 
 
 # Each verb registers itself on ``main`` when imported.

@@ -16,7 +16,11 @@ least ``WBSTREAM_KEY_CACHE_MIN_BYTES`` (default 1 GiB) is not drawn into RAM:
 
 The directory is ``WBSTREAM_CACHE`` (default ``~/.cache/wbstream/keys``). After a
 write, the oldest keys (by last use) are evicted until the cache holds at most
-``WBSTREAM_CACHE_MAX_BYTES`` (default 40 GiB); the key in use is never evicted.
+``WBSTREAM_CACHE_MAX_BYTES`` (default 40 GiB); the key in use is never evicted, and
+the partial file of a writer that was killed (``*.<pid>.tmp`` of a process that is
+gone) is deleted. Drawing and checking a key take minutes at the security-claiming
+presets: both are announced on the ``wbstream.keycache`` logger (the command line
+prints them on stderr).
 
 >>> import tempfile
 >>> from wbstream.engine.coins import Coins
@@ -32,6 +36,7 @@ write, the oldest keys (by last use) are evicted until the cache holds at most
 from __future__ import annotations
 
 import hashlib
+import logging
 import mmap
 import os
 from pathlib import Path
@@ -46,6 +51,8 @@ MIN_BYTES_ENV = "WBSTREAM_KEY_CACHE_MIN_BYTES"
 DEFAULT_MIN_BYTES = 1 << 30
 DEFAULT_MAX_BYTES = 40 << 30
 _HASH_BLOCK = 1 << 24
+
+log = logging.getLogger("wbstream.keycache")
 
 
 class MappedFile(mmap.mmap):
@@ -117,6 +124,31 @@ def _generate(coins, label: str, count: int, path: Path, sums: Path) -> int:
     return offset
 
 
+def _writer_gone(tmp: Path) -> bool:
+    """Whether the process named in ``<key>.<pid>.tmp`` no longer exists (its partial file is garbage)."""
+    try:
+        pid = int(tmp.suffixes[-2].lstrip("."))
+    except (IndexError, ValueError):
+        return False
+    if pid == os.getpid():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:  # it exists, under another user
+        return False
+    return False
+
+
+def sweep_partial(directory: Path) -> list[Path]:
+    """Delete the partial key files whose writer was killed before it could clean up."""
+    gone = [tmp for tmp in directory.glob("*.key.*.tmp") if _writer_gone(tmp)]
+    for tmp in gone:
+        tmp.unlink(missing_ok=True)
+    return gone
+
+
 def evict(directory: Path, keep: Path, max_bytes: int) -> list[Path]:
     """Delete the least recently used keys (never ``keep``) until the cache holds at most ``max_bytes``."""
     keys = sorted(directory.glob("*.key"), key=lambda f: f.stat().st_mtime)
@@ -141,11 +173,18 @@ def cached_words(coins, label: str, shape: tuple, directory=None, max_bytes: int
     nbytes = 8 * count
     stem = f"{coins.fingerprint(label)[:40]}-{'x'.join(map(str, shape))}"
     path, sums = d / f"{stem}.key", d / f"{stem}.sha256"
+    sweep_partial(d)
+    size = f"{nbytes / 2**30:.2f} GiB"
+    if path.exists():
+        log.info("checking the cached %s key %s (SHA-256)", size, path)
     if _valid(path, sums, nbytes):
         offset = coins.skip(label, nbytes)
         os.utime(path)  # last use, for eviction
     else:
+        if path.exists():
+            log.warning("the cached key %s failed its checksum: it is deleted and drawn again", path)
         path.unlink(missing_ok=True)
+        log.info("drawing a %s key into %s (once: a game with the same coins maps it)", size, d)
         offset = _generate(coins, label, count, path, sums)
     evict(d, path, _env_bytes(MAX_BYTES_ENV, DEFAULT_MAX_BYTES) if max_bytes is None else max_bytes)
     return coins.log_mapped(label, offset, MappedFile(path), "<u8", tuple(shape))

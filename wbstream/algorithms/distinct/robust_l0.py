@@ -54,7 +54,8 @@ class RobustL0(FJW24):
 
     name = "robust-l0"
 
-    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
+    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1",
+                         "degree": "33, the expander's left degree"}
     problem = DistinctElements
     guarantee = ("L0 within the problem's factor alpha in turnstile streams, against PPT white-box "
                  "adversaries (fjw24 with k = ceil(n/alpha^2)) at its default preset sec64 (λ ≈ 65 bits, "
@@ -66,11 +67,12 @@ class RobustL0(FJW24):
     default_preset = "sec64"
 
     def __init__(self, params, coins, *, preset: str = "sec64", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander", degree: int = 0,
                  allow_unproven: bool = False):
         self.l0_params = params
         super().__init__(self.recovery_params(params), coins, preset=preset, n_lwe=n_lwe, base_bits=base_bits,
-                         L=L, cache_levels=cache_levels, p=p, recovery=recovery, allow_unproven=allow_unproven)
+                         L=L, cache_levels=cache_levels, p=p, recovery=recovery, degree=degree,
+                         allow_unproven=allow_unproven)
         self.k = self.params.k
 
     @classmethod

@@ -115,7 +115,20 @@ class GraphShape(NamedTuple):
         return _scale(h, self.width) + np.asarray(blocks, dtype=np.int64) * self.width
 
 
+#: Above this, ``lgamma(a + 1) - lgamma(a - b + 1)`` cancels away (lgamma(2^62) ~ 2^67.5, so
+#: its last bit is worth 2^15 nats): the falling factorial is summed term by term instead.
+_LGAMMA_EXACT_BELOW = 1 << 40
+
+
 def _log_comb(a: float, b: float) -> float:
+    """Natural log of C(a, b), accurate for universes up to 2^63.
+
+    >>> round(_log_comb(1 << 62, 200) / math.log(2), 1), round(math.log2(math.comb(1 << 62, 200)), 1)
+    (11154.6, 11154.6)
+    """
+    if a >= _LGAMMA_EXACT_BELOW and float(b).is_integer() and b < a / 2:
+        a, b = int(a), int(b)
+        return math.fsum(math.log(a - i) for i in range(b)) - math.lgamma(b + 1)
     return math.lgamma(a + 1) - math.lgamma(b + 1) - math.lgamma(a - b + 1)
 
 

@@ -31,6 +31,7 @@ from wbstream.crypto.keycache import sample_key
 from wbstream.crypto.modular128 import from_pairs, mul128_int, sum128
 from wbstream.crypto.params import FJW24_PRESETS, check_binding, gsw_bits
 from wbstream.engine.algorithm import SecurityEstimate
+from wbstream.engine.errors import at_least
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
 
@@ -90,6 +91,7 @@ def gsw_params(name: str, n: int, M: int, preset: str = "toy", n_lwe: int = 0, b
     if preset not in FJW24_PRESETS:
         raise ValueError(f"{name}: preset must be one of {', '.join(FJW24_PRESETS)}, got {preset!r}")
     chosen = FJW24_PRESETS[preset]
+    at_least(name, n_lwe=(n_lwe, 0), base_bits=(base_bits, 0), L=(L, 0), cache_levels=(cache_levels, 0))
     if L and (1 << L) < n:
         raise ValueError(f"{name}: L = {L} levels index only 2^{L} = {1 << L} < n = {n} columns")
     log_q = log_q or chosen.log_q
@@ -166,20 +168,21 @@ class FJW24(GswPresetSecurity, TestedSparseRecovery):
     #: The default relaxed recovery: D = 33 bucket sums an update whatever k is (``recovery="vandermonde"``: 2k syndromes).
     relaxed_recovery = "expander"
 
-    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1"}
+    computed_defaults = {"n_lwe": "the preset's", "base_bits": "the preset's", "L": "ceil(log2 n)", "p": "2^31 - 1",
+                         "degree": "33, the expander's left degree"}
     guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (LWE, no random "
                  "oracle) at a preset that claims it: sec64 (λ ≈ 65 bits) or sec128 (λ ≈ 128 bits), core-SVP, "
                  "binding proven for n <= 2^16, M <= 2^10; the default toy is breakable by design")
     claims = WHITE_BOX
 
     def __init__(self, params, coins, *, preset: str = "toy", n_lwe: int = 0, base_bits: int = 0,
-                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander",
+                 L: int = 0, cache_levels: int = 0, p: int = 0, recovery: str = "expander", degree: int = 0,
                  allow_unproven: bool = False):
         self.preset = preset
         self.gsw = gsw_params("fjw24", params.n, params.M, preset, n_lwe, base_bits, L, cache_levels)
         check_binding(self.name, preset, self.gsw.binding, allow_unproven=allow_unproven)
         self.cache_levels = cache_levels
-        super().__init__(params, coins, p=p, recovery=recovery)
+        super().__init__(params, coins, p=p, recovery=recovery, degree=degree)
 
     def make_tester(self):
         return GswTester.sample(self.gsw, self.coins, "fjw24/key", self.cache_levels)

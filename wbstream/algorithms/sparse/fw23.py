@@ -18,6 +18,7 @@ from wbstream.crypto.params import FW23_PRESETS, fw23_bits
 from wbstream.crypto.prg import RandomOracleColumns
 from wbstream.crypto.sis import SisHash
 from wbstream.engine.algorithm import SecurityEstimate
+from wbstream.engine.errors import at_least
 from wbstream.engine.registry import algorithms
 from wbstream.engine.threat import WHITE_BOX
 
@@ -65,8 +66,11 @@ class FW23(TestedSparseRecovery):
     name = "fw23"
 
     computed_defaults = {"rows": "max(the preset's, k ceil(log2 n)); sec presets: grown to their target",
-                         "log2_q": "the preset's", "p": "2^31 - 1"}
-    guarantee = "x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random oracle)"
+                         "log2_q": "the preset's", "p": "2^31 - 1",
+                         "degree": "33 with recovery='expander', the expander's left degree"}
+    guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random "
+                 "oracle) at a preset whose collision estimate supports it at (n, k, M): sec64 (λ ≈ 64 bits) or "
+                 "sec128 (λ ≈ 128 bits), core-SVP; the default toy is breakable by design")
     claims = WHITE_BOX
 
     @classmethod
@@ -79,10 +83,11 @@ class FW23(TestedSparseRecovery):
         return self.security_for(self.params, preset=self.preset, rows=self.rows, log2_q=self.log2_q)
 
     def __init__(self, params, coins, *, preset: str = "toy", rows: int = 0, log2_q: int = 0, p: int = 0,
-                 recovery: str = "vandermonde"):
+                 recovery: str = "vandermonde", degree: int = 0):
         if preset not in FW23_PRESETS:
             raise ValueError(f"fw23: preset must be one of {', '.join(FW23_PRESETS)}, got {preset!r}")
         chosen = FW23_PRESETS[preset]
+        at_least("fw23", rows=(rows, 0), log2_q=(log2_q, 0))
         self.preset = preset
         floor = params.k * max(1, math.ceil(math.log2(params.n)))
         if rows and rows < floor:
@@ -92,7 +97,7 @@ class FW23(TestedSparseRecovery):
         if (1 << self.log2_q) <= 2 * params.M:
             raise ValueError(f"fw23: q = 2^{self.log2_q} must exceed 2M = {2 * params.M}, "
                              f"or x + q e_i would hash like x (the wrap-around attack)")
-        super().__init__(params, coins, p=p, recovery=recovery)
+        super().__init__(params, coins, p=p, recovery=recovery, degree=degree)
 
     def make_tester(self):
         return SisTester(self.rows, self.log2_q, self.coins.bytes("fw23/seed", 32))

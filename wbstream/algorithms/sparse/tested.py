@@ -9,7 +9,7 @@ the decoder returns x and the hashes agree. A wrong answer needs a collision
 
 The relaxed recovery is ``recovery="vandermonde"`` (2k syndromes, O(k) update) or
 ``recovery="expander"`` (bucket sums on a public lossless expander, D = 33 buckets an
-update whatever k is; :mod:`.expander`). Both are linear mod the same prime p, so a
+update whatever k is, or ``degree=D`` for another odd D; :mod:`.expander`). Both are linear mod the same prime p, so a
 white-box reader rebuilds either matrix from the state (:meth:`recovery_columns`).
 
 The two algorithms differ only in the tester, an object with this interface:
@@ -27,7 +27,7 @@ from __future__ import annotations
 import numpy as np
 
 from wbstream.algorithms.sparse.expander import ExpanderDecoder, expander_columns
-from wbstream.algorithms.sparse.expander_graph import GraphShape
+from wbstream.algorithms.sparse.expander_graph import DEFAULT_DEGREE, GraphShape
 from wbstream.algorithms.sparse.vandermonde import SyndromeDecoder, vandermonde_columns
 from wbstream.engine.algorithm import Space, TestedRecovery, nbytes_of
 from wbstream.engine.answers import NOT_SPARSE
@@ -50,13 +50,19 @@ def default_prime(n: int, M: int) -> int:
 RECOVERIES = ("vandermonde", "expander")
 
 
-def make_decoder(name: str, recovery: str, params, p: int):
-    """The relaxed recovery ``recovery`` for ``params`` (k-sparse recovery's n, k, M) mod p (0: 2^31 - 1)."""
+def make_decoder(name: str, recovery: str, params, p: int, degree: int = 0):
+    """The relaxed recovery ``recovery`` for ``params`` (k-sparse recovery's n, k, M) mod p (0: 2^31 - 1).
+
+    ``degree`` is the expander's left degree (0: :data:`DEFAULT_DEGREE`); the Vandermonde
+    recovery has none.
+    """
     if recovery not in RECOVERIES:
         raise ValueError(f"{name}: recovery must be one of {', '.join(RECOVERIES)}, got {recovery!r}")
     p = p or default_prime(params.n, params.M)
     if recovery == "expander":
-        return ExpanderDecoder(params.n, params.k, params.M, p)
+        return ExpanderDecoder(params.n, params.k, params.M, p, degree=degree or DEFAULT_DEGREE)
+    if degree:
+        raise ValueError(f"{name}: degree={degree} is an expander option; recovery='vandermonde' has no graph")
     return SyndromeDecoder(params.n, params.k, params.M, p)
 
 
@@ -99,10 +105,10 @@ class TestedSparseRecovery(TestedRecovery):
     relaxed_recoveries = RECOVERIES
     arena_problem = "sparse-recovery(n=1024, k=2, M=1048576)"
 
-    def __init__(self, params, coins, *, p: int = 0, recovery: str = ""):
+    def __init__(self, params, coins, *, p: int = 0, recovery: str = "", degree: int = 0):
         super().__init__(params, coins)
         self.relaxed_recovery = recovery or type(self).relaxed_recovery
-        self.decoder = make_decoder(getattr(self, "name", "tested recovery"), self.relaxed_recovery, params, p)
+        self.decoder = make_decoder(getattr(self, "name", "tested recovery"), self.relaxed_recovery, params, p, degree)
         self.tester = self.make_tester()
         self.h = self.tester.zero()
 
