@@ -277,3 +277,15 @@ def test_notes_sent_in_place_of_a_batch_are_refused(tmp_path):
     with pytest.raises(AdversaryError, match="sent notes in round 3, which it was not asked for"):
         Game(SPARSE, CS, Misbehave, "adaptive", seed=1, isolation="process",
              adversary_options={"how": "notes", "pidfile": str(pidfile)}).play()
+
+
+def test_the_arena_isolates_a_plugin_whatever_module_it_names():
+    from wbstream.arena.matchups import Matchup
+
+    cls = plugins._stand_in("wbstream.looks_builtin", describe(name="lookalike", needs="oblivious"))
+    plugins.adversaries.register(cls)
+    try:
+        assert Matchup(SPARSE, CS, "lookalike", "oblivious").isolation_mode() == "process"
+        assert Matchup(SPARSE, CS, "dense", "oblivious").isolation_mode() == "none"
+    finally:
+        plugins.adversaries.unregister("lookalike")

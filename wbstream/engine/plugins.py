@@ -166,6 +166,11 @@ def _bad(module: str, why: str) -> PluginWarning:
     return PluginWarning(f"adversary plugin {module!r} left out: {why}")
 
 
+def _warn(warning: PluginWarning) -> None:
+    """One line on stderr (no source line under it), once per message."""
+    warnings.warn_explicit(warning, PluginWarning, filename=GROUP, lineno=0)
+
+
 def _text(value, what: str, limit: int = TEXT_CHARS) -> str:
     if not isinstance(value, str) or len(value) > limit:
         raise ValueError(f"{what} is not a string of at most {limit} characters")
@@ -244,8 +249,7 @@ def register_stand_ins() -> list[type]:
                                               for e in described] != modules:
             raise ValueError("the description does not list the plugins' modules in order")
     except (RuntimeError, ForkTimeout, OSError, ValueError) as exc:
-        warnings.warn(_bad(", ".join(modules), f"describing it failed ({' '.join(str(exc).split())[:TEXT_CHARS]})"),
-                      stacklevel=3)
+        _warn(_bad(", ".join(modules), f"describing it failed ({' '.join(str(exc).split())[:TEXT_CHARS]})"))
         return []
     out = []
     for module, entry in zip(modules, described):
@@ -259,7 +263,7 @@ def register_stand_ins() -> list[type]:
             if taken:
                 raise ValueError(f"the name {taken[0]!r} is already registered")
         except ValueError as exc:
-            warnings.warn(_bad(module, str(exc)), stacklevel=3)
+            _warn(_bad(module, str(exc)))
             continue
         for cls in made:
             adversaries.register(cls)
