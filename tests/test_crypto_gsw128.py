@@ -60,6 +60,8 @@ def test_mapped_key_streams_rows_and_gives_the_same_columns(monkeypatch, log_q, 
     C = key.C.copy()
     C.flags.writeable = False
     monkeypatch.setattr(gsw_module, "ROW_BLOCK", 2)  # three row blocks of N = 6
+    for name in ("SMALL_BATCH_64", "SMALL_BATCH_128"):  # the limb path at every batch
+        monkeypatch.setattr(gsw_module, name, 0)
     mapped = GswKey(p, C, mapped=True)
     assert np.array_equal(eval_cols(mapped, np.arange(16)), want)
     assert all(lm is None for lm in mapped._limbs)  # no limb split kept

@@ -90,7 +90,11 @@ def test_wide_blas_split_bench_runs_small(tmp_path, monkeypatch):
     from wbstream.bench.sparse import fjw24_wide_blas_split
 
     monkeypatch.setenv("WBSTREAM_CACHE", str(tmp_path))
-    r = fjw24_wide_blas_split(n_lwe=6, base_bits=16, log_q=128, levels=3, batch=8)
+    from wbstream.crypto.gsw import SMALL_BATCH_128
+
+    r = fjw24_wide_blas_split(n_lwe=6, base_bits=16, log_q=128, levels=3, batch=SMALL_BATCH_128 + 1)  # limb path
     assert r["limbs"] == 8 and r["level_products"] == 2 and r["N"] == 7
     assert 0 < r["blas_s"] <= r["update_s"] and 0 < r["blas_share"] <= 1
+    small = fjw24_wide_blas_split(n_lwe=6, base_bits=16, log_q=128, levels=3, batch=2)  # integer path: no BLAS
+    assert small["limbs"] is None and small["blas_s"] == 0
     assert len(list(tmp_path.glob("*.key"))) == 1

@@ -51,6 +51,18 @@ class Fjw24Moderate:
     track_blas_idle_fraction.unit = "fraction"
 
 
+class SmallBatchMapped:
+    """One level product of m columns on 256 rows of a memory-mapped sec64 level: limb path time over integer path."""
+
+    params = [1, 2]
+    param_names = ["m"]
+    unit = "ratio"
+    timeout = 300
+
+    def track_limb_over_integer(self, m):
+        return sparse.fjw24_small_batch((m,), big=0, rows=256, repeats=3)["rows_of"][0]["ratio"]
+
+
 class PresetSpace:
     """Declared bits at n = 10^6, k = 100, M = 2^20, for every preset (lower is better)."""
 

@@ -118,6 +118,7 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
     :func:`wbstream.crypto.modular128.blas_product` (the float64 BLAS calls) over the
     whole ``tester.add``. Parameters default to the ``sec64`` preset when it exists; the
     batch defaults to the chunk a game pushes through a memory-mapped key's tester at once.
+    A batch of at most ``SMALL_BATCH_128`` takes the integer path: no limbs, no BLAS.
     """
     import cProfile
     import pstats
@@ -125,7 +126,7 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
 
     from wbstream.algorithms.sparse.fjw24 import GswTester
     from wbstream.crypto import modular128
-    from wbstream.crypto.gsw import GswParams
+    from wbstream.crypto.gsw import SMALL_BATCH_128, GswParams
     from wbstream.crypto.keycache import sample_key
     from wbstream.crypto.params import FJW24_PRESETS
     from wbstream.engine.coins import Coins
@@ -149,7 +150,81 @@ def fjw24_wide_blas_split(n_lwe: int = 0, base_bits: int = 0, log_q: int = 0, le
     total = time.perf_counter() - start
     stats = pstats.Stats(profile).stats
     blas = sum(v[2] for k, v in stats.items() if k[2] == modular128.blas_product.__name__)
-    limbs = -(-log_q // 16) if key.mapped and g.wide else None
+    limbs = -(-log_q // 16) if key.mapped and g.wide and batch > SMALL_BATCH_128 else None  # small: no limbs
     return {"n_lwe": n_lwe, "N": g.N, "width": g.width, "log_q": log_q, "limbs": limbs, "batch": batch,
             "level_products": levels - 1, "key_s": key_s, "update_s": total, "blas_s": blas,
             "blas_share": blas / total, "full_L": full.L, "binding": full.binding.describe()}
+
+
+def _mapped_level(g, rows: int, directory, seed: int = 0) -> np.ndarray:
+    """``rows`` rows of a uniform key level of ``g``, written to a file in ``directory`` and memory-mapped read-only."""
+    from pathlib import Path
+
+    shape = (rows, g.width) + g.word_shape
+    path = Path(directory) / "level.key"
+    rng = np.random.default_rng(seed)
+    row_words = int(np.prod(shape[1:]))
+    with open(path, "wb") as f:
+        for r0 in range(0, rows, 256):  # block by block: never the whole level in RAM
+            f.write(rng.integers(0, 2**64, (min(256, rows - r0), row_words), dtype=np.uint64).tobytes())
+    return np.memmap(path, dtype=np.uint64, mode="r", shape=shape)
+
+
+def fjw24_small_batch(batches=(1, 2), big: int = 512, rows: int = 0, repeats: int = 3, log_q: int = 128,
+                      directory=None) -> dict:
+    """One level product of a memory-mapped key at the ``sec64`` shape: the limb path against the integer path.
+
+    A level of the real row shape (``rows`` of its N rows, all by default; N x Nl
+    words of log_q bits, uniform, written to a temporary file and memory-mapped) is
+    multiplied by the gadget digits of ``m`` random columns for each ``m`` in
+    ``batches``, by the float-limb product (``old``) and by the integer one (``new``),
+    alternately, best of ``repeats``; the two results are checked equal. ``big``
+    (0 to skip) times one product of that many columns through ``GswKey.apply`` (which
+    picks a path by ``SMALL_BATCH_*``) beside the limb product, per update.
+    ``crossover`` is the largest measured ``m`` at which the integer path was faster.
+    """
+    import tempfile
+
+    from wbstream.crypto import gsw as gsw_module
+    from wbstream.crypto.gsw import GswKey, GswParams
+    from wbstream.crypto.modular import LimbMatrix, matmul_mod_2_64_int
+    from wbstream.crypto.modular128 import matmul_mod_2_128, matmul_mod_2_128_int
+    from wbstream.crypto.params import FJW24_PRESETS
+
+    pre = FJW24_PRESETS["sec64"]
+    g = GswParams(pre.n_lwe, pre.base_bits, 1, 0, log_q)  # t* plays no part in a level product
+    N = min(rows or g.N, g.N)
+    rng = np.random.default_rng(1)
+
+    def old(A, D):
+        if g.wide:
+            return matmul_mod_2_128(A, D, g.base_bits, gsw_module.ROW_BLOCK)
+        return np.concatenate([LimbMatrix(np.asarray(A[r0:r0 + gsw_module.ROW_BLOCK]), g.base_bits) @ D
+                               for r0 in range(0, A.shape[0], gsw_module.ROW_BLOCK)], axis=0)
+
+    new = (lambda A, D: matmul_mod_2_128_int(A, D, g.base_bits)) if g.wide else (
+        lambda A, D: matmul_mod_2_64_int(A, D, g.base_bits))
+    out = {"N": g.N, "rows": N, "width": g.width, "log_q": log_q, "rows_of": [], "small_batch":
+           gsw_module.SMALL_BATCH_128 if g.wide else gsw_module.SMALL_BATCH_64}
+    with tempfile.TemporaryDirectory(dir=directory) as d:
+        A = _mapped_level(g, N, d)
+        A.sum(dtype=np.uint64)  # fault every page in once: the first path timed must not pay for both
+        for m in batches:
+            D = g.decompose(rng.integers(0, 2**64, (g.N, m) + g.word_shape, dtype=np.uint64))
+            t_old = t_new = math.inf
+            got = {}
+            for _ in range(repeats):  # alternate, keeping the best of each, so both see the same machine load
+                t_old = min(t_old, best_time(lambda: got.__setitem__("old", old(A, D)), 1))
+                t_new = min(t_new, best_time(lambda: got.__setitem__("new", new(A, D)), 1))
+            if not np.array_equal(got["old"], got["new"]):
+                raise AssertionError(f"integer and limb products differ at m = {m}")
+            out["rows_of"].append({"m": m, "old_s": t_old, "new_s": t_new, "ratio": t_old / t_new})
+        if big and N == g.N:  # a key needs every row
+            key = GswKey(g, A[None], mapped=True)
+            W = rng.integers(0, 2**64, (g.N, big) + g.word_shape, dtype=np.uint64)
+            D = g.decompose(W)
+            out["big"] = {"m": big, "apply_s": best_time(lambda: key.apply(1, W), 1),
+                          "old_s": best_time(lambda: old(A, D), 1)}
+    faster = [r["m"] for r in out["rows_of"] if r["ratio"] > 1]
+    out["crossover"] = max(faster) if faster else 0
+    return out

@@ -180,6 +180,41 @@ def _print_wide_blas_split() -> None:
               f"binding at n = 2^16, M = 2^10: {w['binding']}")
 
 
+@bench.command("small-batch")
+@click.option("--batches", default="1,2", show_default=True, help="Comma-separated batch sizes m to time.")
+@click.option("--big", default=512, show_default=True, type=click.IntRange(min=0),
+              help="A large batch timed through GswKey.apply beside the limb path (0: skip; needs every row).")
+@click.option("--rows", default=0, show_default=True, type=click.IntRange(min=0),
+              help="Rows of the level to use (0: all N; the time of both paths is linear in rows).")
+@click.option("--repeats", default=3, show_default=True, type=click.IntRange(min=1))
+@click.option("--log-q", "log_q", default=128, show_default=True, type=click.Choice(["64", "128"]))
+def bench_small_batch(batches, big, rows, repeats, log_q):
+    """fjw24's memory-mapped key at sec64's shape: one level product of a small batch, limb path against integer path."""
+    from wbstream.bench.sparse import fjw24_small_batch
+
+    try:
+        ms = [int(x) for x in batches.split(",")]
+    except ValueError:
+        raise InputError(f"--batches must be comma-separated integers, got {batches!r}") from None
+    if not ms or min(ms) < 1:
+        raise InputError(f"--batches must be positive integers, got {batches!r}")
+    r = fjw24_small_batch(ms, big=big, rows=rows, repeats=repeats, log_q=int(log_q))
+    t = Table(title=f"One level product, key memory-mapped: {r['rows']} of {r['N']} rows x {r['width']} words mod "
+                    f"2^{r['log_q']} (best of {repeats}; integer path for m <= {r['small_batch']})",
+              title_justify="left")
+    for col in ("m", "limb path s", "integer path s", "limb / integer", "integer ms/update"):
+        t.add_column(col, justify="right")
+    for row in r["rows_of"]:
+        t.add_row(str(row["m"]), f"{row['old_s']:.3f}", f"{row['new_s']:.3f}", f"{row['ratio']:.2f}",
+                  f"{row['new_s'] / row['m'] * 1e3:.1f}")
+    fit_print(out, t)
+    out.print(f"integer path faster up to m = {r['crossover']} of those measured (results bit-identical)")
+    if "big" in r:
+        b = r["big"]
+        out.print(f"batch of {b['m']}: GswKey.apply {b['apply_s'] / b['m'] * 1e3:.1f} ms per update, "
+                  f"limb path {b['old_s'] / b['m'] * 1e3:.1f} ms per update")
+
+
 @bench.command("recovery")
 @click.option("--repeats", default=5, show_default=True, type=click.IntRange(min=1))
 def bench_recovery(repeats):

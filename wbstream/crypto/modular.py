@@ -149,6 +149,26 @@ def matmul_mod_2_64(A: np.ndarray, D: np.ndarray, digit_bits: int) -> np.ndarray
     return LimbMatrix(A, digit_bits) @ D
 
 
+def matmul_mod_2_64_int(A: np.ndarray, D: np.ndarray, digit_bits: int) -> np.ndarray:
+    """Exact ``(A @ D) mod 2^64`` as numpy's ``uint64`` product, which wraps mod 2^64: no limbs.
+
+    For a few columns of ``D`` and a key that is not kept as limbs (memory-mapped),
+    this reads ``A`` once instead of cutting it into float64 limbs per product.
+    ``A`` is ``(r, c)``, ``D`` ``(c, m)``; the result is ``uint64`` ``(r, m)``.
+
+    >>> matmul_mod_2_64_int(np.array([[2**64 - 1, 3]], dtype=np.uint64), np.array([[2], [5]]), 8)
+    array([[13]], dtype=uint64)
+    """
+    A = np.asarray(A)
+    D = np.asarray(D)
+    if A.dtype != np.uint64 or A.ndim != 2:
+        raise ValueError(f"A must be a 2-D uint64 array, got {A.ndim}-D {A.dtype}")
+    if D.ndim != 2 or D.shape[0] != A.shape[1]:
+        raise ValueError(f"cannot multiply a {A.shape} matrix by D of shape {D.shape}")
+    _check_digits(D, _check_digit_bits(digit_bits))
+    return A @ np.asfortranarray(D.astype(np.uint64))  # column-contiguous: the inner loop runs down c
+
+
 def matmul_mod_2_64_reference(A: np.ndarray, D: np.ndarray) -> np.ndarray:
     """Slow exact ``(A @ D) mod 2^64`` with Python integers, for tests and benchmarks.
 

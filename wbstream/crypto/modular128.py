@@ -233,14 +233,18 @@ def _product(stacked: np.ndarray, r: int, Df: np.ndarray, limb_bits: int, chunk:
     return out
 
 
-def _digits_float(D: np.ndarray, c: int, digit_bits: int) -> np.ndarray:
+def _digits(D: np.ndarray, c: int, digit_bits: int) -> np.ndarray:
     from wbstream.crypto.modular import _check_digit_bits, _check_digits
 
     D = np.asarray(D)
     if D.ndim != 2 or D.shape[0] != c:
         raise ValueError(f"cannot multiply a matrix with {c} columns by D of shape {D.shape}")
     _check_digits(D, _check_digit_bits(digit_bits))
-    return D.astype(np.float64)
+    return D
+
+
+def _digits_float(D: np.ndarray, c: int, digit_bits: int) -> np.ndarray:
+    return _digits(D, c, digit_bits).astype(np.float64)
 
 
 class Limb128Matrix:
@@ -311,6 +315,66 @@ def matmul_mod_2_128(A: np.ndarray, D: np.ndarray, digit_bits: int, row_block: i
         else:
             stacked[...] = split_limbs128(block, limb_bits).reshape(limbs, rows, c)
         out[r0:r0 + rows] = _product(stacked.reshape(limbs * rows, c), rows, Df, limb_bits, chunk)
+    return out
+
+
+#: Rows of A read at a time by the integer product: a block and its uint64 halves stay in L2.
+INT_ROW_BLOCK = 8
+
+
+def int_chunk(digit_bits: int) -> int:
+    """Longest inner dimension over which sums of (32-bit half) x (digit) products stay below 2^64.
+
+    >>> int_chunk(16) > 18408    # the ~64-bit preset's row (2301 x 8 digits) is one chunk
+    True
+    """
+    return MASK64 // (0xFFFFFFFF * ((1 << int(digit_bits)) - 1))
+
+
+def matmul_mod_2_128_int(A: np.ndarray, D: np.ndarray, digit_bits: int, row_block: int = INT_ROW_BLOCK) -> np.ndarray:
+    """Exact ``(A @ D) mod 2^128`` in ``uint64`` integer arithmetic, for a few columns of ``D``.
+
+    The same result as :func:`matmul_mod_2_128` without cutting ``A`` into float
+    limbs, a cost paid per product that dominates when ``D`` has one or two
+    columns. Three integer products per block of rows, each summing over at most
+    :func:`int_chunk` terms of the inner dimension:
+
+    * ``H = sum hi*d mod 2^64``: the high word only counts mod 2^64, and numpy's
+      ``uint64`` product wraps;
+    * ``S1 = sum (lo >> 32)*d``: exact, every term below 2^(32 + digit_bits);
+    * ``sum lo*d mod 2^64`` (wrapping), from which ``S0 = sum (lo & (2^32-1))*d``
+      is ``that - (S1 << 32) mod 2^64``, exact because ``S0 < 2^64``;
+
+    then ``S0 + S1 2^32 + H 2^64 mod 2^128`` with carries. ``A`` (e.g. a
+    memory-mapped level) is read ``row_block`` rows at a time. The work is scalar
+    multiply-adds (numpy has no integer BLAS), so the limb product wins back at
+    larger batches (``wbstream bench small-batch``).
+
+    >>> A = to_pairs(np.array([[2**128 - 1, 2**64 + 3]], dtype=object))
+    >>> from_pairs(matmul_mod_2_128_int(A, np.array([[2], [5]], dtype=np.uint16), 16)).tolist() == [[5 * 2**64 + 13]]
+    True
+    """
+    A = np.asarray(A)
+    if A.dtype != np.uint64 or A.ndim != 3 or A.shape[2] != 2:
+        raise ValueError(f"A must be uint64 pairs of shape (r, c, 2), got {A.dtype} {A.shape}")
+    r, c = A.shape[:2]
+    D64 = np.asfortranarray(_digits(D, c, digit_bits).astype(np.uint64))  # column-contiguous: the inner loop runs down c
+    chunk, s32 = int_chunk(digit_bits), np.uint64(32)
+    out = np.zeros((r, D64.shape[1], 2), dtype=np.uint64)
+    for r0 in range(0, r if c else 0, row_block):
+        block = np.ascontiguousarray(A[r0:r0 + row_block])
+        lo, hi = block[..., 0], block[..., 1]
+        if sys.byteorder == "little":
+            lo_high = block.view(np.uint32).reshape(block.shape[0], c, 4)[..., 1]
+        else:
+            lo_high = lo >> s32
+        acc = None
+        for c0 in range(0, c, chunk):
+            cs, Dc = slice(c0, c0 + chunk), D64[c0:c0 + chunk]
+            S1 = lo_high[:, cs] @ Dc
+            term = shifted_sum([(lo[:, cs] @ Dc) - (S1 << s32), S1, hi[:, cs] @ Dc], [0, 32, 64])
+            acc = term if acc is None else add128(acc, term)
+        out[r0:r0 + block.shape[0]] = acc
     return out
 
 

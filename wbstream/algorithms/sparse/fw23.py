@@ -68,9 +68,8 @@ class FW23(TestedSparseRecovery):
     computed_defaults = {"rows": "max(the preset's, k ceil(log2 n)); sec presets: grown to their target",
                          "log2_q": "the preset's", "p": "2^31 - 1",
                          "degree": "33 with recovery='expander', the expander's left degree"}
-    guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS + random "
-                 "oracle) at a preset whose collision estimate supports it at (n, k, M): sec64 (λ ≈ 64 bits) or "
-                 "sec128 (λ ≈ 128 bits), core-SVP; the default toy is breakable by design")
+    guarantee = ("x exactly when nnz(x) <= k, else NOT_SPARSE, against PPT white-box adversaries (SIS, random "
+                 "oracle) at sec64/sec128 (64/128 bits); toy breaks")
     claims = WHITE_BOX
 
     @classmethod
