@@ -136,7 +136,8 @@ class Crash(Plain):
 
 
 class Misbehave(Plain):
-    """From round 3 on: hangs, exits, floods, sends garbage, notes or oversized batches; writes its pid first."""
+    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches; writes its pid
+    first."""
 
     name = "misbehave"
 
@@ -164,6 +165,12 @@ class Misbehave(Plain):
             return Batch(np.arange(500) % 50, np.ones(500, np.int64))
         if self.how == "lying-length":
             obs._conn.send_bytes(b"B" + (2).to_bytes(8, "little") + bytes(16))
+        if self.how == "deaf":  # asks for the state again and again and never reads a reply
+            from wbstream.engine.sandbox_wire import REQUEST
+            for _ in range(20_000):
+                obs._conn.send_bytes(REQUEST + b"S")
+            while True:
+                time.sleep(1)
         if self.how == "requests":
             while True:
                 try:

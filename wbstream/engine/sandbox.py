@@ -34,6 +34,7 @@ as they were before that round.
 
 from __future__ import annotations
 
+import os
 import pickle
 import select
 import time
@@ -115,6 +116,7 @@ class IsolatedAdversary:
         self._poll.register(inbox.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
         self._reader = wire.FrameReader(inbox.fileno(), self.max_bytes)
         self._out_fd = self._out.fileno()
+        os.set_blocking(self._out_fd, False)  # a child that stops reading must not hold the referee (_send)
         self._queue.clear()
         self._end, self._answers_sent, self._coins_sent, self._last = None, 0, 0, 0
 
@@ -186,8 +188,16 @@ class IsolatedAdversary:
     def _send(self, data: bytes) -> None:
         if self._proc is None:
             raise AdversaryError(f"the isolated adversary {self.name!r} is not running (reset it first)")
+        end = time.perf_counter() + self.act_seconds
+        if self._deadline is not None:
+            end = min(end, self._deadline)
         try:
-            wire.send(self._out_fd, data)
+            wire.send(self._out_fd, data, end)
+        except wire.WriteTimeout:
+            budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
+                else f"{self.act_seconds:g} s"
+            raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not read what the "
+                                              f"referee sent within {budget}; it was killed")) from None
         except OSError:
             raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited "
                                             f"(exit code {self._proc.exitcode})")) from None

@@ -12,6 +12,7 @@ strict format.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from types import MappingProxyType
 
@@ -21,18 +22,26 @@ from . import sandbox_wire as wire
 from .adversary import Adversary
 from .coins import Coins
 from .errors import ThreatModelError
+from .mapped import map_array, mapped_origin
 
 #: An oblivious block ends after this many rounds or updates (whichever comes first).
 BLOCK_ROUNDS, BLOCK_UPDATES = 1024, 100_000
 
 
 class FrozenArray:
-    """An array travelling as raw bytes; rebuilt in the child over immutable bytes, so it can never be written."""
+    """An array travelling as raw bytes; rebuilt in the child over immutable bytes, so it can never be written.
+
+    An array over a read-only memory-mapped file (a key of GiBs) travels as the file's
+    name and offset instead, and is re-mapped read-only in the child: nothing is copied.
+    """
 
     __slots__ = ("dtype", "shape", "data")
 
     def __init__(self, array: np.ndarray):
-        if array.dtype.hasobject:
+        origin = mapped_origin(array)
+        if origin is not None:
+            self.dtype, self.shape, self.data = array.dtype.str, array.shape, origin
+        elif array.dtype.hasobject:
             self.dtype, self.shape, self.data = None, array.shape, pickle.dumps(np.array(array))
         else:
             self.dtype, self.shape, self.data = array.dtype.str, array.shape, np.ascontiguousarray(array).tobytes()
@@ -46,6 +55,8 @@ class FrozenArray:
     def rebuild(self) -> np.ndarray:
         if self.dtype is None:  # object arrays (Python ints): a private copy, marked read-only
             out = pickle.loads(self.data)
+        elif isinstance(self.data, tuple):  # (path, offset) of a mapped file, mapped read-only
+            out = map_array(*self.data, self.dtype, self.shape)
         else:
             out = np.frombuffer(self.data, np.dtype(self.dtype)).reshape(self.shape)
         out.flags.writeable = False
@@ -132,6 +143,11 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
     ``conn`` is a pair of one-way connections: from the referee, to the referee.
     """
     out = conn[1].fileno()
+    # The referee starts this process as a daemon (it must not outlive the game), and multiprocessing
+    # forbids daemons children; an adversary's own work may need one (the lattice attack reduces in a
+    # child with a safety net). Its children die with it all the same: each forks from this process's own
+    # fork server and is killed when that server's parent (this process) is gone.
+    multiprocessing.current_process()._config["daemon"] = False
     try:
         if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
             adv_cls = adv_cls.load()

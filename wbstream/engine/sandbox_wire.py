@@ -19,7 +19,9 @@ wbstream.engine.errors.AdversaryError: the isolated adversary sent a malformed m
 from __future__ import annotations
 
 import os
+import select
 import struct
+import time
 
 import numpy as np
 
@@ -175,22 +177,47 @@ def _decode_notes(body):
 _HEAD, _LONG = struct.Struct("!i"), struct.Struct("!Q")
 
 
-def send(fd: int, data: bytes) -> None:
-    """``data`` framed as ``Connection.send_bytes`` frames it, in one ``write`` when it fits."""
+class WriteTimeout(TimeoutError):
+    """The reader did not take a message before the deadline (its pipe stayed full)."""
+
+
+def send(fd: int, data: bytes, deadline: float | None = None) -> None:
+    """``data`` framed as ``Connection.send_bytes`` frames it, in one ``write`` when it fits.
+
+    On a non-blocking ``fd``, a full pipe is waited on only until ``deadline``
+    (``time.perf_counter()``), then :class:`WriteTimeout`: a reader that stops
+    reading cannot hold the writer.
+    """
     n = len(data)
     if n <= 1 << 16:
         msg = _HEAD.pack(n) + data
-        sent = os.write(fd, msg)
+        try:
+            sent = os.write(fd, msg)
+        except BlockingIOError:
+            sent = 0
         if sent != len(msg):
-            _write_all(fd, memoryview(msg)[sent:])
+            _write_all(fd, memoryview(msg)[sent:], deadline)
         return
-    _write_all(fd, memoryview(_HEAD.pack(n) if n <= 0x7FFFFFFF else _HEAD.pack(-1) + _LONG.pack(n)))
-    _write_all(fd, memoryview(data))
+    _write_all(fd, memoryview(_HEAD.pack(n) if n <= 0x7FFFFFFF else _HEAD.pack(-1) + _LONG.pack(n)), deadline)
+    _write_all(fd, memoryview(data), deadline)
 
 
-def _write_all(fd: int, view: memoryview) -> None:
+def _write_all(fd: int, view: memoryview, deadline: float | None = None) -> None:
+    poll = None
     while view:
-        view = view[os.write(fd, view):]
+        try:
+            view = view[os.write(fd, view):]
+            continue
+        except BlockingIOError:
+            pass
+        if poll is None:
+            poll = select.poll()
+            poll.register(fd, select.POLLOUT)
+        wait = None if deadline is None else deadline - time.perf_counter()
+        if wait is not None and (wait <= 0 or not poll.poll(wait * 1000.0)):
+            raise WriteTimeout(f"the reader took no bytes for {len(view):,} more before the deadline")
+        if wait is None:
+            poll.poll()
 
 
 class TooLong(ValueError):
