@@ -136,7 +136,8 @@ class Crash(Plain):
 
 
 class Misbehave(Plain):
-    """From round 3 on: hangs, exits, floods, sends garbage, or oversized batches; writes its pid first."""
+    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches; writes its pid
+    first."""
 
     name = "misbehave"
 
@@ -156,12 +157,20 @@ class Misbehave(Plain):
             os._exit(3)
         if self.how == "flood":
             obs._conn.send_bytes(b"B" + bytes(1 << 22))
+        if self.how == "notes":
+            obs._conn.send_bytes(b"O\x01notes instead of a batch")
         if self.how == "garbage":
             obs._conn.send_bytes(b"Zgarbage")
         if self.how == "big-batch":
             return Batch(np.arange(500) % 50, np.ones(500, np.int64))
         if self.how == "lying-length":
             obs._conn.send_bytes(b"B" + (2).to_bytes(8, "little") + bytes(16))
+        if self.how == "deaf":  # asks for the state again and again and never reads a reply
+            from wbstream.engine.sandbox_wire import REQUEST
+            for _ in range(20_000):
+                obs._conn.send_bytes(REQUEST + b"S")
+            while True:
+                time.sleep(1)
         if self.how == "requests":
             while True:
                 try:
@@ -169,3 +178,29 @@ class Misbehave(Plain):
                 except ThreatModelError:
                     obs._state_round = -1
         return super().act(obs)
+
+
+class Noter(Plain):
+    """The plain stream, with notes on its acts: how many, the last round, the answers seen at each.
+
+    ``notes="long"`` returns notes over the wire's bound; ``notes="bytes"`` returns bytes, not a string.
+    """
+
+    name = "noter"
+
+    def __init__(self, *, rounds: int = 6, notes: str = "count"):
+        super().__init__(rounds=rounds)
+        self.kind, self.acts, self.last, self.seen = notes, 0, 0, []
+
+    def act(self, obs):
+        self.acts, self.last = self.acts + 1, obs.round
+        if "answers" in obs.threat.capabilities:
+            self.seen.append(len(obs.answers))
+        return super().act(obs)
+
+    def notes(self):
+        if self.kind == "long":
+            return "x" * 100_000
+        if self.kind == "bytes":
+            return b"acted"
+        return f"acted {self.acts} times, last round {self.last}, answers seen {','.join(map(str, self.seen)) or '-'}"

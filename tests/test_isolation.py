@@ -125,6 +125,15 @@ def test_a_child_that_never_answers_is_killed_at_the_per_act_timeout(tmp_path, m
     assert gone(int(pidfile.read_text()))
 
 
+def test_a_child_that_stops_reading_cannot_hold_the_referee(tmp_path, monkeypatch):
+    # each state reply is written to the child; once its pipe is full, a blocking write would wait forever
+    monkeypatch.setattr(sandbox, "ACT_SECONDS", 0.5)
+    pidfile = tmp_path / "pid"
+    with pytest.raises(AdversaryTimeout, match="did not read what the referee sent within 0.5 s; it was killed"):
+        play(Misbehave, WHITE_BOX, "process", {"how": "deaf", "pidfile": str(pidfile)})
+    assert gone(int(pidfile.read_text()))
+
+
 def test_a_refused_round_leaves_the_algorithm_and_the_truth_untouched():
     from wbstream.algorithms.sparse.countsketch import CountSketchRecovery
 

@@ -44,6 +44,7 @@ from wbstream.engine.coins import Coins
 from wbstream.engine.errors import NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from wbstream.engine.game import Budget, Game, build
 from wbstream.engine.keys import adversary_rng
+from wbstream.engine.plugins import is_plugin
 from wbstream.engine.registry import adversaries, algorithms, parse_spec, problems
 from wbstream.engine.threat import OBLIVIOUS, ThreatModel
 
@@ -119,7 +120,7 @@ class Matchup:
         if self.isolation != "auto":
             return "process" if self.isolation == "all" else "none"
         cls = adversaries.get(parse_spec(self.adversary).name)
-        return "none" if cls.__module__.startswith("wbstream.") else "process"
+        return "none" if cls.__module__.startswith("wbstream.") and not is_plugin(cls) else "process"
 
 
 def _playable(m: Matchup) -> bool:

@@ -13,7 +13,7 @@ from wbstream.engine.chunking import unchunked
 from wbstream.engine.game import Budget, Game
 from wbstream.engine.problems import F2Estimation
 from wbstream.engine.stream import Batch
-from wbstream.engine.threat import ADAPTIVE
+from wbstream.engine.threat import ADAPTIVE, STATE_ONLY
 
 from .common import make_algorithm, random_batch, timed
 
@@ -95,23 +95,27 @@ class AlternatingBatches(Adversary):
 def isolation_overhead(repeats: int = 3) -> list[dict]:
     """Isolated (``isolation="process"``) against in-process games, timed alternately in one run.
 
-    Three cases: an adaptive adversary sending batches of 10^4 updates to
-    countsketch; single-update adaptive rounds of the no-op game (one round trip
-    per round); and the same no-op game at the oblivious level (rounds in blocks).
+    Five cases: an adaptive adversary sending batches of 10^4 updates to
+    countsketch; single-update adaptive rounds of the no-op game with one query at
+    the end (the child plays up to each query's round in a block), then with a query
+    every round (one round trip per round); single-update state-only rounds (one
+    round trip per round: the state changes with every update); and the oblivious
+    level (rounds in blocks).
     """
+    noop = ("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary)
     cases = [
         ("batches of 10^4 updates, adaptive, countsketch(rows=5, cols=64)",
          ("sparse-recovery(n=100000, k=8, M=1024)", "countsketch(rows=5, cols=64)", AlternatingBatches, ADAPTIVE),
-         200),
-        ("single-update adaptive rounds, no-op game", ("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary, ADAPTIVE),
-         20_000),
-        ("single-update oblivious rounds (blocks), no-op game",
-         ("f2(n=16, M=4, eps=0.5)", NoOpAlgorithm, NoOpAdversary, "oblivious"), 100_000),
+         200, None),
+        ("single-update adaptive rounds, one query at the end, no-op game", (*noop, ADAPTIVE), 20_000, None),
+        ("single-update adaptive rounds, a query every round, no-op game", (*noop, ADAPTIVE), 20_000, 1),
+        ("single-update state-only rounds, no-op game", (*noop, STATE_ONLY), 20_000, None),
+        ("single-update oblivious rounds (blocks), no-op game", (*noop, "oblivious"), 100_000, None),
     ]
     out = []
-    for label, (problem, alg, adv, threat), rounds in cases:
+    for label, (problem, alg, adv, threat), rounds, every in cases:
         games = {iso: Game(problem, alg, adv, threat, budget=Budget(updates=None, rounds=rounds),
-                           query_every=rounds, seed=0, isolation=iso) for iso in ("none", "process")}
+                           query_every=every or rounds, seed=0, isolation=iso) for iso in ("none", "process")}
         best = {iso: float("inf") for iso in games}
         for _ in range(repeats):
             for iso, game in games.items():

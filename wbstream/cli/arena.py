@@ -39,7 +39,8 @@ def _executor(serial: bool, workers, scheduler, dask_local):
               help="File of a run secret (64 hex digits) for a new OUT directory, e.g. another run's "
                    "OUT/secret, to play its games again (default: a fresh secret kept in OUT/secret).")
 @click.option("--isolate", "isolate", default="auto", show_default=True, type=click.Choice(["auto", "all", "none"]),
-              help="Run adversaries in their own process: auto (those from outside the package), all, or none.")
+              help="Run adversaries in their own process: auto (those from outside the package, plugins included), "
+                   "all, or none (no protection against hostile code: plugins are imported into the workers).")
 def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_local, timeout, no_report,
           secret_path, isolate):
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from wbstream.arena.textfit import fit_print
 from wbstream.cli import main, out
+from wbstream.engine.plugins import is_plugin
 from wbstream.engine.registry import Registry, adversaries, algorithms, problems
 from wbstream.engine.threat import ThreatModel
 
@@ -42,7 +43,8 @@ def catalogue() -> dict:
                         "summary": _first_line(c), "guarantee": c.guarantee, "parameters": _params(c),
                         "unavailable": _unavailable(c)}
                        for n in algorithms.names() for c in [algorithms.get(n)]],
-        "adversaries": [{"name": n, "needs": c.needs.name, "summary": _first_line(c), "parameters": _params(c)}
+        "adversaries": [{"name": n, "needs": c.needs.name, "summary": _first_line(c), "parameters": _params(c),
+                         "plugin": is_plugin(c)}
                         for n in adversaries.names() for c in [adversaries.get(n)]],
         "threat_models": [{"name": t.name, "sees": t.description} for t in ThreatModel.levels()],
     }
@@ -71,6 +73,7 @@ def list_cmd(as_json: bool):
             _params_text(c), f"unavailable: {_unavailable(c)}" if _unavailable(c) else c.guarantee)
            for n in algorithms.names() for c in [algorithms.get(n)]])
     table("Adversaries", ("name", "needs", "parameters", "what it does"),
-          [(n, c.needs.name, _params_text(c), _first_line(c)) for n in adversaries.names() for c in [adversaries.get(n)]])
+          [(n + (" (plugin)" if is_plugin(c) else ""), c.needs.name, _params_text(c), _first_line(c))
+           for n in adversaries.names() for c in [adversaries.get(n)]])
     table("Threat models (each sees everything the one above sees)", ("name", "the adversary sees each round"),
           [(level.name, level.description) for level in ThreatModel.levels()])

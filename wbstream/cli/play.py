@@ -17,6 +17,8 @@ from wbstream.engine import keys
 from wbstream.engine.errors import SpecError, WbstreamError
 from wbstream.engine.game import Budget, Game
 from wbstream.engine.keys import read_secret_file, write_secret_file
+from wbstream.engine.plugins import is_plugin
+from wbstream.engine.registry import adversaries, parse_spec
 from wbstream.engine.result import GameResult
 from wbstream.engine.summary import TrialSummary, summarize
 from wbstream.engine.threat import ThreatModel
@@ -105,7 +107,9 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
                    "(default: a fresh secret from the OS).")
 @click.option("--save-secret", "save_secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret.")
-@click.option("--isolate", is_flag=True, help="Run the adversary in its own process; it sees only its level's views.")
+@click.option("--isolate", is_flag=True,
+              help="Run the adversary in its own process; it sees only its level's views. Without it the adversary "
+                   "runs in this process: no protection against hostile code (an adversary plugin is imported here).")
 def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_rounds, max_updates,
          max_seconds, max_batch, keep_going, as_json, out_path, servers, aggregation, server_executor, scheduler,
          secret_path, save_secret, isolate):
@@ -136,6 +140,10 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
                                    executor=server_executor, scheduler=scheduler, **options)
         else:
             game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
+        if game.isolation == "none" and is_plugin(adversaries.get(parse_spec(adversary).name)):
+            err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process "
+                      f"({'distributed games are not isolated' if servers else 'no --isolate'}): "
+                      f"its code can reach the truth and the coins")
         results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
     except WbstreamError as exc:
         raise refuse(exc) from None

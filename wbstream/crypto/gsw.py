@@ -41,6 +41,7 @@ from typing import Callable
 import numpy as np
 
 from wbstream.crypto.binding import LOG_Q_CHOICES, Binding, binding
+from wbstream.engine.mapped import map_array, mapped_origin
 from wbstream.crypto.modular import GADGET_BASE_BITS, LimbMatrix, gadget_decompose, matmul_mod_2_64_int
 from wbstream.crypto.modular128 import (Limb128Matrix, add128, gadget_decompose128, matmul_mod_2_128,
                                         matmul_mod_2_128_int, sub128, to_pairs)
@@ -220,6 +221,13 @@ class GswKey:
         self.mapped = bool(mapped)
         self._limbs: list = [None] * params.L
 
+    def __reduce__(self):
+        """A mapped key pickles as its file's name and offset (re-mapped read-only on load), not its GiBs."""
+        origin = mapped_origin(self.C) if self.mapped else None
+        if origin is not None:
+            return _mapped_key, (self.params, *origin, self.C.dtype.str, self.C.shape)
+        return GswKey, (self.params, self.C, self.mapped)
+
     def __deepcopy__(self, memo):
         if self.mapped:  # read-only and on disk: a copy shares it (the key never changes)
             return GswKey(self.params, self.C, mapped=True)
@@ -263,6 +271,10 @@ class GswKey:
 
     def __repr__(self) -> str:
         return f"GswKey({self.params})"
+
+
+def _mapped_key(params: GswParams, path: str, offset: int, dtype: str, shape: tuple) -> GswKey:
+    return GswKey(params, map_array(path, offset, dtype, shape), mapped=True)
 
 
 def _apply_level(key: GswKey, lev: int, W: np.ndarray) -> np.ndarray:

@@ -37,13 +37,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import mmap
 import os
 from pathlib import Path
 
 import numpy as np
 
 from wbstream.engine.errors import SpecError
+from wbstream.engine.mapped import MappedFile
 
 CACHE_ENV = "WBSTREAM_CACHE"
 MAX_BYTES_ENV = "WBSTREAM_CACHE_MAX_BYTES"
@@ -53,19 +53,6 @@ DEFAULT_MAX_BYTES = 40 << 30
 _HASH_BLOCK = 1 << 24
 
 log = logging.getLogger("wbstream.keycache")
-
-
-class MappedFile(mmap.mmap):
-    """A read-only mapping of a whole file that pickles as its path (it is re-mapped on load)."""
-
-    def __new__(cls, path):
-        with open(path, "rb") as f:
-            self = super().__new__(cls, f.fileno(), 0, access=mmap.ACCESS_READ)
-        self.path = str(path)
-        return self
-
-    def __reduce__(self):
-        return (MappedFile, (self.path,))
 
 
 def cache_dir(directory=None) -> Path:

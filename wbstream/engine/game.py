@@ -30,12 +30,14 @@ from .chunking import unchunked
 from .coins import Coins
 from . import keys
 from .keys import SECRET_BYTES, adversary_rng, game_key
-from .errors import BudgetError, NotApplicableError, SpecError, ThreatModelError, WbstreamError
+from .errors import AdversaryError, BudgetError, NotApplicableError, SpecError, ThreatModelError, WbstreamError
 from .loop import select_play_rounds
 from .observation import AlgorithmInfo, Observation
+from .plugins import is_plugin
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
 from .sandbox import MODES, IsolatedAdversary
+from .sandbox_wire import check_notes
 from .threat import ThreatModel
 
 _UNLIMITED = 1 << 62
@@ -157,6 +159,8 @@ class Game:
         build("problem", self.problem_spec, lambda: self.problem_cls(**self.problem_opts))
         self.alg_cls, self.alg_opts, self.alg_spec = _spec_name(algorithms, algorithm, algorithm_options)
         self.adv_cls, self.adv_opts, self.adv_spec = _spec_name(adversaries, adversary, adversary_options)
+        if is_plugin(self.adv_cls) and isolation == "none":  # imports the plugin here: no protection from it
+            self.adv_cls = self.adv_cls.in_process()
         if not self.alg_cls.supports(self.problem_cls):
             raise SpecError(f"algorithm {self.alg_cls.name!r} answers {self.alg_cls.problem.name!r}, "
                             f"not {self.problem_cls.name!r}")
@@ -205,7 +209,7 @@ class Game:
             adversary = IsolatedAdversary(self.adv_cls, self.adv_opts, self.threat, info, alg,
                                           max_rounds=self.budget.rounds if self.budget.rounds is not None else _UNLIMITED,
                                           max_updates=self.budget.updates if self.budget.updates is not None else _UNLIMITED,
-                                          seconds=self.budget.seconds)
+                                          seconds=self.budget.seconds, query_every=self.query_every)
         else:
             adversary: Adversary = self.adv_cls(**self.adv_opts)
         build("adversary", self.adv_spec, lambda: adversary.reset(problem.params, adversary_rng(key)))
@@ -239,21 +243,29 @@ class Game:
                 min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
                 min(_UNLIMITED, self.budget.max_batch if self.budget.max_batch is not None else _UNLIMITED),
                 deadline, self.stop_on_failure)
+            now = time.perf_counter_ns
+            if r > last_query_round:  # the final answer is always judged
+                obs.round = r
+                t0 = now()
+                answer = query()
+                query_ns.append(now() - t0)
+                queries += 1
+                judge_and_record(r, answer)
+            # an isolated adversary's notes come back over the wire, as a bounded string
+            if self.isolation == "process":
+                notes = adversary.notes(obs)
+            else:
+                notes = getattr(adversary, "notes", lambda: None)()
+                try:
+                    check_notes(notes)  # the bound an isolated adversary's notes have on the wire
+                except TypeError as exc:
+                    raise AdversaryError(f"adversary {self.adv_cls.name!r}: {exc}") from None
         finally:
             if self.isolation == "process":
                 adversary.close()  # no child outlives its game
-        now = time.perf_counter_ns
-        if r > last_query_round:  # the final answer is always judged
-            obs.round = r
-            t0 = now()
-            answer = query()
-            query_ns.append(now() - t0)
-            queries += 1
-            judge_and_record(r, answer)
         res.rounds, res.updates, res.queries, res.timed_rounds = r, updates, queries, timed_rounds
         res.stop_reason = stop
-        notes = getattr(adversary, "notes", None)  # an isolated adversary's proxy has none
-        res.adversary_notes = notes() if callable(notes) else None
+        res.adversary_notes = notes
         space = alg.space()
         res.space_state_bits, res.space_key_bits, res.space_nbytes = space.state_bits, space.key_bits, space.nbytes
         if update_ns:

@@ -153,6 +153,11 @@ class Registry(Generic[T]):
         name = getattr(cls, "name", None)
         if not name or not isinstance(name, str):
             raise TypeError(f"{cls.__name__} needs a string class attribute 'name' to be registered")
+        existing = self._classes.get(name)
+        if existing is not None and getattr(existing, "_wbstream_plugin", None) is not None \
+                and existing._wbstream_plugin.name == name and existing is not cls:
+            existing._wbstream_real = cls  # an adversary plugin imported into this process (an in-process game)
+            return cls
         if name in self._classes and self._classes[name] is not cls:
             raise ValueError(f"{self.kind} {name!r} is already registered by {self._classes[name].__qualname__}")
         self._classes[name] = cls
@@ -182,6 +187,9 @@ class Registry(Generic[T]):
     @staticmethod
     def parameters(cls) -> list[Parameter]:
         """The keyword options of ``cls.__init__`` (positional ones are supplied by the engine)."""
+        described = getattr(cls, "_wbstream_plugin_parameters", None)
+        if described is not None and getattr(cls, "_wbstream_plugin", None) is not None:
+            return list(described)  # an adversary plugin's stand-in: what its child described
         sig = inspect.signature(cls.__init__)
         try:
             hints = typing.get_type_hints(cls.__init__)
@@ -229,10 +237,12 @@ problem_registry, algorithm_registry, adversary_registry = problems, algorithms,
 
 _BUILTIN = "wbstream.builtin"
 _loaded = False
+_adversary_child = False
 
 
 def load_plugins() -> None:
-    """Import the built-in catalogue and every ``wbstream.plugins`` entry point, once."""
+    """Import the built-in catalogue and every ``wbstream.plugins`` entry point, once; then register a
+    stand-in for each ``wbstream.adversaries`` plugin, described by a child (:mod:`wbstream.engine.plugins`)."""
     global _loaded
     if _loaded:
         return
@@ -240,3 +250,14 @@ def load_plugins() -> None:
     importlib.import_module(_BUILTIN)
     for ep in metadata.entry_points(group="wbstream.plugins"):
         importlib.import_module(ep.value)
+    if not _adversary_child:
+        from .plugins import register_stand_ins
+
+        register_stand_ins()
+
+
+def enter_adversary_child() -> None:
+    """In a child that imports adversary plugins itself: load the trusted catalogue, describe no plugin."""
+    global _adversary_child
+    _adversary_child = True
+    load_plugins()

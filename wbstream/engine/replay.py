@@ -35,6 +35,8 @@ import numpy as np
 from .adversary import Adversary
 from .errors import RecordError, ReplayMismatch, StreamError, WbstreamError
 from .game import Budget, Game
+from .plugins import is_plugin
+from .registry import adversaries, parse_spec
 from .result import GameResult, Transcript
 from .stream import Batch, RowBatch
 from .threat import OBLIVIOUS
@@ -200,7 +202,8 @@ def replay_from_seed(result: GameResult) -> GameResult:
     ``game_key``, from its run's secret and its seed). Raises
     :class:`ReplayMismatch` naming the game and the first field that differs. Games
     with a time budget are refused (wall-clock time does not replay). The replay plays
-    at most one round more than the record (and never beyond the round budget).
+    at most one round more than the record (and never beyond the round budget). An
+    adversary plugin (:mod:`~wbstream.engine.plugins`) plays again from its own process.
     """
     if not isinstance(result, GameResult):
         raise RecordError(f"replay takes a GameResult, got {type(result).__name__}")
@@ -209,15 +212,17 @@ def replay_from_seed(result: GameResult) -> GameResult:
         raise RecordError(f"{_label(result)}: a game with a time budget cannot be replayed from its seed; "
                           f"record its transcript")
     rounds = result.rounds + 1 if result.budget_rounds is None else min(result.budget_rounds, result.rounds + 1)
+    plugin = is_plugin(adversaries.get(parse_spec(result.adversary).name))
     game = Game(result.problem, result.algorithm, result.adversary, result.threat, budget=_budget(result, rounds),
-                query_every=result.query_every, seed=result.seed, game_key=_recorded_key(result))
+                query_every=result.query_every, seed=result.seed, game_key=_recorded_key(result),
+                isolation="process" if plugin else "none")  # an adversary plugin is never imported here
     try:
         again = game.play()
     except StreamError as exc:
         raise ReplayMismatch(f"{_label(result)}: the replay refused a batch the game had accepted: {exc}") from None
     _compare(result, again, getattr(game.alg_cls, "space_tolerance", 0.0), {})
     # only a replay from the seed plays the adversary again (a transcript replay re-sends batches);
-    # a game played with the adversary in its own process recorded no notes
+    # records made before isolated games carried notes back have none to check
     if result.adversary_notes is not None and again.adversary_notes != result.adversary_notes:
         raise ReplayMismatch(f"{_label(result)}: adversary_notes: recorded {result.adversary_notes!r}, "
                              f"replayed {again.adversary_notes!r}")

@@ -13,8 +13,13 @@ and are rebuilt read-only over immutable memory.
 What comes back is never unpickled: :mod:`~wbstream.engine.sandbox_wire` decodes
 a tag byte and int64 (or float64 row) arrays strictly, and the round loop then
 checks the batch as any other. An oblivious adversary computes its rounds in
-blocks (it can: it sees only parameters and round numbers), so isolation costs
-it one round trip per block, not per round.
+blocks (it can: it sees only parameters and round numbers), and so does an
+adaptive one up to the next query's round (no new answer can reach it before), so
+isolation costs them one round trip per block, not per round. Messages travel
+over two one-way pipes, framed as ``Connection.send_bytes`` frames them, and the
+referee reads them with :class:`~wbstream.engine.sandbox_wire.FrameReader` (one
+``read`` per small message; a partial message never blocks it past the timeout).
+When the game ends the proxy asks for the adversary's notes (:meth:`IsolatedAdversary.notes`).
 
 A child that crashes, hangs past the per-act timeout or the game's time budget,
 sends garbage or too much, or exits raises :class:`AdversaryError` (or
@@ -29,6 +34,7 @@ as they were before that round.
 
 from __future__ import annotations
 
+import os
 import pickle
 import select
 import time
@@ -58,7 +64,7 @@ class IsolatedAdversary:
     """
 
     def __init__(self, adv_cls, adv_opts: dict, threat, info, algorithm, *, max_rounds: int, max_updates: int,
-                 seconds: float | None = None, act_seconds: float | None = None):
+                 seconds: float | None = None, act_seconds: float | None = None, query_every: int | None = None):
         self.adv_cls, self.adv_opts, self.threat, self.info = adv_cls, adv_opts, threat, info
         self.name = getattr(adv_cls, "name", adv_cls.__name__)
         self._alg = algorithm
@@ -66,11 +72,17 @@ class IsolatedAdversary:
         self.cap = min(MAX_UPDATES, max_updates)
         self.max_bytes = 64 + 8 * sandbox_child.BLOCK_ROUNDS + 16 * self.cap + 4 * wire.MESSAGE_CHARS
         self.seconds, self.act_seconds = seconds, act_seconds or ACT_SECONDS
-        self._blocks = not (threat.capabilities - {"params", "round"})  # oblivious: rounds in blocks
-        self._proc = self._conn = None
+        # Rounds in blocks where the child learns nothing new between them: always at the oblivious
+        # level; at the adaptive level up to the next query's round (its answer comes only after it).
+        ahead = threat.capabilities - {"params", "round"}
+        self._every = None if ahead else 0
+        if ahead == {"answers"} and query_every is not None and query_every > 1:
+            self._every = query_every
+        self._blocks = self._every is not None
+        self._proc = self._conn = self._out = None
         self._queue: deque = deque()
         self._end = None
-        self._answers_sent = self._coins_sent = 0
+        self._answers_sent = self._coins_sent = self._last = 0
         self._deadline = None
 
     @property
@@ -84,38 +96,64 @@ class IsolatedAdversary:
         if self.seconds is not None:
             self._deadline = time.perf_counter() + self.seconds
         ctx = clean_context()
-        self._conn, child = ctx.Pipe(duplex=True)
+        # two one-way pipes, not a socket pair: a round trip over pipes costs about half as much
+        inbox, child_out = ctx.Pipe(duplex=False)
+        child_in, self._out = ctx.Pipe(duplex=False)
+        self._conn = inbox
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
-                                 args=(child, self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
+                                 args=((child_in, child_out), getattr(self.adv_cls, "_wbstream_plugin", None)
+                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
         try:
             self._proc.start()
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             self._proc = None
-            self._conn.close()
+            inbox.close(), self._out.close()
             raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
                                  f"travel to a new process by name ({exc})") from None
         finally:
-            child.close()
+            child_in.close(), child_out.close()
         self._poll = select.poll()
-        self._poll.register(self._conn.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._poll.register(inbox.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+        self._reader = wire.FrameReader(inbox.fileno(), self.max_bytes)
+        self._out_fd = self._out.fileno()
+        os.set_blocking(self._out_fd, False)  # a child that stops reading must not hold the referee (_send)
         self._queue.clear()
-        self._end, self._answers_sent, self._coins_sent = None, 0, 0
+        self._end, self._answers_sent, self._coins_sent, self._last = None, 0, 0, 0
 
     def act(self, obs):
-        r = obs.round
+        r = self._last = obs.round
         if self._blocks:
             return self._from_block(obs, r)
-        msg = b"A" + r.to_bytes(8, "little", signed=True)
+        self._send(self._with_answers(b"A" + r.to_bytes(8, "little", signed=True), obs))
+        kind, value = self._await(obs, r, 1)
+        if kind not in ("batch", "stop"):
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} in round {r}, "
+                                            f"which it was not asked for"))
+        return value
+
+    def _with_answers(self, msg: bytes, obs) -> bytes:
+        """``msg`` and the answers the child has not seen yet, if the level grants answers."""
         if "answers" in self.threat.capabilities:
             answers = obs._answers
             if len(answers) > self._answers_sent:
                 msg += pickle.dumps(answers[self._answers_sent:])
                 self._answers_sent = len(answers)
-        self._send(msg)
-        kind, value = self._await(obs, r, 1)
-        if kind == "block":
-            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a block in round {r}, "
-                                            f"which it was not asked for"))
+        return msg
+
+    def notes(self, obs) -> str | None:
+        """The adversary's notes once the game is over, as they stood after the last round played.
+
+        They come back as a bounded UTF-8 string (:func:`~wbstream.engine.sandbox_wire.encode_notes`),
+        never unpickled; ``obs`` brings the child the answers it has not seen (the final query's).
+        """
+        if self._proc is None:
+            return None
+        msg = b"T" + self._last.to_bytes(8, "little", signed=True)
+        self._send(self._with_answers(msg, obs))
+        kind, value = self._await(obs, self._last, 0)
+        if kind != "notes":
+            raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} when asked "
+                                            f"for its notes"))
         return value
 
     def _from_block(self, obs, r: int):
@@ -127,7 +165,10 @@ class IsolatedAdversary:
                 raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} raised in round {r}: "
                                                 f"{message}"))
             limit = min(sandbox_child.BLOCK_ROUNDS, self.max_rounds - r + 1)
-            self._send(b"K" + b"".join(v.to_bytes(8, "little", signed=True) for v in (r, limit, self.cap)))
+            if self._every:  # up to the next query's round, whose answer the child cannot have seen
+                limit = min(limit, -(-r // self._every) * self._every - r + 1)
+            self._send(self._with_answers(b"K" + b"".join(v.to_bytes(8, "little", signed=True)
+                                                          for v in (r, limit, self.cap)), obs))
             kind, value = self._await(obs, r, limit)
             if kind == "block":
                 batches, stop, message = value
@@ -135,8 +176,11 @@ class IsolatedAdversary:
                     raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent an empty block"))
                 self._queue.extend(batches)
                 self._end = None if stop == wire.MORE else (stop, message)
-            else:
+            elif kind in ("batch", "stop"):
                 self._queue.append(value)
+            else:
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent {kind} in round {r}, "
+                                                f"which it was not asked for"))
             return self._from_block(obs, r)
         return self._queue.popleft()
 
@@ -144,36 +188,46 @@ class IsolatedAdversary:
     def _send(self, data: bytes) -> None:
         if self._proc is None:
             raise AdversaryError(f"the isolated adversary {self.name!r} is not running (reset it first)")
+        end = time.perf_counter() + self.act_seconds
+        if self._deadline is not None:
+            end = min(end, self._deadline)
         try:
-            self._conn.send_bytes(data)
+            wire.send(self._out_fd, data, end)
+        except wire.WriteTimeout:
+            budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
+                else f"{self.act_seconds:g} s"
+            raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not read what the "
+                                              f"referee sent within {budget}; it was killed")) from None
         except OSError:
             raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited "
                                             f"(exit code {self._proc.exitcode})")) from None
 
     def _await(self, obs, r: int, rounds: int):
         """The child's reply to this round, serving its requests meanwhile."""
-        end = time.perf_counter() + self.act_seconds
+        end = None
         while True:
-            now = time.perf_counter()
-            wait = end - now if self._deadline is None else min(end, self._deadline) - now
-            if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
-                budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
-                    else f"{self.act_seconds:g} s"
-                raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round {r} "
-                                                  f"within {budget}; it was killed"))
             try:
-                data = self._conn.recv_bytes(self.max_bytes)
-            except OSError as exc:  # EOFError too: the child is gone
-                if "bad message length" in str(exc):
-                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a message of more "
-                                                    f"than {self.max_bytes:,} bytes in round {r}")) from None
-                self._proc.join(1)
-                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
-                                                f"(exit code {self._proc.exitcode})")) from None
-            except EOFError:
-                self._proc.join(1)
-                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
-                                                f"(exit code {self._proc.exitcode})")) from None
+                data = self._reader.message()
+            except wire.TooLong:
+                raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} sent a message of more "
+                                                f"than {self.max_bytes:,} bytes in round {r}")) from None
+            if data is None:  # wait for more bytes, never past the timeout: a partial message blocks nothing
+                now = time.perf_counter()
+                if end is None:
+                    end = now + self.act_seconds
+                wait = end - now if self._deadline is None else min(end, self._deadline) - now
+                if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
+                    budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
+                        else f"{self.act_seconds:g} s"
+                    raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round "
+                                                      f"{r} within {budget}; it was killed"))
+                try:
+                    self._reader.fill()
+                except (EOFError, OSError):  # the child is gone
+                    self._proc.join(1)
+                    raise self._fail(AdversaryError(f"the isolated adversary {self.name!r} exited in round {r} "
+                                                    f"(exit code {self._proc.exitcode})")) from None
+                continue
             try:
                 kind, value = wire.decode(data, self.cap, rounds)
             except AdversaryError as exc:
@@ -210,13 +264,14 @@ class IsolatedAdversary:
 
     def close(self) -> None:
         """Kill the child (if it runs) and wait for it: no process is left behind."""
-        proc, conn = self._proc, self._conn
-        self._proc = self._conn = None
+        proc, conns = self._proc, (self._conn, self._out)
+        self._proc = self._conn = self._out = None
         if proc is not None:
             proc.kill()
             proc.join()
-        if conn is not None:
-            conn.close()
+        for conn in conns:
+            if conn is not None:
+                conn.close()
 
     def __del__(self):
         try:

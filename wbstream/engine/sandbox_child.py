@@ -12,26 +12,36 @@ strict format.
 
 from __future__ import annotations
 
+import multiprocessing
 import pickle
 from types import MappingProxyType
 
 import numpy as np
 
 from . import sandbox_wire as wire
+from .adversary import Adversary
 from .coins import Coins
 from .errors import ThreatModelError
+from .mapped import map_array, mapped_origin
 
 #: An oblivious block ends after this many rounds or updates (whichever comes first).
 BLOCK_ROUNDS, BLOCK_UPDATES = 1024, 100_000
 
 
 class FrozenArray:
-    """An array travelling as raw bytes; rebuilt in the child over immutable bytes, so it can never be written."""
+    """An array travelling as raw bytes; rebuilt in the child over immutable bytes, so it can never be written.
+
+    An array over a read-only memory-mapped file (a key of GiBs) travels as the file's
+    name and offset instead, and is re-mapped read-only in the child: nothing is copied.
+    """
 
     __slots__ = ("dtype", "shape", "data")
 
     def __init__(self, array: np.ndarray):
-        if array.dtype.hasobject:
+        origin = mapped_origin(array)
+        if origin is not None:
+            self.dtype, self.shape, self.data = array.dtype.str, array.shape, origin
+        elif array.dtype.hasobject:
             self.dtype, self.shape, self.data = None, array.shape, pickle.dumps(np.array(array))
         else:
             self.dtype, self.shape, self.data = array.dtype.str, array.shape, np.ascontiguousarray(array).tobytes()
@@ -45,6 +55,8 @@ class FrozenArray:
     def rebuild(self) -> np.ndarray:
         if self.dtype is None:  # object arrays (Python ints): a private copy, marked read-only
             out = pickle.loads(self.data)
+        elif isinstance(self.data, tuple):  # (path, offset) of a mapped file, mapped read-only
+            out = map_array(*self.data, self.dtype, self.shape)
         else:
             out = np.frombuffer(self.data, np.dtype(self.dtype)).reshape(self.shape)
         out.flags.writeable = False
@@ -79,7 +91,8 @@ class RemoteObservation:
     def __init__(self, conn, threat, params, algorithm):
         self.threat, self.params, self.algorithm = threat, params, algorithm
         self.round = 0
-        self._conn = conn
+        inbox, self._conn = conn  # from the referee, to the referee (two one-way pipes)
+        self._reader = wire.FrameReader(inbox.fileno())
         self._answers: list = []
         self._state, self._state_round = None, -1
         self._coins: list = []
@@ -92,7 +105,7 @@ class RemoteObservation:
 
     def _ask(self, what: bytes):
         self._conn.send_bytes(wire.REQUEST + what)
-        ok, payload = pickle.loads(self._conn.recv_bytes())  # from the referee, which the child trusts
+        ok, payload = pickle.loads(self._reader.receive())  # from the referee, which the child trusts
         if not ok:
             raise ThreatModelError(payload)
         return payload
@@ -125,18 +138,31 @@ class RemoteObservation:
 
 
 def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
-    """The child process: build the adversary, then answer the referee's rounds until told to stop."""
+    """The child process: build the adversary, then answer the referee's rounds until told to stop.
+
+    ``conn`` is a pair of one-way connections: from the referee, to the referee.
+    """
+    out = conn[1].fileno()
+    # The referee starts this process as a daemon (it must not outlive the game), and multiprocessing
+    # forbids daemons children; an adversary's own work may need one (the lattice attack reduces in a
+    # child with a safety net). Its children die with it all the same: each forks from this process's own
+    # fork server and is killed when that server's parent (this process) is gone.
+    multiprocessing.current_process()._config["daemon"] = False
     try:
+        if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
+            adv_cls = adv_cls.load()
         adversary = adv_cls(**adv_opts)
         adversary.reset(params, rng)
     except BaseException as exc:
-        conn.send_bytes(wire.encode_error(exc))
+        wire.send(out, wire.encode_error(exc))
         return
     obs = RemoteObservation(conn, threat, params, algorithm)
     pending = None  # a batch computed for a block that could not join it (rows): the next reply
+    # Blocks run ahead of the game, so notes are taken after each round's act (if the class has any).
+    notes = {} if getattr(type(adversary), "notes", Adversary.notes) is not Adversary.notes else None
     while True:
         try:
-            msg = conn.recv_bytes()
+            msg = obs._reader.receive()
         except (EOFError, OSError):
             return
         tag = msg[:1]
@@ -150,17 +176,37 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
                                           else wire.as_batch(batch))
             except BaseException as exc:
                 reply = wire.encode_error(exc)
-            conn.send_bytes(reply)
-        elif tag == b"K":  # oblivious: as many rounds as fit in a block, from this round on
+            wire.send(out, reply)
+        elif tag == b"K":  # oblivious, or adaptive between queries: as many rounds as fit in a block
             first = int.from_bytes(msg[1:9], "little", signed=True)
             limit = int.from_bytes(msg[9:17], "little", signed=True)
             cap = int.from_bytes(msg[17:25], "little", signed=True)
-            pending = _block(conn, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending)
+            if len(msg) > 25:  # adaptive: the answers of the queries since the last block
+                obs._answers.extend(pickle.loads(msg[25:]))
+            if notes:
+                for r in [r for r in notes if r < first]:
+                    del notes[r]
+            pending = _block(out, adversary, obs, first, limit, min(cap, BLOCK_UPDATES), pending, notes)
+        elif tag == b"T":  # the game is over: the notes after the last round the referee played
+            last = int.from_bytes(msg[1:9], "little", signed=True)
+            if len(msg) > 9:
+                obs._answers.extend(pickle.loads(msg[9:]))
+            try:
+                if notes is None:
+                    value = None
+                elif last in notes:
+                    value = notes[last]
+                else:
+                    value = adversary.notes()
+                reply = wire.encode_notes(value)
+            except BaseException as exc:
+                reply = wire.encode_error(exc)
+            wire.send(out, reply)
         else:
             return
 
 
-def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
+def _block(out: int, adversary, obs, first: int, limit: int, cap: int, pending, notes: dict | None = None):
     """Rounds ``first, first + 1, ...`` in one message: at most ``limit`` rounds and ``cap`` updates.
 
     A batch that cannot join the block (rows, or one that would pass the cap) is
@@ -175,6 +221,8 @@ def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
             obs.round = r
             try:
                 batch = adversary.act(obs)
+                if notes is not None:
+                    notes[r] = adversary.notes()
             except BaseException as exc:
                 stop, message = wire.RAISED, f"{type(exc).__name__}: {exc}"
                 break
@@ -191,10 +239,10 @@ def _block(conn, adversary, obs, first: int, limit: int, cap: int, pending):
             if batches:
                 pending = batch
                 break
-            conn.send_bytes(wire.encode_batch(batch))
+            wire.send(out, wire.encode_batch(batch))
             return None
         batches.append(batch)
         total += len(batch)
         r += 1
-    conn.send_bytes(wire.encode_block(batches, stop, message))
+    wire.send(out, wire.encode_block(batches, stop, message))
     return pending
