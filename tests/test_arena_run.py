@@ -167,3 +167,14 @@ def test_stored_arena_games_replay_from_their_seeds(tmp_path):
     tampered.rounds += 1
     with pytest.raises(ReplayMismatch, match="rounds"):
         replay_from_seed(tampered)
+
+
+def test_a_matchup_capped_at_one_trial_plays_one_game_whatever_the_runs_trials(tmp_path):
+    from dataclasses import replace
+    capped = replace(MINI[1], max_trials=1)
+    assert capped.id == MINI[1].id  # the same games: the cap only says how many
+    run = run_arena([MINI[0], capped], trials=3, seed=7, out_dir=tmp_path, executor=SerialExecutor())
+    assert (run.total, run.played) == (4, 4)
+    with ResultStore(tmp_path / STORE_NAME) as store:
+        seeds = sorted(r["seed"] for r in store.rows() if r["matchup"] == capped.id)
+    assert seeds == [7]

@@ -100,10 +100,24 @@ def test_the_arena_prints_the_paper_suites_skips(monkeypatch, tmp_path):
     one = [Matchup("sparse-recovery(n=64, k=2, M=4)", "vandermonde", "dense", "oblivious", rounds=3)]
     monkeypatch.setattr(matchups, "suite", lambda name: one)  # the suite's games are not what is tested here
     monkeypatch.setattr(paper, "KEY_BUDGET_BITS", 0)  # every GSW preset's key is over budget
+    monkeypatch.setattr(paper, "FULL_KEY_BUDGET_BITS", 0)  # mapped (full-size) keys too
     result = CliRunner().invoke(main, ["arena", "--suite", "paper", "--trials", "1", "--serial", "--no-report",
                                        "--out", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     for name in FJW24_PRESETS:
         assert f"skipped fjw24(preset='{name}', recovery='vandermonde') on " in result.output
         assert f"skipped robust-rank(preset='{name}') on " in result.output
-    assert "exceeds the sweep budget" in result.output
+    assert "exceeds the sweep budget" in result.output and "for a full-size key" in result.output
+
+
+def test_the_full_size_presets_that_fit_are_played_once_inside_their_claimed_range():
+    from wbstream.arena.paper import FULL_KEY_BUDGET_BITS, preset_sweep
+
+    full = [m for m in preset_sweep()[0] if m.max_trials is not None]
+    assert {m.algorithm for m in full} == {"fjw24(preset='sec64', recovery='vandermonde')", "robust-rank(preset='sec64')"}
+    for m in full:
+        assert m.max_trials == 1 and "M=1024" in m.problem  # sec64 binds for M <= 2^10 only
+        name = m.algorithm.split("'")[1]
+        from wbstream.engine.registry import problems
+        cls, opts = problems.resolve(m.problem)
+        assert FJW24_PRESETS[name].key_bits(cls(**opts).params.n) <= FULL_KEY_BUDGET_BITS

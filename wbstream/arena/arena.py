@@ -75,7 +75,7 @@ def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str |
     except OSError as exc:
         raise StoreError(f"cannot create the output directory {out}: {exc.strerror}") from None
     executor = executor or SerialExecutor()
-    total = len(matchups) * trials
+    total = sum(m.trials(trials) for m in matchups)
     with arena_lock(out, on_wait):
         try:
             kept = load_or_create_secret(out / SECRET_NAME, secret)
@@ -92,7 +92,7 @@ def run_arena(matchups: list[Matchup], *, trials: int, seed: int, out_dir: str |
             def tasks():
                 nonlocal skipped
                 for m in matchups:
-                    for t in range(trials):
+                    for t in range(m.trials(trials)):
                         if m.key(seed + t) in store:
                             skipped += 1
                         else:

@@ -79,6 +79,9 @@ class Matchup:
     #: The problem option a game of the scaling sweep varies (:mod:`wbstream.arena.sweep`), or "" for a game
     #: that is judged: a sweep's games measure time and space, not robustness.
     sweep: str = ""
+    #: At most this many games whatever the run's trials (None: the run's): a game that draws a key of
+    #: GiBs (the paper suite's full-size presets). Not part of the id: a game is the same game either way.
+    max_trials: int | None = None
 
     @cached_property
     def id(self) -> str:
@@ -91,11 +94,16 @@ class Matchup:
         del fields["secret"]
         del fields["isolation"]  # where the adversary runs does not change the games
         del fields["sweep"]  # marked by the prefix instead, so the ids of stored verdict games stay as they were
+        del fields["max_trials"]
         fields["problem"] = problems.canonical(self.problem)
         fields["algorithm"] = algorithms.canonical(self.algorithm)
         fields["adversary"] = adversaries.canonical(self.adversary)
         digest = hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
         return f"{SWEEP_PREFIX}{self.sweep}-{digest}" if self.sweep else digest
+
+    def trials(self, run_trials: int) -> int:
+        """The games this matchup plays in a run of ``run_trials``: capped by ``max_trials``."""
+        return run_trials if self.max_trials is None else min(run_trials, self.max_trials)
 
     def key(self, seed: int) -> str:
         return f"{self.id}/{seed}"

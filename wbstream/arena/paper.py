@@ -15,11 +15,19 @@ Each security-claiming preset also gets the cheap rung of its ladder
 lattice dimension shrunk until the lattice has at most :data:`LADDER_ROWS` rows,
 played for real; the presets skipped at full size point there.
 
+A preset that claims security is played at full size too, on the same problems
+with M = 2^10 (inside its claimed range; at M = 2^20 it would be refused), when its
+key fits :data:`FULL_KEY_BUDGET_BITS`: such a key (GiBs) is drawn into the key cache
+(:mod:`wbstream.crypto.keycache`, memory-mapped, not held in RAM) at about 50 MiB/s,
+so that matchup plays one game (``max_trials=1``) whatever the run's trials. The
+attack then says why it does not reduce (a collision needs more columns than the
+tester has rows: a lattice of thousands of rows; the model's block size and bits).
+
 A preset is skipped, and listed with its reason by :func:`preset_skips`, when its
-key at the problem's n (``key_bits(n)``) would not fit in a quarter of this
-machine's memory (a pool worker holds one key per game), or is larger than
-:data:`KEY_BUDGET_BITS`: each game derives its key afresh, at about 150 MiB/s on
-one core here, so a larger key makes ten trials a matter of minutes per matchup.
+key at the problem's n (``key_bits(n)``) is held in RAM (below the key cache's
+threshold) and would not fit in a quarter of this machine's memory (a pool worker
+holds one key per game), or is larger than :data:`KEY_BUDGET_BITS` (in RAM: each game
+derives its key afresh) or :data:`FULL_KEY_BUDGET_BITS` (mapped).
 
 >>> ms, skips = preset_sweep()
 >>> {m.algorithm for m in ms} >= {"fw23(preset='toy')", "fjw24(preset='toy', recovery='vandermonde')",
@@ -36,12 +44,19 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from wbstream.crypto.keycache import DEFAULT_MIN_BYTES
 from wbstream.crypto.params import FJW24_PRESETS, FW23_PRESETS
 
 #: The largest key (bits) a game of the sweep derives: 1 GiB, about 7 s per game at 150 MiB/s.
 KEY_BUDGET_BITS = 8 << 30
+#: The largest key (bits) of a full-size security-claiming preset the suite plays (one game, into the key
+#: cache): 8 GiB, sec64 at n = 1024 (6.3 GiB, about 2 min to draw) and at 8x8 (3.8 GiB); sec128 is 10-17 GiB.
+FULL_KEY_BUDGET_BITS = 64 << 30
 SPARSE_PROBLEM = "sparse-recovery(n=1024, k=2, M=1048576)"
 RANK_PROBLEM = "rank-recovery(rows=8, cols=8, k=1, M=1048576)"
+#: The same problems inside the claimed range of every security-claiming preset (M <= 2^10).
+CLAIMED_PROBLEM = {SPARSE_PROBLEM: "sparse-recovery(n=1024, k=2, M=1024)",
+                   RANK_PROBLEM: "rank-recovery(rows=8, cols=8, k=1, M=1024)"}
 ADVERSARY = "lattice"
 #: The most lattice rows of a ladder rung the suite plays (a few seconds a game; ``wbstream ladder`` climbs further).
 LADDER_ROWS = 100
@@ -111,12 +126,34 @@ def preset_sweep() -> tuple[list, list[Skip]]:
     matchups, skips = [], []
     for alg, problem, name, pre in cases:
         spec = f"{alg}(preset='{name}'{RECOVERY.get(alg, '')})"
-        reason = key_skip_reason(pre.key_bits(_problem_n(problem)), _problem_n(problem)) if pre is not None else None
+        if pre is None:
+            matchups.append(Matchup(problem, spec, ADVERSARY, "white-box"))
+            continue
+        if pre.claims_security:
+            problem = CLAIMED_PROBLEM[problem]
+        n = _problem_n(problem)
+        key_bits = pre.key_bits(n)
+        mapped = key_bits // 8 >= DEFAULT_MIN_BYTES
+        reason = full_key_skip_reason(key_bits, n) if mapped else key_skip_reason(key_bits, n)
         if reason is not None:
             skips.append(Skip(spec, problem, f"{reason}; {LADDER_POINTER}"))
         else:
-            matchups.append(Matchup(problem, spec, ADVERSARY, "white-box"))
+            matchups.append(Matchup(problem, spec, ADVERSARY, "white-box", max_trials=1 if mapped else None))
     return matchups + ladder_matchups(), skips
+
+
+def full_key_skip_reason(key_bits: int, n: int) -> str | None:
+    """Why a memory-mapped key of ``key_bits`` is not played at full size (None: it is, once).
+
+    >>> full_key_skip_reason(FULL_KEY_BUDGET_BITS, 1024) is None
+    True
+    >>> full_key_skip_reason(FULL_KEY_BUDGET_BITS + 8, 1024)
+    'key of 8.00 GiB at n = 1024 exceeds the budget of 8.00 GiB for a full-size key (drawn into the key cache)'
+    """
+    if key_bits > FULL_KEY_BUDGET_BITS:
+        return (f"key of {_gib(key_bits)} at n = {n} exceeds the budget of {_gib(FULL_KEY_BUDGET_BITS)} "
+                f"for a full-size key (drawn into the key cache)")
+    return None
 
 
 def ladder_matchups() -> list:

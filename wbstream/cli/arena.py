@@ -65,7 +65,7 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
         progress = Progress(TextColumn("games"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                             console=err, transient=True)
         with progress:
-            task = progress.add_task("games", total=len(matchups) * trials)
+            task = progress.add_task("games", total=sum(m.trials(trials) for m in matchups))
             try:
                 run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
                                 timeout=timeout, progress=lambda done, total: progress.update(task, completed=done),

@@ -31,7 +31,7 @@ def play_separation(out_dir: Path, trials: int, seed: int, secret: bytes | None,
                         console=progress_console or err, transient=True)
     try:
         with progress:
-            task = progress.add_task("games", total=len(matchups) * trials)
+            task = progress.add_task("games", total=sum(m.trials(trials) for m in matchups))
             run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
                             progress=lambda done, total: progress.update(task, completed=done), secret=secret,
                             on_wait=lambda why: err.print(why, markup=False, highlight=False))
