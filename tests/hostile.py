@@ -136,20 +136,17 @@ class Crash(Plain):
 
 
 class Misbehave(Plain):
-    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches; writes its pid
-    first."""
+    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches."""
 
     name = "misbehave"
 
-    def __init__(self, *, how: str, pidfile: str, rounds: int = 6):
+    def __init__(self, *, how: str, rounds: int = 6):
         super().__init__(rounds=rounds)
-        self.how, self.pidfile = how, pidfile
+        self.how = how
 
     def act(self, obs):
         if obs.round < 3:
             return super().act(obs)
-        with open(self.pidfile, "w") as fh:
-            fh.write(str(os.getpid()))
         if self.how == "hang":
             while True:
                 time.sleep(1)

@@ -272,11 +272,10 @@ def test_malformed_notes_on_the_wire_are_refused(data, match):
         decode(data, cap=0)
 
 
-def test_notes_sent_in_place_of_a_batch_are_refused(tmp_path):
-    pidfile = tmp_path / "pid"
+def test_notes_sent_in_place_of_a_batch_are_refused():
     with pytest.raises(AdversaryError, match="sent notes in round 3, which it was not asked for"):
         Game(SPARSE, CS, Misbehave, "adaptive", seed=1, isolation="process",
-             adversary_options={"how": "notes", "pidfile": str(pidfile)}).play()
+             adversary_options={"how": "notes"}).play()
 
 
 def test_the_arena_isolates_a_plugin_whatever_module_it_names():

@@ -37,10 +37,12 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import shutil
+import tempfile
 import time
 from collections import deque
 
-from . import sandbox_child, sandbox_wire as wire
+from . import landlock, sandbox_child, sandbox_wire as wire
 from .errors import AdversaryError, ThreatModelError
 from .isolation import clean_context
 
@@ -79,7 +81,7 @@ class IsolatedAdversary:
         if ahead == {"answers"} and query_every is not None and query_every > 1:
             self._every = query_every
         self._blocks = self._every is not None
-        self._proc = self._conn = self._out = None
+        self._proc = self._conn = self._out = self._private = None
         self._queue: deque = deque()
         self._end = None
         self._answers_sent = self._coins_sent = self._last = 0
@@ -96,13 +98,16 @@ class IsolatedAdversary:
         if self.seconds is not None:
             self._deadline = time.perf_counter() + self.seconds
         ctx = clean_context()
+        landlock.set_dumpable(False)  # the referee's /proc/<pid>/mem, environ, fds: closed to non-root peers
+        self._private = tempfile.mkdtemp(prefix="wbstream-adversary-")
+        policy = landlock.policy_for(self.threat, self._private)
         # two one-way pipes, not a socket pair: a round trip over pipes costs about half as much
         inbox, child_out = ctx.Pipe(duplex=False)
         child_in, self._out = ctx.Pipe(duplex=False)
         self._conn = inbox
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
                                  args=((child_in, child_out), getattr(self.adv_cls, "_wbstream_plugin", None)
-                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
+                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng, policy))
         try:
             self._proc.start()
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
@@ -264,14 +269,16 @@ class IsolatedAdversary:
 
     def close(self) -> None:
         """Kill the child (if it runs) and wait for it: no process is left behind."""
-        proc, conns = self._proc, (self._conn, self._out)
-        self._proc = self._conn = self._out = None
+        proc, conns, private = self._proc, (self._conn, self._out), self._private
+        self._proc = self._conn = self._out = self._private = None
         if proc is not None:
             proc.kill()
             proc.join()
         for conn in conns:
             if conn is not None:
                 conn.close()
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
     def __del__(self):
         try:
