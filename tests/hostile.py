@@ -286,3 +286,9 @@ class Noter(Plain):
         if self.kind == "bytes":
             return b"acted"
         return f"acted {self.acts} times, last round {self.last}, answers seen {','.join(map(str, self.seen)) or '-'}"
+
+
+def read_bytes(path: str) -> bytes:
+    """What a plugin's describing or checking child could do at import: read a file of the referee's user."""
+    with open(path, "rb") as fh:
+        return fh.read()

@@ -124,3 +124,18 @@ def test_the_referee_is_not_dumpable_once_it_isolates():
 
     play(Plain, ADAPTIVE, "process")
     assert ctypes.CDLL(None).prctl(3, 0, 0, 0, 0) == 0  # PR_GET_DUMPABLE
+
+
+def test_a_plugins_describing_and_checking_children_are_sandboxed_too(tmp_path, monkeypatch):
+    from hostile import read_bytes
+
+    from wbstream.engine import plugins
+
+    secret = tmp_path / "secret"
+    secret.write_text(SECRET.hex())
+    if landlock.abi_version():
+        with pytest.raises(RuntimeError, match="the child process died"):
+            plugins._sandboxed(read_bytes, str(secret), seconds=30, maxlength=100)
+    monkeypatch.setattr(landlock, "abi_version", lambda: 0)
+    monkeypatch.setattr(landlock, "_warned", True)
+    assert plugins._sandboxed(read_bytes, str(secret), seconds=30, maxlength=100) == SECRET.hex().encode()

@@ -4,8 +4,8 @@ A process isolated from the referee's objects still runs under the referee's use
 so without more the OS would hand it the run secret's file, the key cache, other
 processes' ``/proc/<pid>/mem`` and ``environ``, signals and the network.
 :class:`Policy` is what the referee grants the child; :meth:`Policy.apply` (in the
-child, once the adversary's class is loaded and before any of its code runs
-against the game) sets ``PR_SET_NO_NEW_PRIVS`` and restricts the process, and so
+child, before an adversary plugin's module is imported and before any adversary
+code runs) sets ``PR_SET_NO_NEW_PRIVS`` and restricts the process, and so
 every process it starts, for good:
 
 * files: read and execute only beneath the Python installation and the import
@@ -169,7 +169,10 @@ class Policy:
 
 
 def policy_for(threat, private: str) -> Policy | None:
-    """The sandbox for an isolated adversary at ``threat``'s level, or None (and a warning, once) without Landlock."""
+    """The sandbox for an isolated adversary at ``threat``'s level, or None (and a warning, once) without Landlock.
+
+    ``threat`` None: a child that plays no game (a plugin's description or check) and reads no key.
+    """
     global _warned
     abi = abi_version()
     if not abi:
@@ -179,8 +182,15 @@ def policy_for(threat, private: str) -> Policy | None:
                           "run without the OS sandbox and can read what their user can (files, /proc)",
                           SandboxWarning, stacklevel=3)
         return None
-    files = open_paths() if threat.capabilities & INTERNALS else ()
+    files = open_paths() if threat is not None and threat.capabilities & INTERNALS else ()
     return Policy(abi=abi, read=import_paths(), files=files, private=private)
+
+
+def run_sandboxed(policy: Policy | None, fn, *args):
+    """In a child: ``fn(*args)`` under ``policy`` (for :func:`~wbstream.engine.isolation.run_forked_bytes`)."""
+    if policy is not None:
+        enter(policy)
+    return fn(*args)
 
 
 def enter(policy: Policy) -> None:

@@ -142,7 +142,7 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng, policy=None) -
 
     ``conn`` is a pair of one-way connections: from the referee, to the referee. ``policy``
     (a :class:`~wbstream.engine.landlock.Policy`, None where the kernel has no Landlock) is
-    applied once the adversary's class is loaded, before any of its code runs.
+    applied first, before a plugin's module is imported and before any adversary code runs.
     """
     out = conn[1].fileno()
     # The referee starts this process as a daemon (it must not outlive the game), and multiprocessing
@@ -151,10 +151,10 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng, policy=None) -
     # fork server and is killed when that server's parent (this process) is gone.
     multiprocessing.current_process()._config["daemon"] = False
     try:
+        if policy is not None:  # before a plugin's module code runs: it could read the key cache at import
+            landlock.enter(policy)
         if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
             adv_cls = adv_cls.load()
-        if policy is not None:
-            landlock.enter(policy)
         adversary = adv_cls(**adv_opts)
         adversary.reset(params, rng)
     except BaseException as exc:
