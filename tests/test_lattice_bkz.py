@@ -59,7 +59,7 @@ def test_replay_from_the_seed_checks_the_adversary_notes():
 
 def test_an_attack_that_gives_up_says_why_and_records_no_factor():
     r = Game(SPARSE, "fw23(preset='high')", "lattice", "white-box", seed=0).play()
-    assert not r.failed and r.adversary_notes.startswith("not run: the lattice has")
+    assert not r.failed and r.adversary_notes.startswith("not run: the lattice would have")
     assert "root-Hermite" not in r.adversary_notes
 
 

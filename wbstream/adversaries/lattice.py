@@ -22,7 +22,10 @@ The attack is bounded by work, not by the clock, so a seed plays the same on any
 machine: a lattice of more than ``max_dimension`` rows is not reduced (the attack
 gives up and says so), LLL is deterministic, and each block size runs at most
 ``tours`` tours. Against ``toy`` presets it succeeds in seconds; against ``moderate``
-the lattice has hundreds of rows and the attack gives up before reducing it.
+the lattice has hundreds of rows and the attack gives up before reducing it, saying
+why (:func:`why_not_run`: the rows, the rank argument, the model's block size).
+Lattices of more than ``MPFR_ROWS`` rows (possible only with a larger ``max_dimension``)
+are reduced by BKZ in MPFR: fplll's doubles abort there.
 
 After reducing, the attack measures the root-Hermite factor it achieved on the kernel
 lattice, ``(|b_1| / vol^(1/d))^(1/d)`` from the first reduced kernel vector and the
@@ -45,7 +48,8 @@ import math
 import numpy as np
 
 from wbstream.adversaries.injection import lattice_ready, sparse_target, target_plus
-from wbstream.crypto.params import LLL_DELTA, delta_of_beta, linf_from_l2
+from wbstream.crypto.params import (CORE_SVP_EXPONENT, LLL_DELTA, MAX_BETA, collision_security_bits,
+                                    delta_of_beta, linf_from_l2)
 from wbstream.engine.adversary import Adversary
 from wbstream.engine.algorithm import TestedRecovery
 from wbstream.engine.errors import SpecError, WbstreamError, at_least
@@ -66,6 +70,36 @@ def choose_dimension(log_volume: float, bound: float, low: int, high: int, delta
         if predicted_log2_linf(d, log_volume, delta) <= math.log2(bound):
             return d
     return best
+
+
+def why_not_run(d: int, r: int, s: int, log2_q: float, log2_p: float, M: int, max_dimension: int) -> str:
+    """Why the attack did not reduce, in terms a reader can check: the rows, the rank argument, the model.
+
+    >>> print(why_not_run(1022, 2301, 4, 128, 31, 1024, 160))  # doctest: +NORMALIZE_WHITESPACE
+    not run: the lattice would have 3,327 rows (d = 1,022 columns + 2,301 tester rows + 4 recovery rows)
+    > max_dimension = 160; any collision needs d > rank(A) = 2,301 columns (on d <= r columns of a
+    full-rank A mod q the kernel lattice is q·Z^d: no |z|_inf <= M < q), and only 1,022 are usable
+    here; the model puts this instance's collision at BKZ block size > 4000 (inf bits, core-SVP),
+    so it did not reduce
+    """
+    bits = collision_security_bits(r, log2_q, 2 * M, s * log2_p)
+    if bits == math.inf:
+        model = f"BKZ block size > {MAX_BETA} (inf bits, core-SVP)"
+    elif bits == 0:
+        model = "LLL (0 bits, core-SVP): the work bound, not the instance, stopped it"
+    else:
+        model = f"BKZ block size {bits / CORE_SVP_EXPONENT:.0f} ({bits:.0f} bits, core-SVP)"
+    rank = (f"any collision needs d > rank(A) = {r:,} columns (on d <= r columns of a full-rank A mod q the "
+            f"kernel lattice is q·Z^d: no |z|_inf <= M < q)")
+    if d <= r:
+        rank += f", and only {d:,} are usable here"
+    return (f"not run: the lattice would have {d + r + s:,} rows (d = {d:,} columns + {r:,} tester rows + "
+            f"{s:,} recovery rows) > max_dimension = {max_dimension}; {rank}; the model puts this "
+            f"instance's collision at {model}, so it did not reduce")
+
+
+#: Above this many rows BKZ runs in MPFR at MPFR_BITS bits of precision (slower, but it does not abort).
+MPFR_ROWS, MPFR_BITS = 200, 120
 
 
 class AttackTimeout(WbstreamError, TimeoutError):
@@ -91,8 +125,11 @@ def _reduce(rows, block_sizes, tours):
     LLL.reduction(B)  # deterministic, and polynomial in the dimension and the entries' size
     if block_sizes:
         strategies = _strategies(max(block_sizes))
+    # fplll's double-precision BKZ aborted (a C++ runtime_error) on 230- to 320-row lattices of 160-bit entries
+    precise = {"float_type": "mpfr", "precision": MPFR_BITS} if B.nrows > MPFR_ROWS else {}
     for b in block_sizes:  # MAX_LOOPS alone (no AUTO_ABORT, no MAX_TIME): the same tours on any machine
-        BKZ.reduction(B, BKZ.Param(block_size=b, max_loops=tours, flags=BKZ.MAX_LOOPS, strategies=strategies))
+        BKZ.reduction(B, BKZ.Param(block_size=b, max_loops=tours, flags=BKZ.MAX_LOOPS, strategies=strategies),
+                      **precise)
     return [list(B[i]) for i in range(B.nrows)]
 
 
@@ -174,6 +211,19 @@ class LatticeCollision(Adversary):
         return (f"{self.outcome}; {reduction}: root-Hermite factor {self.delta_achieved:.4f} achieved, "
                 f"{self.delta_model:.4f} by the model")
 
+    def plan(self, r: int, s: int, log2_q: float, log2_p: float, M: int, free: int) -> int:
+        """The sub-dimension d the attack picks for r tester rows mod q, s recovery rows mod p and
+        ``free`` usable columns: ``columns`` if set, else from the root-Hermite model at its block size.
+
+        >>> LatticeCollision().plan(9, 4, 128, 31, 1024, 1022)  # fjw24 sec64's q and M at n_lwe = 8
+        161
+        """
+        log_volume = r * log2_q + s * log2_p
+        delta = delta_of_beta(self.block_size) if self.block_size >= 2 else LLL_DELTA
+        high = min(free, max(r + s + 2, int(math.sqrt(log_volume / math.log2(delta))) + 1))
+        d = self.columns or choose_dimension(log_volume, M / 2, min(r + s + 2, high), high, delta)
+        return min(d, free)
+
     def act(self, obs):
         if self.done:
             return None
@@ -185,14 +235,10 @@ class LatticeCollision(Adversary):
         A, q = cls.tester_columns(params, state, free[:1])
         V, p = cls.recovery_columns(params, state, free[:1])
         r, s = A.shape[0], V.shape[0]
-        log_volume = r * math.log2(q) + s * math.log2(p)
-        delta = self.delta_model
-        high = min(len(free), max(r + s + 2, int(math.sqrt(log_volume / math.log2(delta))) + 1))
-        d = self.columns or choose_dimension(log_volume, M / 2, min(r + s + 2, high), high, delta)
-        d = min(d, len(free))
+        d = self.plan(r, s, math.log2(q), math.log2(p), M, len(free))
         self.dimension = d
         if d + r + s > self.max_dimension:  # before building: an expander recovery has 2m rows
-            self.outcome = f"not run: the lattice has {d + r + s} rows > max_dimension = {self.max_dimension} (d = {d})"
+            self.outcome = why_not_run(d, r, s, math.log2(q), math.log2(p), M, self.max_dimension)
             return None
         cols = np.sort(self.rng.choice(free, size=d, replace=False))
         A = cls.tester_columns(params, state, cols)[0].astype(object) % q

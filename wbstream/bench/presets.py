@@ -21,6 +21,7 @@ import math
 import numpy as np
 
 from wbstream.crypto.params import FJW24_PRESETS, FW23_PRESETS, fw23_bits
+from wbstream.crypto.noise_check import measure_eval_noise
 
 from .common import best_time, make_algorithm, random_batch
 
@@ -105,8 +106,13 @@ def preset_rows(n: int = 0, k: int = 10, M: int = 0, *, measure: bool = True, ba
                "lwe_bits": est["lwe_bits"], "collision_bits": est["collision_bits"],
                "binding": b.describe(), "binding_margin_bits": b.margin_bits, "binding_holds": b.holds,
                "state_bits": expander_state_bits(pn, k) + pre.state_bits(), "key_bits": key_bits,
-               "b_eval": _b_eval_text(pre, pn), 
+               "b_eval": _b_eval_text(pre, pn), "b_eval_measured": None,
                "breakable": pre.breakable, "note": pre.note, "update_ns": None, "update_source": None}
+        if measure:  # the proof world at a small n_lwe: about 0.2 s a preset
+            check = measure_eval_noise(name)
+            row["b_eval_measured"] = {"log2": check.measured_log2, "n_lwe": check.n_lwe, "n": check.n,
+                                      "seed": check.seed, "subgaussian_log2": check.subgaussian_log2,
+                                      "worst_log2": check.worst_log2, "text": check.describe()}
         if measure and key_bits // 8 <= MEASURE_KEY_BYTES and pre.log_q == 64:
             spec = f"fjw24(preset='{name}', allow_unproven=True)"
             row["update_ns"], row["update_source"] = _measure(spec, pn, k, pM, batch), "measured"

@@ -2,7 +2,7 @@
 
 The ``main`` group and what every verb shares (the consoles, the one-line errors)
 live here; each verb is a module of this package: ``list`` (:mod:`.catalogue`),
-``play``, ``presets``, ``arena``, ``separation``, ``bench``, ``reproduce``, ``report`` and ``replay``.
+``play``, ``presets``, ``ladder``, ``arena``, ``separation``, ``bench``, ``reproduce``, ``report`` and ``replay``.
 """
 
 from __future__ import annotations
@@ -85,4 +85,4 @@ def _announce_on_stderr() -> None:
 
 
 # Each verb registers itself on ``main`` when imported.
-from wbstream.cli import catalogue, play, presets, arena, separation, bench, reproduce, report, replay  # noqa: E402,F401
+from wbstream.cli import catalogue, play, presets, arena, separation, bench, reproduce, report, replay, ladder  # noqa: E402,F401,E501
