@@ -139,3 +139,19 @@ def test_a_plugins_describing_and_checking_children_are_sandboxed_too(tmp_path, 
     monkeypatch.setattr(landlock, "abi_version", lambda: 0)
     monkeypatch.setattr(landlock, "_warned", True)
     assert plugins._sandboxed(read_bytes, str(secret), seconds=30, maxlength=100) == SECRET.hex().encode()
+
+
+def test_the_childs_private_directory_goes_with_its_game_and_a_dead_referees_is_swept(tmp_path, monkeypatch):
+    import subprocess
+    import tempfile
+
+    from wbstream.engine import sandbox
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    stale = tmp_path / f"{sandbox.PRIVATE_PREFIX}{dead.pid}-x"
+    stale.mkdir()
+    (stale / "listener").write_text("")
+    play(Plain, ADAPTIVE, "process")
+    assert not stale.exists() and not list(tmp_path.glob(f"{sandbox.PRIVATE_PREFIX}*"))

@@ -54,6 +54,30 @@ MAX_UPDATES = 10_000_000
 MODES = ("none", "process")
 
 
+PRIVATE_PREFIX = "wbstream-adversary-"
+
+
+def private_dir() -> str:
+    """A new directory for one isolated child (named by this process), after removing those of referees now gone."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if name.startswith(PRIVATE_PREFIX):
+            pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
 class AdversaryTimeout(AdversaryError):
     """The isolated adversary did not answer in time (it has been killed)."""
 
@@ -99,7 +123,7 @@ class IsolatedAdversary:
             self._deadline = time.perf_counter() + self.seconds
         ctx = clean_context()
         landlock.set_dumpable(False)  # the referee's /proc/<pid>/mem, environ, fds: closed to non-root peers
-        self._private = tempfile.mkdtemp(prefix="wbstream-adversary-")
+        self._private = private_dir()
         policy = landlock.policy_for(self.threat, self._private)
         # two one-way pipes, not a socket pair: a round trip over pipes costs about half as much
         inbox, child_out = ctx.Pipe(duplex=False)
@@ -113,6 +137,8 @@ class IsolatedAdversary:
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             self._proc = None
             inbox.close(), self._out.close()
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
             raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
                                  f"travel to a new process by name ({exc})") from None
         finally:
