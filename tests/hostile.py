@@ -59,9 +59,9 @@ class Snoop(Plain):
 
     name = "snoop"
 
-    def __init__(self, *, route: str, rounds: int = 6):
+    def __init__(self, *, route: str, rounds: int = 6, path: str | None = None, pid: int | None = None):
         super().__init__(rounds=rounds)
-        self.route = route
+        self.route, self.path, self.pid = route, path, pid
 
     def act(self, obs):
         getattr(self, "_" + self.route.replace("-", "_"))(obs)
@@ -124,6 +124,91 @@ class Snoop(Plain):
                 raise Escaped(f"obs.{name}")
 
 
+    # -- through the OS: files, /proc, signals (the sandbox's business, tests/test_sandbox.py) -------------------
+    def _key_cache(self, obs):
+        try:
+            names = sorted(os.listdir(self.path))
+        except OSError:
+            return
+        for name in names:
+            try:
+                with open(os.path.join(self.path, name), "rb") as fh:
+                    if fh.read(8):
+                        raise Escaped(f"read the cached key {name}")
+            except (PermissionError, IsADirectoryError):
+                continue
+
+    def _secret_file(self, obs):
+        """A run secret (64 hex digits) in ``path``, the working directory or any ancestor's working directory."""
+        places, pid = [self.path or ".", os.getcwd()], os.getpid()
+        while pid > 1:
+            try:
+                places.append(os.readlink(f"/proc/{pid}/cwd"))
+                with open(f"/proc/{pid}/stat") as fh:
+                    pid = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                break
+        for place in places:
+            try:
+                names = os.listdir(place)
+            except OSError:
+                continue
+            for name in names:
+                try:
+                    with open(os.path.join(place, name), "rb") as fh:
+                        text = fh.read(100).strip()
+                except OSError:
+                    continue
+                if len(text) == 64 and all(c in b"0123456789abcdef" for c in text):
+                    raise Escaped(f"a secret in {os.path.join(place, name)}")
+
+    def _proc_mem(self, obs):
+        try:
+            with open(f"/proc/{self.pid}/maps") as fh:
+                start = next(int(line.split("-")[0], 16) for line in fh if line.split()[1].startswith("r"))
+            with open(f"/proc/{self.pid}/mem", "rb") as mem:
+                mem.seek(start)
+                if mem.read(16):
+                    raise Escaped(f"read the memory of process {self.pid}")
+        except OSError:
+            pass
+
+    def _environ(self, obs):
+        try:
+            with open(f"/proc/{self.pid}/environ", "rb") as fh:
+                if fh.read():
+                    raise Escaped(f"read the environment of process {self.pid}")
+        except OSError:
+            pass
+
+    def _write(self, obs):
+        try:
+            with open(os.path.join(self.path, f"written-{obs.round}"), "w") as fh:
+                fh.write("out")
+        except OSError:
+            return
+        raise Escaped(f"wrote into {self.path}")
+
+    def _signal(self, obs):
+        try:
+            os.kill(self.pid, 0)
+        except OSError:
+            return
+        raise Escaped(f"may signal process {self.pid}")
+
+    def _connect(self, obs):
+        import socket
+
+        try:
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                s.listen()
+                socket.create_connection(s.getsockname(), timeout=2).close()
+        except OSError:
+            return
+        raise Escaped("opened a TCP connection")
+
+
 class Crash(Plain):
     """Raises in round 3, naming its process."""
 
@@ -136,20 +221,17 @@ class Crash(Plain):
 
 
 class Misbehave(Plain):
-    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches; writes its pid
-    first."""
+    """From round 3 on: hangs, exits, floods, stops reading, sends garbage, notes or oversized batches."""
 
     name = "misbehave"
 
-    def __init__(self, *, how: str, pidfile: str, rounds: int = 6):
+    def __init__(self, *, how: str, rounds: int = 6):
         super().__init__(rounds=rounds)
-        self.how, self.pidfile = how, pidfile
+        self.how = how
 
     def act(self, obs):
         if obs.round < 3:
             return super().act(obs)
-        with open(self.pidfile, "w") as fh:
-            fh.write(str(os.getpid()))
         if self.how == "hang":
             while True:
                 time.sleep(1)
@@ -204,3 +286,9 @@ class Noter(Plain):
         if self.kind == "bytes":
             return b"acted"
         return f"acted {self.acts} times, last round {self.last}, answers seen {','.join(map(str, self.seen)) or '-'}"
+
+
+def read_bytes(path: str) -> bytes:
+    """What a plugin's describing or checking child could do at import: read a file of the referee's user."""
+    with open(path, "rb") as fh:
+        return fh.read()

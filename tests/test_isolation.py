@@ -36,6 +36,20 @@ def play(adversary, threat, isolation, options=None, **kw):
                 stop_on_failure=False, secret=SECRET, **kw).play()
 
 
+@pytest.fixture
+def children(monkeypatch):
+    """The pids of the isolated children started during the test (the referee records them)."""
+    pids = []
+    reset = IsolatedAdversary.reset
+
+    def recording(self, *args, **kw):
+        reset(self, *args, **kw)
+        pids.append(self.pid)
+
+    monkeypatch.setattr(IsolatedAdversary, "reset", recording)
+    return pids
+
+
 def gone(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -102,36 +116,32 @@ def test_a_crash_is_an_adversary_error_naming_the_cause_and_the_child_is_gone():
     ("big-batch", ADAPTIVE, "a batch of 500 updates; the cap is 100"),
     ("big-batch", "oblivious", "a batch of 500 updates; the cap is 100"),
 ])
-def test_misbehaving_children_end_the_game_with_a_clear_error(tmp_path, how, threat, match):
-    pidfile = tmp_path / "pid"
+def test_misbehaving_children_end_the_game_with_a_clear_error(children, how, threat, match):
     with pytest.raises(AdversaryError, match=match):
-        play(Misbehave, threat, "process", {"how": how, "pidfile": str(pidfile)}, budget=Budget(updates=100))
-    assert gone(int(pidfile.read_text()))
+        play(Misbehave, threat, "process", {"how": how}, budget=Budget(updates=100))
+    assert children and all(gone(pid) for pid in children)
 
 
-def test_a_hanging_child_is_killed_at_the_time_budget(tmp_path):
-    pidfile = tmp_path / "pid"
+def test_a_hanging_child_is_killed_at_the_time_budget(children):
     with pytest.raises(AdversaryTimeout, match="did not answer round 3 within the game's time budget"):
-        play(Misbehave, ADAPTIVE, "process", {"how": "hang", "pidfile": str(pidfile)}, budget=Budget(seconds=1.0))
-    assert gone(int(pidfile.read_text()))
+        play(Misbehave, ADAPTIVE, "process", {"how": "hang"}, budget=Budget(seconds=1.0))
+    assert children and all(gone(pid) for pid in children)
 
 
 @pytest.mark.parametrize("how", ["hang", "requests"])
-def test_a_child_that_never_answers_is_killed_at_the_per_act_timeout(tmp_path, monkeypatch, how):
+def test_a_child_that_never_answers_is_killed_at_the_per_act_timeout(children, monkeypatch, how):
     monkeypatch.setattr(sandbox, "ACT_SECONDS", 0.5)
-    pidfile = tmp_path / "pid"
     with pytest.raises(AdversaryTimeout, match="did not answer round 3 within 0.5 s"):
-        play(Misbehave, ADAPTIVE, "process", {"how": how, "pidfile": str(pidfile)})
-    assert gone(int(pidfile.read_text()))
+        play(Misbehave, ADAPTIVE, "process", {"how": how})
+    assert children and all(gone(pid) for pid in children)
 
 
-def test_a_child_that_stops_reading_cannot_hold_the_referee(tmp_path, monkeypatch):
+def test_a_child_that_stops_reading_cannot_hold_the_referee(children, monkeypatch):
     # each state reply is written to the child; once its pipe is full, a blocking write would wait forever
     monkeypatch.setattr(sandbox, "ACT_SECONDS", 0.5)
-    pidfile = tmp_path / "pid"
     with pytest.raises(AdversaryTimeout, match="did not read what the referee sent within 0.5 s; it was killed"):
-        play(Misbehave, WHITE_BOX, "process", {"how": "deaf", "pidfile": str(pidfile)})
-    assert gone(int(pidfile.read_text()))
+        play(Misbehave, WHITE_BOX, "process", {"how": "deaf"})
+    assert children and all(gone(pid) for pid in children)
 
 
 def test_a_refused_round_leaves_the_algorithm_and_the_truth_untouched():

@@ -17,7 +17,7 @@ import warnings
 import pytest
 from hostile import Misbehave, Noter
 
-from wbstream.engine import plugins
+from wbstream.engine import landlock, plugins
 from wbstream.engine.errors import AdversaryError, ReplayMismatch
 from wbstream.engine.game import Budget, Game
 from wbstream.engine.replay import replay_from_seed
@@ -40,8 +40,11 @@ from wbstream.engine.threat import ADAPTIVE
 # module code of a hostile plugin: mark the referee, make every answer correct, say where it ran
 game.TOUCHED_BY_PLUGIN = os.getpid()
 SparseRecovery.judge = lambda self, answer: Verdict(True, None, "patched by a plugin")
-with open(os.environ["EVIL_MARK"], "a") as mark:
-    mark.write(f"{os.getpid()}\\n")
+try:  # a child's OS sandbox refuses the write
+    with open(os.environ["EVIL_MARK"], "a") as mark:
+        mark.write(f"{os.getpid()}\\n")
+except OSError:
+    pass
 
 
 @adversary_registry.register
@@ -154,9 +157,13 @@ def test_a_hostile_plugins_module_code_never_runs_in_an_isolated_referee(tmp_pat
     assert out["below_level"].startswith("ThreatModelError: adversary 'evil-plug' needs the adaptive threat model")
     # a replay from the seed plays it from a child too, and checks its notes
     assert out["replayed"] == {"notes": "played 4 rounds", "imported": False}
-    # its module code did run: in children (describing, checking, playing), never in the referee ...
+    # its module code did run: in children (describing, checking, playing), never in the referee; under the OS
+    # sandbox those children could not write the mark ...
     pids = [int(p) for p in mark.read_text().split()]
-    assert len(pids) >= 3 and out["pid"] not in pids[:-1]
+    if landlock.abi_version():
+        assert pids == [out["pid"]]
+    else:
+        assert len(pids) >= 3 and out["pid"] not in pids[:-1]
     # ... until an in-process game imported it: then it patched the judge (no protection in-process)
     assert pids[-1] == out["pid"]
     assert out["cli_warning"] == ("warning: the adversary plugin 'evil-plug' plays in this process (no --isolate): "
@@ -272,11 +279,10 @@ def test_malformed_notes_on_the_wire_are_refused(data, match):
         decode(data, cap=0)
 
 
-def test_notes_sent_in_place_of_a_batch_are_refused(tmp_path):
-    pidfile = tmp_path / "pid"
+def test_notes_sent_in_place_of_a_batch_are_refused():
     with pytest.raises(AdversaryError, match="sent notes in round 3, which it was not asked for"):
         Game(SPARSE, CS, Misbehave, "adaptive", seed=1, isolation="process",
-             adversary_options={"how": "notes", "pidfile": str(pidfile)}).play()
+             adversary_options={"how": "notes"}).play()
 
 
 def test_the_arena_isolates_a_plugin_whatever_module_it_names():

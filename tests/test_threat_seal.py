@@ -20,7 +20,7 @@ from wbstream.engine.adversary import Adversary
 from wbstream.engine.coins import Coins
 from wbstream.engine.errors import ThreatModelError
 from wbstream.engine.game import Game
-from wbstream.engine.keys import derive, game_key, load_or_create_secret
+from wbstream.engine.keys import derive, game_key, read_secret_file
 from wbstream.engine.observation import AlgorithmInfo, Observation
 from wbstream.engine.problems import SparseRecovery
 from wbstream.engine.stream import Batch
@@ -284,7 +284,7 @@ def test_the_arena_keeps_its_secret_owner_only_and_resumes_with_it(tmp_path):
     run_arena([m], trials=1, seed=0, out_dir=tmp_path, executor=SerialExecutor())
     path = tmp_path / SECRET_NAME
     assert (path.stat().st_mode & 0o777) == 0o600
-    secret = load_or_create_secret(path)
+    secret = read_secret_file(path)
     run_arena([m], trials=2, seed=0, out_dir=tmp_path, executor=SerialExecutor())  # resumes
     with ResultStore(tmp_path / "results.sqlite") as store:
         stored = [r["result"] for r in store.rows()]

@@ -46,6 +46,8 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
     """Play a suite of matchups, store every game in OUT/results.sqlite, and report.
 
     A run that was stopped (even by SIGKILL) resumes: only the missing games are played.
+    The secret is written to OUT/secret when a run ends; after a SIGKILL it is lost, and the
+    missing games play under a fresh one (said on stderr, recorded in OUT/secrets.log).
     A second arena on the same OUT waits for the first to finish, then plays what is missing.
     Every game's coins follow from the run secret kept in OUT/secret (mode 0600).
     """
@@ -69,7 +71,8 @@ def arena(suite_name, trials, seed, out_dir, serial, workers, scheduler, dask_lo
             try:
                 run = run_arena(matchups, trials=trials, seed=seed, out_dir=out_dir, executor=executor,
                                 timeout=timeout, progress=lambda done, total: progress.update(task, completed=done),
-                                secret=secret, on_wait=lambda why: err.print(why, markup=False, highlight=False))
+                                secret=secret, on_wait=lambda why: err.print(why, markup=False, highlight=False),
+                                on_notice=lambda why: err.print(f"warning: {why}", markup=False, highlight=False))
             finally:
                 executor.close()
     except WbstreamError as exc:

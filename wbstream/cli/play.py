@@ -16,7 +16,7 @@ from wbstream.cli import err, main, out, refuse
 from wbstream.engine import keys
 from wbstream.engine.errors import SpecError, WbstreamError
 from wbstream.engine.game import Budget, Game
-from wbstream.engine.keys import read_secret_file, write_secret_file
+from wbstream.engine.keys import fill_secret_file, read_secret_file, reserve_secret_file
 from wbstream.engine.plugins import is_plugin
 from wbstream.engine.registry import adversaries, parse_spec
 from wbstream.engine.result import GameResult
@@ -77,6 +77,13 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
     return results
 
 
+def _fill(path: Path, secret: bytes) -> None:
+    try:
+        fill_secret_file(path, secret)
+    except OSError as exc:
+        raise SpecError(f"cannot write the secret to {path}: {exc.strerror}") from None
+
+
 @main.command()
 @click.option("--problem", "problem", default="sparse-recovery", show_default=True, help="Problem spec.")
 @click.option("--algorithm", "algorithm", required=True, help='Algorithm spec, e.g. "countsketch(rows=5, cols=32)".')
@@ -106,7 +113,8 @@ def run_trials(game: Game, seeds: list[int], *, show_progress: bool = True) -> l
               help="File of the run secret (64 hex digits) that keys every coin, for an exact re-run "
                    "(default: a fresh secret from the OS).")
 @click.option("--save-secret", "save_secret", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret.")
+              help="Write this run's secret to a new file (mode 0600), to re-run it later with --secret; "
+                   "the file is made before the games and the secret written into it after them.")
 @click.option("--isolate", is_flag=True,
               help="Run the adversary in its own process; it sees only its level's views. Without it the adversary "
                    "runs in this process: no protection against hostile code (an adversary plugin is imported here).")
@@ -124,27 +132,32 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
     """
     try:  # a bad budget is bad input too: a clear message, not a traceback
         secret = read_secret_file(secret_path) if secret_path is not None else keys.new_secret()
-        if save_secret is not None:
+        if save_secret is not None:  # reserved now, so a bad path fails before the games; written after them
             try:
-                write_secret_file(save_secret, secret)
+                reserve_secret_file(save_secret)
             except OSError as exc:
                 raise SpecError(f"cannot write the secret to {save_secret}: {exc.strerror}") from None
-        options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds,
-                                     max_batch=max_batch),
-                       query_every=query_every, seed=seed, stop_on_failure=not keep_going,
-                       record_transcript=out_path is not None, secret=secret)
-        if servers:
-            from wbstream.distributed.game import DistributedGame
+        try:
+            options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds,
+                                         max_batch=max_batch),
+                           query_every=query_every, seed=seed, stop_on_failure=not keep_going,
+                           record_transcript=out_path is not None, secret=secret)
+            if servers:
+                from wbstream.distributed.game import DistributedGame
 
-            game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
-                                   executor=server_executor, scheduler=scheduler, **options)
-        else:
-            game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none", **options)
-        if game.isolation == "none" and is_plugin(adversaries.get(parse_spec(adversary).name)):
-            err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process "
-                      f"({'distributed games are not isolated' if servers else 'no --isolate'}): "
-                      f"its code can reach the truth and the coins")
-        results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
+                game = DistributedGame(problem, algorithm, adversary, threat, servers=servers, aggregation=aggregation,
+                                       executor=server_executor, scheduler=scheduler, **options)
+            else:
+                game = Game(problem, algorithm, adversary, threat, isolation="process" if isolate else "none",
+                            **options)
+            if game.isolation == "none" and is_plugin(adversaries.get(parse_spec(adversary).name)):
+                err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process "
+                          f"({'distributed games are not isolated' if servers else 'no --isolate'}): "
+                          f"its code can reach the truth and the coins")
+            results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
+        finally:  # the games are over (or stopped): no adversary runs that could read it
+            if save_secret is not None:
+                _fill(save_secret, secret)
     except WbstreamError as exc:
         raise refuse(exc) from None
     summary = summarize(results)

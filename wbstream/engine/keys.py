@@ -52,6 +52,11 @@ def game_key(secret: bytes, matchup: str, seed: int) -> bytes:
     return hmac.new(secret, message, hashlib.sha256).digest()
 
 
+def secret_id(secret: bytes) -> str:
+    """A public name of a secret (16 hex digits of a labelled SHA-256): tells secrets apart, reveals nothing."""
+    return hashlib.sha256(b"wbstream/secret-id\x00" + secret).hexdigest()[:16]
+
+
 def derive(key: bytes, label: str) -> bytes:
     """A 32-byte subkey of a game key for one party (``"algorithm"``, ``"adversary"``)."""
     return hmac.new(key, b"wbstream/derive\x00" + label.encode(), hashlib.sha256).digest()
@@ -83,16 +88,19 @@ def read_secret_file(path: str | Path) -> bytes:
 
 def write_secret_file(path: str | Path, secret: bytes) -> None:
     """Write ``secret`` as hex to a new file readable only by its owner (mode 0600)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    reserve_secret_file(path)
+    fill_secret_file(path, secret)
+
+
+def reserve_secret_file(path: str | Path) -> None:
+    """Create ``path`` empty, new and owner-only (mode 0600): a bad path fails now, before any game plays."""
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def fill_secret_file(path: str | Path, secret: bytes) -> None:
+    """Write ``secret`` as hex into the file :func:`reserve_secret_file` made (once no game plays)."""
+    fd = os.open(path, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
     with os.fdopen(fd, "w", encoding="ascii") as f:
         f.write(secret.hex() + "\n")
 
 
-def load_or_create_secret(path: str | Path, secret: bytes | None = None) -> bytes:
-    """The secret kept at ``path``; if there is none, ``secret`` (or a fresh one) is written there (mode 0600)."""
-    path = Path(path)
-    try:
-        write_secret_file(path, secret := secret if secret is not None else new_secret())
-        return secret
-    except FileExistsError:
-        return read_secret_file(path)

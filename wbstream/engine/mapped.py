@@ -19,8 +19,12 @@ array viewing it pickles, or crosses to an isolated adversary, as ``(path, offse
 from __future__ import annotations
 
 import mmap
+import os
+import weakref
 
 import numpy as np
+
+_OPEN: weakref.WeakSet = weakref.WeakSet()
 
 
 class MappedFile(mmap.mmap):
@@ -30,10 +34,16 @@ class MappedFile(mmap.mmap):
         with open(path, "rb") as f:
             self = super().__new__(cls, f.fileno(), 0, access=mmap.ACCESS_READ)
         self.path = str(path)
+        _OPEN.add(self)
         return self
 
     def __reduce__(self):
         return (MappedFile, (self.path,))
+
+
+def open_paths() -> tuple[str, ...]:
+    """The files this process maps as :class:`MappedFile` right now (the keys an isolated child may be sent)."""
+    return tuple(sorted({os.path.realpath(m.path) for m in list(_OPEN) if not m.closed}))
 
 
 def mapped_origin(array) -> tuple[str, int] | None:

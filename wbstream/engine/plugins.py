@@ -29,11 +29,14 @@ import importlib
 import inspect
 import json
 import re
+import shutil
+import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
 from typing import Any, ClassVar
 
+from . import landlock
 from .adversary import Adversary
 from .errors import AdversaryError, SpecError
 from .isolation import ForkTimeout, run_forked_bytes
@@ -162,6 +165,16 @@ def _check_applies(ref: PluginRef, options: dict, algorithm_cls, problem_cls) ->
 
 
 # -- in the referee ------------------------------------------------------------------------------
+def _sandboxed(fn, *args, seconds: float, maxlength: int) -> bytes:
+    """``run_forked_bytes(fn, *args)`` in a child under the OS sandbox of an isolated adversary (no key files)."""
+    private = tempfile.mkdtemp(prefix="wbstream-plugin-")
+    try:
+        return run_forked_bytes(landlock.run_sandboxed, landlock.policy_for(None, private), fn, *args,
+                                seconds=seconds, maxlength=maxlength)
+    finally:
+        shutil.rmtree(private, ignore_errors=True)
+
+
 def _bad(module: str, why: str) -> PluginWarning:
     return PluginWarning(f"adversary plugin {module!r} left out: {why}")
 
@@ -243,7 +256,7 @@ def register_stand_ins() -> list[type]:
     if not modules:
         return []
     try:
-        data = run_forked_bytes(_describe, modules, seconds=PROBE_SECONDS, maxlength=MANIFEST_BYTES)
+        data = _sandboxed(_describe, modules, seconds=PROBE_SECONDS, maxlength=MANIFEST_BYTES)
         described = json.loads(data.decode("utf-8"))
         if not isinstance(described, list) or [e.get("module") if isinstance(e, dict) else None
                                               for e in described] != modules:
@@ -278,8 +291,8 @@ def _applies(ref: PluginRef, options: dict, algorithm_cls, problem_cls) -> tuple
     key = (ref, repr(sorted(options.items())), algorithm_cls, problem_cls)
     if key not in _applies_cache:
         try:
-            data = run_forked_bytes(_check_applies, ref, options, algorithm_cls, problem_cls,
-                                    seconds=PROBE_SECONDS, maxlength=8 * TEXT_CHARS)
+            data = _sandboxed(_check_applies, ref, options, algorithm_cls, problem_cls,
+                              seconds=PROBE_SECONDS, maxlength=8 * TEXT_CHARS)
         except (AttributeError, TypeError) as exc:  # pickling the classes by name
             raise AdversaryError(f"the adversary plugin {ref.name!r} cannot be asked about {algorithm_cls.__name__!r}: "
                                  f"it does not travel to a new process by name ({exc})") from None

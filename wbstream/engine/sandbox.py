@@ -37,10 +37,12 @@ from __future__ import annotations
 import os
 import pickle
 import select
+import shutil
+import tempfile
 import time
 from collections import deque
 
-from . import sandbox_child, sandbox_wire as wire
+from . import landlock, sandbox_child, sandbox_wire as wire
 from .errors import AdversaryError, ThreatModelError
 from .isolation import clean_context
 
@@ -50,6 +52,30 @@ ACT_SECONDS = 60.0
 MAX_UPDATES = 10_000_000
 #: Where isolation applies: ``"none"`` (in-process) or ``"process"``.
 MODES = ("none", "process")
+
+
+PRIVATE_PREFIX = "wbstream-adversary-"
+
+
+def private_dir() -> str:
+    """A new directory for one isolated child (named by this process), after removing those of referees now gone."""
+    base = tempfile.gettempdir()
+    for name in os.listdir(base):
+        if name.startswith(PRIVATE_PREFIX):
+            pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+                shutil.rmtree(os.path.join(base, name), ignore_errors=True)
+    return tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
 
 
 class AdversaryTimeout(AdversaryError):
@@ -79,7 +105,7 @@ class IsolatedAdversary:
         if ahead == {"answers"} and query_every is not None and query_every > 1:
             self._every = query_every
         self._blocks = self._every is not None
-        self._proc = self._conn = self._out = None
+        self._proc = self._conn = self._out = self._private = None
         self._queue: deque = deque()
         self._end = None
         self._answers_sent = self._coins_sent = self._last = 0
@@ -96,18 +122,23 @@ class IsolatedAdversary:
         if self.seconds is not None:
             self._deadline = time.perf_counter() + self.seconds
         ctx = clean_context()
+        landlock.set_dumpable(False)  # the referee's /proc/<pid>/mem, environ, fds: closed to non-root peers
+        self._private = private_dir()
+        policy = landlock.policy_for(self.threat, self._private)
         # two one-way pipes, not a socket pair: a round trip over pipes costs about half as much
         inbox, child_out = ctx.Pipe(duplex=False)
         child_in, self._out = ctx.Pipe(duplex=False)
         self._conn = inbox
         self._proc = ctx.Process(target=sandbox_child.main, daemon=True, name=f"wbstream-adversary-{self.name}",
                                  args=((child_in, child_out), getattr(self.adv_cls, "_wbstream_plugin", None)
-                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng))
+                                       or self.adv_cls, self.adv_opts, self.threat, params, self.info, rng, policy))
         try:
             self._proc.start()
         except (pickle.PicklingError, AttributeError, TypeError) as exc:
             self._proc = None
             inbox.close(), self._out.close()
+            shutil.rmtree(self._private, ignore_errors=True)
+            self._private = None
             raise AdversaryError(f"the adversary {self.name!r} cannot be isolated: its class or options do not "
                                  f"travel to a new process by name ({exc})") from None
         finally:
@@ -264,14 +295,16 @@ class IsolatedAdversary:
 
     def close(self) -> None:
         """Kill the child (if it runs) and wait for it: no process is left behind."""
-        proc, conns = self._proc, (self._conn, self._out)
-        self._proc = self._conn = self._out = None
+        proc, conns, private = self._proc, (self._conn, self._out), self._private
+        self._proc = self._conn = self._out = self._private = None
         if proc is not None:
             proc.kill()
             proc.join()
         for conn in conns:
             if conn is not None:
                 conn.close()
+        if private is not None:
+            shutil.rmtree(private, ignore_errors=True)
 
     def __del__(self):
         try:

@@ -18,7 +18,7 @@ from types import MappingProxyType
 
 import numpy as np
 
-from . import sandbox_wire as wire
+from . import landlock, sandbox_wire as wire
 from .adversary import Adversary
 from .coins import Coins
 from .errors import ThreatModelError
@@ -137,10 +137,12 @@ class RemoteObservation:
         return copy
 
 
-def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
+def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng, policy=None) -> None:
     """The child process: build the adversary, then answer the referee's rounds until told to stop.
 
-    ``conn`` is a pair of one-way connections: from the referee, to the referee.
+    ``conn`` is a pair of one-way connections: from the referee, to the referee. ``policy``
+    (a :class:`~wbstream.engine.landlock.Policy`, None where the kernel has no Landlock) is
+    applied first, before a plugin's module is imported and before any adversary code runs.
     """
     out = conn[1].fileno()
     # The referee starts this process as a daemon (it must not outlive the game), and multiprocessing
@@ -149,6 +151,8 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng) -> None:
     # fork server and is killed when that server's parent (this process) is gone.
     multiprocessing.current_process()._config["daemon"] = False
     try:
+        if policy is not None:  # before a plugin's module code runs: it could read the key cache at import
+            landlock.enter(policy)
         if not isinstance(adv_cls, type):  # an adversary plugin's PluginRef: its module is imported only here
             adv_cls = adv_cls.load()
         adversary = adv_cls(**adv_opts)
