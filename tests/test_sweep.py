@@ -143,10 +143,10 @@ def test_the_standard_suite_holds_the_sweep_and_the_other_suites_do_not():
     assert "robust-l0(preset='toy')" in {m.algorithm for m in swept}
 
 
-def test_a_judged_matchups_id_is_as_it_was_before_the_sweep_field():
+def test_a_judged_matchups_id_is_as_it_was_before_the_sweep_and_max_trials_fields():
     m = Matchup("sparse-recovery(n=256, k=2, M=1024)", "countsketch", "dense", "oblivious")
     fields = asdict(m)
-    for name in ("secret", "isolation", "sweep"):
+    for name in ("secret", "isolation", "sweep", "max_trials"):
         del fields[name]
     fields["problem"] = problems.canonical(m.problem)
     fields["algorithm"] = algorithms.canonical(m.algorithm)

@@ -43,6 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from wbstream.engine.errors import SpecError
+from wbstream.engine.isolation import pid_alive
 from wbstream.engine.mapped import MappedFile
 
 CACHE_ENV = "WBSTREAM_CACHE"
@@ -117,15 +118,7 @@ def _writer_gone(tmp: Path) -> bool:
         pid = int(tmp.suffixes[-2].lstrip("."))
     except (IndexError, ValueError):
         return False
-    if pid == os.getpid():
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except OSError:  # it exists, under another user
-        return False
-    return False
+    return pid != os.getpid() and not pid_alive(pid)
 
 
 def sweep_partial(directory: Path) -> list[Path]:

@@ -151,6 +151,21 @@ def run_forked_bytes(fn, *args, seconds: float, maxlength: int = 1 << 26):
     return _run(_child_bytes, fn, args, seconds, lambda conn: conn.recv_bytes(maxlength))
 
 
+def pid_alive(pid: int) -> bool:
+    """Whether a process ``pid`` exists (under any user).
+
+    >>> pid_alive(os.getpid())
+    True
+    """
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists, under another user
+        return True
+    return True
+
+
 def describe_exit(code: int | None) -> str:
     """A process exit code in words: ``killed by SIGSEGV``, ``exit code 3``.
 

@@ -44,7 +44,7 @@ from collections import deque
 
 from . import landlock, sandbox_child, sandbox_wire as wire
 from .errors import AdversaryError, ThreatModelError
-from .isolation import clean_context
+from .isolation import clean_context, pid_alive
 
 #: Seconds the referee waits for one ``act`` (a block, for an oblivious adversary) before it kills the child.
 ACT_SECONDS = 60.0
@@ -63,19 +63,9 @@ def private_dir() -> str:
     for name in os.listdir(base):
         if name.startswith(PRIVATE_PREFIX):
             pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 shutil.rmtree(os.path.join(base, name), ignore_errors=True)
     return tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except OSError:  # it exists, under another user
-        return True
-    return True
 
 
 class AdversaryTimeout(AdversaryError):
