@@ -155,3 +155,55 @@ def test_the_childs_private_directory_goes_with_its_game_and_a_dead_referees_is_
     (stale / "listener").write_text("")
     play(Plain, ADAPTIVE, "process")
     assert not stale.exists() and not list(tmp_path.glob(f"{sandbox.PRIVATE_PREFIX}*"))
+
+
+def _run_script(tmp_path, code: str):
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    return subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_an_isolated_attack_imports_wbstream_under_the_sandbox_outside_the_checkout(tmp_path):
+    # no checkout on sys.path (as pytest puts it there): under `pip install -e` the package lives outside
+    # sys.path and sys.prefix, and the lattice attack's own fork server imports wbstream after the sandbox
+    run = _run_script(tmp_path, "from wbstream.engine.game import Game\n"
+                                "r = Game('sparse-recovery(n=256, k=2, M=1048576)', \"fjw24(recovery='vandermonde')\", "
+                                "'lattice', 'white-box', seed=4, isolation='process').play()\n"
+                                "print('failed', r.failed)\n")
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert run.stdout.strip().splitlines()[-1] == "failed True"
+
+
+def test_an_isolated_child_cannot_write_into_the_referees_output(tmp_path):
+    code = ("import os\n"
+            "from wbstream.engine.adversary import Adversary\n"
+            "from wbstream.engine.game import Game\n"
+            "from wbstream.engine.registry import adversaries\n"
+            "from wbstream.engine.stream import Batch\n"
+            "import numpy as np\n"
+            "class Spoof(Adversary):\n"
+            "    name = 'spoof-output'\n"
+            "    def act(self, obs):\n"
+            "        for fd in range(3, 64):  # every descriptor but its own wire (garbage there ends the game)\n"
+            "            if fd == getattr(getattr(obs, '_conn', None), 'fileno', lambda: -1)():\n"
+            "                continue\n"
+            "            try:\n"
+            "                os.write(fd, b'SPOOF\\n')\n"
+            "            except OSError:\n"
+            "                pass\n"
+            "        os.write(1, b'SPOOF\\n'); os.write(2, b'SPOOF\\n')\n"
+            "        return None\n"
+            "import __main__; __main__.Spoof = Spoof\n"
+            "if __name__ == '__main__':\n"
+            "    r = Game('f2(n=64, M=8, eps=0.5)', 'exact', Spoof, 'oblivious', seed=1, isolation='process').play()\n"
+            "    print('stopped', r.stop_reason)\n")
+    script = tmp_path / "spoof.py"
+    script.write_text(code)
+    import subprocess
+    import sys
+    run = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "SPOOF" not in run.stdout and "SPOOF" not in run.stderr
+    assert run.stdout.strip() == "stopped adversary-stopped"

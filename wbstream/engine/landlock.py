@@ -109,11 +109,25 @@ def set_dumpable(flag: bool) -> None:
 
 
 def import_paths() -> tuple[str, ...]:
-    """The Python installation and every directory of the import path (the working directory excepted)."""
+    """The Python installation, every directory of the import path (the working directory excepted), and
+    the package directories an editable install maps from outside it (wbstream's own, under ``pip install -e``)."""
+    import wbstream
+
     paths = [sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix,
              os.path.dirname(os.path.realpath(sys.executable))]
     paths += [p for p in sys.path if p and os.path.isdir(p)]
-    return tuple(dict.fromkeys(os.path.realpath(p) for p in paths))
+    paths += list(wbstream.__path__) + _editable_roots()
+    return tuple(dict.fromkeys(os.path.realpath(p) for p in paths if os.path.isdir(p)))
+
+
+def _editable_roots() -> list[str]:
+    """The package directories setuptools' editable finders map (their module's ``MAPPING``)."""
+    roots = []
+    for finder in sys.meta_path:
+        mapping = getattr(sys.modules.get(getattr(finder, "__module__", None) or ""), "MAPPING", None)
+        if isinstance(mapping, dict):
+            roots += [p for p in mapping.values() if isinstance(p, str)]
+    return roots
 
 
 @dataclass(frozen=True)

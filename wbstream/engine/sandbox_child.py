@@ -13,6 +13,7 @@ strict format.
 from __future__ import annotations
 
 import multiprocessing
+import os
 import pickle
 from types import MappingProxyType
 
@@ -137,6 +138,32 @@ class RemoteObservation:
         return copy
 
 
+def seal_descriptors(keep) -> None:
+    """Leave this process only the descriptors in ``keep``, and stdin, stdout, stderr on /dev/null.
+
+    A child inherits the referee's stdout and stderr and its helpers' pipes (the resource
+    tracker's); an open descriptor passes any sandbox, and a line written to the
+    referee's stdout would land in its report. The resource tracker is forgotten, so a
+    child that needs one starts its own.
+    """
+    from multiprocessing import resource_tracker
+
+    null = os.open(os.devnull, os.O_RDWR)
+    for fd in (0, 1, 2):
+        if fd not in keep:
+            os.dup2(null, fd)
+    low = 3
+    for fd in sorted(set(keep) | {null}):
+        if fd >= low:
+            os.closerange(low, fd)
+            low = fd + 1
+    os.closerange(low, os.sysconf("SC_OPEN_MAX") if hasattr(os, "sysconf") else 65536)
+    if null > 2 and null not in keep:
+        os.close(null)
+    tracker = resource_tracker._resource_tracker
+    tracker._fd, tracker._pid = None, None
+
+
 def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng, policy=None) -> None:
     """The child process: build the adversary, then answer the referee's rounds until told to stop.
 
@@ -150,6 +177,7 @@ def main(conn, adv_cls, adv_opts, threat, params, algorithm, rng, policy=None) -
     # child with a safety net). Its children die with it all the same: each forks from this process's own
     # fork server and is killed when that server's parent (this process) is gone.
     multiprocessing.current_process()._config["daemon"] = False
+    seal_descriptors((conn[0].fileno(), out))
     try:
         if policy is not None:  # before a plugin's module code runs: it could read the key cache at import
             landlock.enter(policy)
