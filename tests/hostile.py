@@ -292,3 +292,17 @@ def read_bytes(path: str) -> bytes:
     """What a plugin's describing or checking child could do at import: read a file of the referee's user."""
     with open(path, "rb") as fh:
         return fh.read()
+
+
+def half_message(length: int) -> bytes:
+    """Run by a probe child: announce ``length`` bytes on every pipe it can write to, send none, and wait."""
+    import stat
+    import struct
+    for fd in range(3, 64):
+        try:
+            if stat.S_ISFIFO(os.fstat(fd).st_mode):
+                os.write(fd, struct.pack("!i", length))
+        except OSError:
+            pass
+    time.sleep(60)
+    return b""

@@ -206,3 +206,14 @@ def test_an_adversary_class_that_cannot_travel_by_name_is_a_clear_error():
 
     with pytest.raises(AdversaryError, match="'local' cannot be isolated"):
         play(Local, ADAPTIVE, "process")
+
+
+@pytest.mark.parametrize("length, error, match", [(100, "ForkTimeout", "no result within 1 s"),
+                                                  (1 << 30, "RuntimeError", "a message of 1073741824 bytes")])
+def test_a_probe_child_that_sends_half_a_message_or_too_long_a_one_cannot_hold_the_caller(length, error, match):
+    from hostile import half_message
+
+    from wbstream.engine import isolation
+    expected = isolation.ForkTimeout if error == "ForkTimeout" else RuntimeError
+    with pytest.raises(expected, match=match):
+        isolation.run_forked_bytes(half_message, length, seconds=1.0, maxlength=1 << 20)

@@ -23,8 +23,11 @@ import ctypes
 import multiprocessing as mp
 import multiprocessing.forkserver  # noqa: F401 - loads mp.forkserver
 import os
+import pickle
+import select
 import signal
 import sys
+import time
 
 PR_SET_PDEATHSIG = 1
 
@@ -111,20 +114,32 @@ def _child_bytes(fn, args, conn):
     conn.close()
 
 
-def _run(target, fn, args, seconds: float, receive):
+def _run(target, fn, args, seconds: float, decode, maxlength: int | None = None):
+    """Start ``target`` in a child and read its one message, never past ``seconds``: a child that sends
+    half a message, or announces too long a one, cannot hold or crash the caller."""
+    from .sandbox_wire import FrameReader, TooLong
+
     ctx = clean_context()
     parent, child = ctx.Pipe(duplex=False)
     proc = ctx.Process(target=target, args=(fn, args, child), daemon=True)
     proc.start()
     child.close()
+    reader = FrameReader(parent.fileno(), maxlength)
+    ready = select.poll()
+    ready.register(parent.fileno(), select.POLLIN | select.POLLHUP | select.POLLERR)
+    end = time.monotonic() + seconds
     try:
-        if not parent.poll(seconds):
-            raise ForkTimeout(f"no result within {seconds:g} s")
-        try:
-            return receive(parent)
-        except EOFError:
-            proc.join()
-            raise RuntimeError(f"the child process died ({describe_exit(proc.exitcode)})") from None
+        while (data := reader.message()) is None:
+            wait = end - time.monotonic()
+            if wait <= 0 or not ready.poll(wait * 1000.0):
+                raise ForkTimeout(f"no result within {seconds:g} s")
+            reader.fill()
+        return decode(data)
+    except EOFError:
+        proc.join()
+        raise RuntimeError(f"the child process died ({describe_exit(proc.exitcode)})") from None
+    except TooLong as exc:
+        raise RuntimeError(f"the child process sent {exc}") from None
     finally:
         proc.kill()
         proc.join()
@@ -136,7 +151,7 @@ def run_forked(fn, *args, seconds: float):
 
     The result comes back pickled: use this only for work whose child is trusted.
     """
-    ok, value = _run(_child, fn, args, seconds, lambda conn: conn.recv())
+    ok, value = _run(_child, fn, args, seconds, pickle.loads)
     if not ok:
         raise value
     return value
@@ -148,7 +163,7 @@ def run_forked_bytes(fn, *args, seconds: float, maxlength: int = 1 << 26):
     A child that raises or dies is a RuntimeError naming its exit; past ``seconds`` it
     is killed and :class:`ForkTimeout` raised.
     """
-    return _run(_child_bytes, fn, args, seconds, lambda conn: conn.recv_bytes(maxlength))
+    return _run(_child_bytes, fn, args, seconds, bytes, maxlength)
 
 
 def pid_alive(pid: int) -> bool:
