@@ -244,3 +244,18 @@ def test_the_degree_option_reaches_the_graph_and_the_state():
 def test_a_degree_the_recovery_cannot_use_is_refused(options, match):
     with pytest.raises(ValueError, match=match):
         FW23(SparseRecovery(n=256, k=2, M=10).params, Coins.from_seed(0, "a"), **{"recovery": "expander", **options})
+
+
+@pytest.mark.parametrize("log2_n", [20, 48, 62])
+def test_the_union_bound_adds_the_exact_set_counts(log2_n):
+    n, K, D, m = 1 << log2_n, 40, 33, 33 * 5000
+    base = failure_log2(n, K, D, m) * math.log(2)
+    # the same sum with log C(n, s) from exact binomials: the bound's set counts are accumulated factor by factor
+    terms = []
+    for s in range(2, K + 1):
+        edges, c = D * s, (D - 1) * s // 4 + 1
+        by_edges = _log_comb(edges, c) + c * math.log(edges / m)
+        by_sets = _log_comb(m, edges - c) + edges * math.log((edges - c) / m)
+        terms.append(math.log(math.comb(n, s)) + min(by_edges, by_sets, 0.0))
+    top = max(terms)
+    assert base == pytest.approx(top + math.log(sum(math.exp(t - top) for t in terms)), abs=1e-6)

@@ -142,7 +142,9 @@ def failure_log2(n: int, K: int, degree: int, buckets: int) -> float:
     True
     """
     total = -math.inf
+    log_sets = _log_comb(n, 1)  # log C(n, s), one factor at a time: summing it afresh for every s is quadratic
     for s in range(2, min(K, n) + 1):
+        log_sets += math.log(n - s + 1) - math.log(s)
         edges = degree * s
         c = (degree - 1) * s // 4 + 1  # collisions beyond eps * D * s
         if edges - c >= buckets:
@@ -151,7 +153,7 @@ def failure_log2(n: int, K: int, degree: int, buckets: int) -> float:
             by_edges = _log_comb(edges, c) + c * math.log(edges / buckets)
             by_sets = _log_comb(buckets, edges - c) + edges * math.log((edges - c) / buckets)
             term = min(by_edges, by_sets, 0.0)
-        t = _log_comb(n, s) + term
+        t = log_sets + term
         total = t if total == -math.inf else max(total, t) + math.log1p(math.exp(-abs(total - t)))
     return total / math.log(2)
 
