@@ -110,3 +110,15 @@ def test_play_save_secret_reserves_the_file_and_writes_it_after_the_games(tmp_pa
     assert again.exit_code != 0 and "cannot write the secret" in again.output and "Traceback" not in again.output
     missing = CliRunner().invoke(main, args[:-1] + [str(tmp_path / "no" / "such")])
     assert missing.exit_code != 0 and "No such file or directory" in missing.output
+
+
+def test_a_refused_play_leaves_no_secret_file_and_the_corrected_one_writes_it(tmp_path):
+    from wbstream.cli import main
+    target = tmp_path / "secret"
+    args = ["play", "--problem", "f2(n=64, M=8, eps=0.5)", "--adversary", "dense(rounds=2)", "--threat", "oblivious",
+            "--save-secret", str(target), "--algorithm"]
+    bad = CliRunner().invoke(main, args + ["nosuch"])
+    assert bad.exit_code == 2 and not target.exists()
+    good = CliRunner().invoke(main, args + ["exact"])
+    assert good.exit_code == 0, good.output
+    assert len(read_secret_file(target)) == 32

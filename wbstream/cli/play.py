@@ -137,6 +137,7 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
                 reserve_secret_file(save_secret)
             except OSError as exc:
                 raise SpecError(f"cannot write the secret to {save_secret}: {exc.strerror}") from None
+        started = False
         try:
             options = dict(budget=Budget(updates=max_updates, rounds=max_rounds, seconds=max_seconds,
                                          max_batch=max_batch),
@@ -154,10 +155,13 @@ def play(problem, algorithm, adversary, threat, trials, seed, query_every, max_r
                 err.print(f"warning: the adversary plugin {game.adv_cls.name!r} plays in this process "
                           f"({'distributed games are not isolated' if servers else 'no --isolate'}): "
                           f"its code can reach the truth and the coins")
+            started = True
             results = run_trials(game, list(range(seed, seed + trials)), show_progress=not as_json)
         finally:  # the games are over (or stopped): no adversary runs that could read it
-            if save_secret is not None:
+            if save_secret is not None and started:
                 _fill(save_secret, secret)
+            elif save_secret is not None:  # refused before any game: nothing to re-run, and the path stays free
+                Path(save_secret).unlink(missing_ok=True)
     except WbstreamError as exc:
         raise refuse(exc) from None
     summary = summarize(results)
