@@ -36,7 +36,7 @@ from .observation import AlgorithmInfo, Observation
 from .plugins import is_plugin
 from .registry import Spec, adversaries, algorithms, parse_spec, problems
 from .result import GameResult, Transcript
-from .sandbox import MODES, IsolatedAdversary
+from .sandbox import MODES, IsolatedAdversary, TimeBudgetReached
 from .sandbox_wire import check_notes
 from .threat import ThreatModel
 
@@ -235,14 +235,25 @@ class Game:
                 _record_failure(res, r, verdict)
             return verdict.correct
 
+        act, out_of_time = adversary.act, []
+        if self.isolation == "process":
+            def act(obs, _act=adversary.act):
+                try:
+                    return _act(obs)
+                except TimeBudgetReached:  # the child was killed mid-round: that round sent nothing
+                    out_of_time.append(True)
+                    return None
+
         try:
             (r, updates, queries, last_query_round, timed_rounds, adv_ns, stop, update_ns, query_ns) = play_rounds(
-                obs, adversary.act, alg.update, unchunked(alg), problem, query, judge_and_record, transcript,
+                obs, act, alg.update, unchunked(alg), problem, query, judge_and_record, transcript,
                 min(_UNLIMITED, self.query_every),
                 min(_UNLIMITED, self.budget.rounds if self.budget.rounds is not None else _UNLIMITED),
                 min(_UNLIMITED, self.budget.updates if self.budget.updates is not None else _UNLIMITED),
                 min(_UNLIMITED, self.budget.max_batch if self.budget.max_batch is not None else _UNLIMITED),
                 deadline, self.stop_on_failure)
+            if out_of_time:
+                stop = "time-budget"
             now = time.perf_counter_ns
             if r > last_query_round:  # the final answer is always judged
                 obs.round = r

@@ -21,10 +21,11 @@ referee reads them with :class:`~wbstream.engine.sandbox_wire.FrameReader` (one
 ``read`` per small message; a partial message never blocks it past the timeout).
 When the game ends the proxy asks for the adversary's notes (:meth:`IsolatedAdversary.notes`).
 
-A child that crashes, hangs past the per-act timeout or the game's time budget,
-sends garbage or too much, or exits raises :class:`AdversaryError` (or
-:class:`AdversaryTimeout`); the child is killed; the algorithm and the truth are
-as they were before that round.
+A child that crashes, hangs past the per-act timeout, sends garbage or too much,
+or exits raises :class:`AdversaryError` (or :class:`AdversaryTimeout`); the child is
+killed; the algorithm and the truth are as they were before that round. A child
+still computing when the game's time budget runs out is killed and the game stops
+with ``time-budget`` (:class:`TimeBudgetReached`, caught by the game).
 
 >>> from wbstream.engine.game import Game
 >>> r = Game("f2(n=64, M=8, eps=0.5)", "exact", "dense(rounds=5)", "oblivious", seed=3, isolation="process").play()
@@ -70,6 +71,14 @@ def private_dir() -> str:
 
 class AdversaryTimeout(AdversaryError):
     """The isolated adversary did not answer in time (it has been killed)."""
+
+
+class TimeBudgetReached(AdversaryTimeout):
+    """The game's time budget ran out while the isolated adversary computed (it has been killed).
+
+    The game catches it and stops with ``time-budget``, as an in-process game whose
+    adversary used up the budget does: it is not an error of the adversary.
+    """
 
 
 class IsolatedAdversary:
@@ -169,6 +178,7 @@ class IsolatedAdversary:
         """
         if self._proc is None:
             return None
+        self._deadline = None  # the game is over, its time budget too: only the per-act timeout bounds this
         msg = b"T" + self._last.to_bytes(8, "little", signed=True)
         self._send(self._with_answers(msg, obs))
         kind, value = self._await(obs, self._last, 0)
@@ -238,10 +248,11 @@ class IsolatedAdversary:
                     end = now + self.act_seconds
                 wait = end - now if self._deadline is None else min(end, self._deadline) - now
                 if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
-                    budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
-                        else f"{self.act_seconds:g} s"
+                    if self._deadline is not None and self._deadline <= end:  # the game's budget, not a hang
+                        raise self._fail(TimeBudgetReached(f"the game's time budget ran out while the isolated "
+                                                           f"adversary {self.name!r} computed round {r}"))
                     raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round "
-                                                      f"{r} within {budget}; it was killed"))
+                                                      f"{r} within {self.act_seconds:g} s; it was killed"))
                 try:
                     self._reader.fill()
                 except (EOFError, OSError):  # the child is gone
