@@ -207,3 +207,17 @@ def test_an_isolated_child_cannot_write_into_the_referees_output(tmp_path):
     assert run.returncode == 0, run.stderr[-2000:]
     assert "SPOOF" not in run.stdout and "SPOOF" not in run.stderr
     assert run.stdout.strip() == "stopped adversary-stopped"
+
+
+def test_a_dead_referees_plugin_probe_directory_is_swept_too(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+    import tempfile
+
+    from wbstream.engine import plugins
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    stale = tmp_path / f"{plugins.PLUGIN_PREFIX}{dead.stdout.strip()}-x"
+    stale.mkdir()
+    assert plugins._sandboxed(bytes, 2, seconds=30, maxlength=16) == b"\0\0"
+    assert not stale.exists() and not list(tmp_path.glob(f"{plugins.PLUGIN_PREFIX}*"))

@@ -152,6 +152,7 @@ def test_a_judged_matchups_id_is_as_it_was_before_the_sweep_and_max_trials_field
     fields["algorithm"] = algorithms.canonical(m.algorithm)
     fields["adversary"] = adversaries.canonical(m.adversary)
     assert m.id == hashlib.sha256(json.dumps(fields, sort_keys=True).encode()).hexdigest()[:16]
+    assert m.id == "3e3bf26da93d5f03"  # as stored by earlier runs: new fields must not move old games' ids
     swept = Matchup(m.problem, m.algorithm, m.adversary, m.threat, sweep="k")
     assert swept.id == f"sweep-k-{m.id}"
 

@@ -30,7 +30,6 @@ import inspect
 import json
 import re
 import shutil
-import tempfile
 import warnings
 from dataclasses import dataclass
 from importlib import metadata
@@ -165,9 +164,15 @@ def _check_applies(ref: PluginRef, options: dict, algorithm_cls, problem_cls) ->
 
 
 # -- in the referee ------------------------------------------------------------------------------
+#: The private directories of the children that describe and check plugins (swept as the adversaries' are).
+PLUGIN_PREFIX = "wbstream-plugin-"
+
+
 def _sandboxed(fn, *args, seconds: float, maxlength: int) -> bytes:
     """``run_forked_bytes(fn, *args)`` in a child under the OS sandbox of an isolated adversary (no key files)."""
-    private = tempfile.mkdtemp(prefix="wbstream-plugin-")
+    from .sandbox import private_dir  # on use: the game (hence the sandbox) loads after the registry
+
+    private = private_dir(PLUGIN_PREFIX)
     try:
         return run_forked_bytes(landlock.run_sandboxed, landlock.policy_for(None, private), fn, *args,
                                 seconds=seconds, maxlength=maxlength)

@@ -58,15 +58,16 @@ MODES = ("none", "process")
 PRIVATE_PREFIX = "wbstream-adversary-"
 
 
-def private_dir() -> str:
-    """A new directory for one isolated child (named by this process), after removing those of referees now gone."""
+def private_dir(prefix: str = PRIVATE_PREFIX) -> str:
+    """A new directory for one sandboxed child (named by this process), after removing those of processes now
+    gone (a referee killed before it could remove its own)."""
     base = tempfile.gettempdir()
     for name in os.listdir(base):
-        if name.startswith(PRIVATE_PREFIX):
-            pid = name[len(PRIVATE_PREFIX):].split("-", 1)[0]
+        if name.startswith(prefix):
+            pid = name[len(prefix):].split("-", 1)[0]
             if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-    return tempfile.mkdtemp(prefix=f"{PRIVATE_PREFIX}{os.getpid()}-")
+    return tempfile.mkdtemp(prefix=f"{prefix}{os.getpid()}-")
 
 
 class AdversaryTimeout(AdversaryError):
