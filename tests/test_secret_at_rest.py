@@ -122,3 +122,13 @@ def test_a_refused_play_leaves_no_secret_file_and_the_corrected_one_writes_it(tm
     good = CliRunner().invoke(main, args + ["exact"])
     assert good.exit_code == 0, good.output
     assert len(read_secret_file(target)) == 32
+
+
+def test_a_given_secret_that_no_stored_game_can_check_is_recorded_as_unchecked(tmp_path, snoop):
+    m = snooping(tmp_path)
+    run_arena([m], trials=1, seed=0, out_dir=tmp_path, executor=SerialExecutor())
+    (tmp_path / SECRET_NAME).unlink()  # lost, as after a SIGKILL
+    other = Matchup(m.problem, m.algorithm, m.adversary, m.threat, rounds=7)  # none of its games is stored
+    run_arena([other], trials=1, seed=0, out_dir=tmp_path, executor=SerialExecutor(), secret=bytes(32))
+    last = (tmp_path / SECRET_LOG_NAME).read_text().splitlines()[-1].split()
+    assert last[1] == secret_id(bytes(32)) and last[2:4] == ["given,", "unchecked:"]

@@ -154,8 +154,9 @@ def _take_secret(out: Path, secret: bytes | None, store: ResultStore,
         return kept, None
     if len(store):
         if secret is not None:
-            _check_secret(out, secret, store, matchups)
-            return secret, None
+            if _check_secret(out, secret, store, matchups):
+                return secret, None
+            return secret, "given, unchecked: no stored game of these matchups to check it against"
         return keys.new_secret(), (f"fresh: the secret of the {len(store)} games stored before was lost (their run "
                                    f"was killed before it could write {SECRET_NAME})")
     return (secret, "given") if secret is not None else (keys.new_secret(), "new")
@@ -173,8 +174,10 @@ def _log_secret(out: Path, secret: bytes, why: str, on_notice: Callable[[str], N
             warnings.warn(message, stacklevel=3)
 
 
-def _check_secret(out: Path, secret: bytes, store: ResultStore, matchups: list[Matchup]) -> None:
-    """Refuse ``secret`` unless it gives the key of the last game stored (of these matchups): the lost secret's."""
+def _check_secret(out: Path, secret: bytes, store: ResultStore, matchups: list[Matchup]) -> bool:
+    """Refuse ``secret`` unless it gives the key of the last game stored (of these matchups): the lost secret's.
+
+    False when no stored game could check it (none of these matchups, or none that ended ok)."""
     by_id = {m.id: m for m in matchups}
     for row in reversed(store.rows("ok")):
         m = by_id.get(row["matchup"])
@@ -186,7 +189,8 @@ def _check_secret(out: Path, secret: bytes, store: ResultStore, matchups: list[M
             if expected != row["result"].game_key:
                 raise StoreError(f"{out} holds the games of another run's secret; use a new directory "
                                  f"to play with this one")
-            return
+            return True
+    return False
 
 
 def _put_back(out: Path, secret: bytes | None) -> None:
