@@ -217,17 +217,21 @@ class IsolatedAdversary:
         return self._queue.popleft()
 
     # -- the channel -----------------------------------------------------------------------------
+    def _limit(self, now: float) -> tuple[float, bool]:
+        """When a wait begun at ``now`` ends, and whether the game's time budget (not the per-act timeout) ends it."""
+        end = now + self.act_seconds
+        if self._deadline is not None and self._deadline <= end:
+            return self._deadline, True
+        return end, False
+
     def _send(self, data: bytes) -> None:
         if self._proc is None:
             raise AdversaryError(f"the isolated adversary {self.name!r} is not running (reset it first)")
-        end = time.perf_counter() + self.act_seconds
-        if self._deadline is not None:
-            end = min(end, self._deadline)
+        end, by_budget = self._limit(time.perf_counter())
         try:
             wire.send(self._out_fd, data, end)
         except wire.WriteTimeout:
-            budget = "the game's time budget" if self._deadline is not None and self._deadline <= end \
-                else f"{self.act_seconds:g} s"
+            budget = "the game's time budget" if by_budget else f"{self.act_seconds:g} s"
             raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not read what the "
                                               f"referee sent within {budget}; it was killed")) from None
         except OSError:
@@ -236,7 +240,7 @@ class IsolatedAdversary:
 
     def _await(self, obs, r: int, rounds: int):
         """The child's reply to this round, serving its requests meanwhile."""
-        end = None
+        end = by_budget = None
         while True:
             try:
                 data = self._reader.message()
@@ -246,10 +250,10 @@ class IsolatedAdversary:
             if data is None:  # wait for more bytes, never past the timeout: a partial message blocks nothing
                 now = time.perf_counter()
                 if end is None:
-                    end = now + self.act_seconds
-                wait = end - now if self._deadline is None else min(end, self._deadline) - now
+                    end, by_budget = self._limit(now)
+                wait = end - now
                 if wait <= 0 or not self._poll.poll(max(wait, 0.0) * 1000.0):  # a C poll: no selector per round
-                    if self._deadline is not None and self._deadline <= end:  # the game's budget, not a hang
+                    if by_budget:  # the game's budget ran out, not a hang
                         raise self._fail(TimeBudgetReached(f"the game's time budget ran out while the isolated "
                                                            f"adversary {self.name!r} computed round {r}"))
                     raise self._fail(AdversaryTimeout(f"the isolated adversary {self.name!r} did not answer round "
